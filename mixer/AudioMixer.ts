@@ -1,0 +1,147 @@
+/**
+ * The mix: per-participant PCM in, one 20 ms mix per listener out. Pure (no timers, no pipes):
+ * the session's clock calls `mix()` every 20 ms and writes the results to the Opus encoders.
+ *
+ * Mix-minus: a participant's own voice is subtracted from the sum, so nobody hears themselves.
+ */
+
+export const SAMPLE_RATE = 48000;
+/** 20 ms of mono audio at 48 kHz. */
+export const FRAME_SAMPLES = 960;
+
+export interface AudioMixerOptions {
+  /** Samples a source must have queued before it is first mixed, to ride out decoder jitter. */
+  startThreshold: number;
+  /** Samples a source may queue at most; older ones are dropped so latency stays bounded. */
+  maxQueued: number;
+}
+
+export const AUDIO_MIXER_DEFAULTS: AudioMixerOptions = {
+  startThreshold: 2 * FRAME_SAMPLES,
+  maxQueued: 10 * FRAME_SAMPLES,
+};
+
+/** The key of the mix that holds everyone, for viewers and the recorder. */
+export const EVERYONE = '*';
+
+interface Source {
+  chunks: Int16Array[];
+  /** Offset into chunks[0]. */
+  offset: number;
+  queued: number;
+  started: boolean;
+  underruns: number;
+  dropped: number;
+}
+
+/** Soft limiter: linear up to the knee, then a smooth curve that never exceeds int16 range. */
+export function limit(sample: number): number {
+  const KNEE = 24576; // 0.75 of full scale
+  const MAX = 32767;
+  const magnitude = Math.abs(sample);
+  if (magnitude <= KNEE) return sample;
+  const room = MAX - KNEE;
+  const over = magnitude - KNEE;
+  const squeezed = KNEE + room * (1 - Math.exp(-over / room));
+  return Math.sign(sample) * Math.min(MAX, Math.round(squeezed));
+}
+
+export class AudioMixer {
+  readonly #options: AudioMixerOptions;
+  readonly #sources = new Map<string, Source>();
+
+  constructor(options: Partial<AudioMixerOptions> = {}) {
+    this.#options = { ...AUDIO_MIXER_DEFAULTS, ...options };
+    if (this.#options.maxQueued < this.#options.startThreshold + FRAME_SAMPLES) {
+      throw new RangeError('maxQueued must hold the start threshold plus one frame');
+    }
+  }
+
+  addSource(id: string): void {
+    if (!this.#sources.has(id)) {
+      this.#sources.set(id, { chunks: [], offset: 0, queued: 0, started: false, underruns: 0, dropped: 0 });
+    }
+  }
+
+  removeSource(id: string): void {
+    this.#sources.delete(id);
+  }
+
+  /** Queues decoded PCM of one source. */
+  push(id: string, pcm: Int16Array): void {
+    const source = this.#sources.get(id);
+    if (!source || pcm.length === 0) return;
+    source.chunks.push(pcm);
+    source.queued += pcm.length;
+    while (source.queued > this.#options.maxQueued) {
+      const drop = Math.min(source.queued - this.#options.maxQueued, (source.chunks[0]?.length ?? 0) - source.offset);
+      this.#consume(source, drop, undefined);
+      source.dropped += drop;
+    }
+  }
+
+  /**
+   * One 20 ms tick: takes a frame from every source and returns the mix for each listener
+   * (a source id, which hears everyone but itself) and for `EVERYONE`.
+   */
+  mix(listeners: Iterable<string>): Map<string, Int16Array> {
+    const frames = new Map<string, Int16Array>();
+    const sum = new Int32Array(FRAME_SAMPLES);
+    for (const [id, source] of this.#sources) {
+      const frame = this.#takeFrame(source);
+      if (!frame) continue;
+      frames.set(id, frame);
+      for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += frame[i]!;
+    }
+    const out = new Map<string, Int16Array>();
+    const render = (own: Int16Array | undefined): Int16Array => {
+      const pcm = new Int16Array(FRAME_SAMPLES);
+      for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = limit(sum[i]! - (own ? own[i]! : 0));
+      return pcm;
+    };
+    out.set(EVERYONE, render(undefined));
+    for (const listener of listeners) {
+      if (listener !== EVERYONE) out.set(listener, render(frames.get(listener)));
+    }
+    return out;
+  }
+
+  #takeFrame(source: Source): Int16Array | undefined {
+    if (!source.started) {
+      if (source.queued < this.#options.startThreshold) return undefined;
+      source.started = true;
+    }
+    if (source.queued < FRAME_SAMPLES) {
+      // Underrun: play what there is and wait for the threshold again.
+      source.underruns++;
+      source.started = false;
+      if (source.queued === 0) return undefined;
+    }
+    const frame = new Int16Array(FRAME_SAMPLES);
+    this.#consume(source, Math.min(FRAME_SAMPLES, source.queued), frame);
+    return frame;
+  }
+
+  #consume(source: Source, count: number, into: Int16Array | undefined): void {
+    let written = 0;
+    while (written < count) {
+      const chunk = source.chunks[0];
+      if (!chunk) break;
+      const take = Math.min(count - written, chunk.length - source.offset);
+      into?.set(chunk.subarray(source.offset, source.offset + take), written);
+      written += take;
+      source.offset += take;
+      if (source.offset >= chunk.length) {
+        source.chunks.shift();
+        source.offset = 0;
+      }
+    }
+    source.queued -= written;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return Object.fromEntries(
+      [...this.#sources].map(([id, s]) => [id, { queued: s.queued, underruns: s.underruns, dropped: s.dropped }]),
+    );
+  }
+}

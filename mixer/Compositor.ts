@@ -1,0 +1,65 @@
+import type { Writable } from 'node:stream';
+import { FfmpegError } from './errors.ts';
+import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
+import { FfmpegProcess } from './FfmpegProcess.ts';
+import { TypedEmitter } from './TypedEmitter.ts';
+
+export type CompositorEvents = { died: [FfmpegError] };
+
+/** Frames a compositor input may have queued before the clock skips a tick for it. */
+const MAX_QUEUED_FRAMES = 3;
+
+/**
+ * One FFmpeg compositor: a fixed set of raw inputs (one per tile) composed into one VP8 stream.
+ * FFmpeg cannot add inputs while running, so a roster change starts a new Compositor beside
+ * this one (DESIGN.md, make before break).
+ */
+export class Compositor extends TypedEmitter<CompositorEvents> {
+  readonly tileIds: readonly string[];
+  readonly ssrc: number;
+  readonly #process: FfmpegProcess;
+  readonly #pipes: Writable[];
+  readonly #frameBytes: number;
+  framesWritten = 0;
+  ticksSkipped = 0;
+
+  constructor(options: CompositorOptions & { tileIds: readonly string[] }) {
+    super();
+    this.tileIds = options.tileIds;
+    this.ssrc = options.output.ssrc;
+    this.#frameBytes = (options.source.width * options.source.height * 3) / 2;
+    this.#process = new FfmpegProcess({
+      name: `compositor ${options.output.ssrc} [${options.tileIds.join(',')}]`,
+      args: compositorArgs(options),
+      extraInputPipes: Math.max(0, options.inputs - 1),
+    });
+    this.#pipes = [];
+    for (let i = 0; i < options.inputs; i++) this.#pipes.push(this.#process.inputPipe(compositorInputFd(i)));
+    this.#process.on('exit', ({ expected, code, signal, stderrTail }) => {
+      if (!expected) this.safeEmit('died', new FfmpegError(`compositor exited (code ${code}, signal ${signal})`, stderrTail));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  /** Writes one frame per input; skips the whole tick if FFmpeg is behind on any input. */
+  writeFrames(frames: readonly Buffer[]): boolean {
+    if (this.#process.exited || this.#process.stopping) return false;
+    const limit = MAX_QUEUED_FRAMES * this.#frameBytes;
+    if (this.#pipes.some((pipe) => pipe.writableLength > limit)) {
+      this.ticksSkipped++;
+      return false;
+    }
+    this.#pipes.forEach((pipe, i) => pipe.write(frames[i]));
+    this.framesWritten++;
+    return true;
+  }
+
+  /** Ends the inputs so FFmpeg flushes and exits; SIGINT and harsher signals follow if it doesn't. */
+  async close(): Promise<void> {
+    for (const pipe of this.#pipes) pipe.end();
+    await this.#process.stop();
+  }
+}

@@ -1,0 +1,99 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FfmpegError } from './errors.ts';
+import { audioDecoderArgs, videoDecoderArgs } from './ffmpegArgs.ts';
+import { FfmpegProcess } from './FfmpegProcess.ts';
+import type { Size } from './layout.ts';
+import { rtpInputSdp, type RtpInputCodec } from './sdp.ts';
+import { TypedEmitter } from './TypedEmitter.ts';
+
+export type DecoderEvents = {
+  /** One raw video frame (I420 at the tile-source size) or 20 ms of mono s16le PCM. */
+  chunk: [Buffer];
+  /** FFmpeg exited without being asked to. */
+  died: [FfmpegError];
+};
+
+export interface DecoderOptions {
+  /** For logs: e.g. `alice video`. */
+  label: string;
+  /** Loopback port FFmpeg receives the participant's RTP on. */
+  port: number;
+  input: RtpInputCodec;
+  /** The size every video frame is letterboxed to. */
+  tileSource: Size;
+  /** Folder for the SDP file. */
+  workDir: string;
+}
+
+/** 20 ms of mono s16le at 48 kHz. */
+const AUDIO_CHUNK_BYTES = 960 * 2;
+
+/** Splits a byte stream into fixed-size chunks, each a Buffer of its own. */
+class Chunker {
+  #current: Buffer;
+  #filled = 0;
+  constructor(
+    readonly size: number,
+    readonly onChunk: (chunk: Buffer) => void,
+  ) {
+    this.#current = Buffer.allocUnsafe(size);
+  }
+  push(data: Buffer): void {
+    let offset = 0;
+    while (offset < data.length) {
+      const take = Math.min(this.size - this.#filled, data.length - offset);
+      data.copy(this.#current, this.#filled, offset, offset + take);
+      this.#filled += take;
+      offset += take;
+      if (this.#filled === this.size) {
+        const full = this.#current;
+        this.#current = Buffer.allocUnsafe(this.size);
+        this.#filled = 0;
+        this.onChunk(full);
+      }
+    }
+  }
+}
+
+/** One participant's FFmpeg decoder: RTP on a loopback port in, raw frames or PCM out. */
+export class Decoder extends TypedEmitter<DecoderEvents> {
+  readonly label: string;
+  readonly kind: 'video' | 'audio';
+  readonly #process: FfmpegProcess;
+  chunks = 0;
+
+  static async create(options: DecoderOptions): Promise<Decoder> {
+    const sdpPath = join(options.workDir, `${options.input.kind}-${options.port}.sdp`);
+    await writeFile(sdpPath, rtpInputSdp(options.port, options.input));
+    return new Decoder(options, sdpPath);
+  }
+
+  private constructor(options: DecoderOptions, sdpPath: string) {
+    super();
+    this.label = options.label;
+    this.kind = options.input.kind;
+    const { width, height } = options.tileSource;
+    const args =
+      this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });
+    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, stdinIsControl: true });
+    const chunker = new Chunker(this.kind === 'video' ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES, (chunk) => {
+      this.chunks++;
+      this.safeEmit('chunk', chunk);
+    });
+    this.#process.stdout.on('data', (data: Buffer) => chunker.push(data));
+    this.#process.on('exit', ({ expected, stderrTail, code, signal }) => {
+      if (!expected) {
+        this.safeEmit('died', new FfmpegError(`decoder ${this.label} exited (code ${code}, signal ${signal})`, stderrTail));
+      }
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  close(): Promise<void> {
+    return this.#process.stop();
+  }
+}

@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { FfmpegError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { TypedEmitter } from './TypedEmitter.ts';
+
+const log = createLogger('FfmpegProcess');
+
+const STDERR_TAIL_LINES = 15;
+/** How long FFmpeg gets to finish after `q`/SIGINT (a muxer writing its index), then SIGTERM. */
+const GRACEFUL_STOP_MS = 3000;
+const TERM_STOP_MS = 1000;
+
+export type FfmpegProcessEvents = {
+  /** The process is gone; `expected` is true when we asked it to stop. */
+  exit: [{ code: number | null; signal: NodeJS.Signals | null; expected: boolean; stderrTail: string }];
+};
+
+export interface FfmpegProcessOptions {
+  /** Short name for logs, e.g. `decoder video alice`. */
+  name: string;
+  args: string[];
+  /** Extra writable pipes after stdio 0-2 (fd 3, 4, ...), for raw inputs beyond stdin. */
+  extraInputPipes?: number;
+  /** When stdin is FFmpeg's control channel (not a data input), stop sends `q` there. */
+  stdinIsControl?: boolean;
+  binary?: string;
+}
+
+const live = new Set<FfmpegProcess>();
+
+/**
+ * One supervised FFmpeg child: spawned from an argument array (never a shell), its stderr kept
+ * as a short tail for errors, stopped gracefully (`q` or SIGINT) before SIGTERM and SIGKILL.
+ */
+export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
+  readonly name: string;
+  readonly #child: ChildProcess;
+  readonly #stdinIsControl: boolean;
+  readonly #stderrLines: string[] = [];
+  #stopping = false;
+  #exited = false;
+  readonly #exitPromise: Promise<void>;
+
+  /** Processes started and not yet exited: tests assert this is empty at the end. */
+  static liveProcesses(): ReadonlySet<FfmpegProcess> {
+    return live;
+  }
+
+  /** Stops every process still running; used on server shutdown. */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...live].map((p) => p.stop()));
+  }
+
+  constructor(options: FfmpegProcessOptions) {
+    super();
+    this.name = options.name;
+    this.#stdinIsControl = options.stdinIsControl ?? false;
+    const binary = options.binary ?? process.env.MCU_FFMPEG ?? 'ffmpeg';
+    const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
+    for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
+    log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
+    this.#child = spawn(binary, options.args, { stdio });
+    live.add(this);
+
+    let stderrRest = '';
+    this.#child.stderr?.setEncoding('utf8');
+    this.#child.stderr?.on('data', (chunk: string) => {
+      const lines = (stderrRest + chunk).split(/\r?\n|\r/);
+      stderrRest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        this.#stderrLines.push(line);
+        if (this.#stderrLines.length > STDERR_TAIL_LINES) this.#stderrLines.shift();
+        log.debug({ name: this.name }, line);
+      }
+    });
+    // A pipe closing under us (EPIPE) is reported through `exit`, not as an uncaught error.
+    for (const stream of this.#child.stdio) stream?.on('error', () => {});
+
+    this.#exitPromise = new Promise((resolve) => {
+      this.#child.once('error', (error) => {
+        this.#stderrLines.push(error.message);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.#stderrLines.push(`${binary} not found: install FFmpeg (sudo apt-get install ffmpeg)`);
+        }
+      });
+      this.#child.once('close', (code, signal) => {
+        this.#exited = true;
+        live.delete(this);
+        const expected = this.#stopping;
+        const stderrTail = this.stderrTail;
+        if (!expected) log.warn({ name: this.name, code, signal, stderrTail }, 'ffmpeg exited unexpectedly');
+        else log.debug({ name: this.name, code, signal }, 'ffmpeg exited');
+        this.safeEmit('exit', { code, signal, expected, stderrTail });
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  get stderrTail(): string {
+    return this.#stderrLines.join('\n');
+  }
+
+  get stdin(): Writable {
+    return this.#child.stdin as Writable;
+  }
+
+  get stdout(): Readable {
+    return this.#child.stdout as Readable;
+  }
+
+  /** Writable pipe for FFmpeg's input `pipe:fd` (fd 0 is stdin, 3+ are extra pipes). */
+  inputPipe(fd: number): Writable {
+    return this.#child.stdio[fd] as Writable;
+  }
+
+  /** Resolves when the process has exited, for whatever reason. */
+  whenExited(): Promise<void> {
+    return this.#exitPromise;
+  }
+
+  /** Rejects with the stderr tail if the process exits before `ready` resolves. */
+  async untilReady<T>(ready: Promise<T>, what: string): Promise<T> {
+    let onExit: (() => void) | undefined;
+    const died = new Promise<never>((_, reject) => {
+      onExit = () => reject(new FfmpegError(`${this.name} exited before ${what}`, this.stderrTail));
+      this.once('exit', onExit);
+    });
+    try {
+      return await Promise.race([ready, died]);
+    } finally {
+      if (onExit) this.off('exit', onExit);
+    }
+  }
+
+  /** Graceful stop: `q` (or EOF on a data stdin, plus SIGINT), then SIGTERM, then SIGKILL. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    if (!this.#stopping) {
+      this.#stopping = true;
+      if (this.#stdinIsControl && this.#child.stdin?.writable) this.#child.stdin.write('q');
+      else this.#child.kill('SIGINT');
+      const timers = [
+        setTimeout(() => this.#child.kill('SIGTERM'), GRACEFUL_STOP_MS),
+        setTimeout(() => this.#child.kill('SIGKILL'), GRACEFUL_STOP_MS + TERM_STOP_MS),
+      ];
+      void this.#exitPromise.then(() => timers.forEach(clearTimeout));
+    }
+    await this.#exitPromise;
+  }
+}

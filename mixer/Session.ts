@@ -1,0 +1,353 @@
+import { randomInt } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AudioEncoder } from './AudioEncoder.ts';
+import { AudioMixer, EVERYONE } from './AudioMixer.ts';
+import { Compositor } from './Compositor.ts';
+import { Decoder } from './Decoder.ts';
+import { FrameClock } from './FrameClock.ts';
+import { gridLayout, MAX_GRID_TILES, type Size } from './layout.ts';
+import { createLogger } from './logger.ts';
+import { allocateRtpPort, releaseRtpPort } from './ports.ts';
+import { TypedEmitter } from './TypedEmitter.ts';
+import type {
+  SessionEvents,
+  SessionLike,
+  SessionObserverEvents,
+  SessionParticipant,
+  SessionParticipantPorts,
+  SessionSettings,
+  SessionStats,
+} from './SessionTypes.ts';
+
+const log = createLogger('Session');
+
+const OPUS_PAYLOAD_TYPE = 111;
+const VP8_PAYLOAD_TYPE = 96;
+/** Until a decoder's first frame, ask for a keyframe this often (DESIGN.md: keep asking). */
+const FIRST_FRAME_PLI_MS = 500;
+/** A video decoder silent this long has lost its picture (or its publisher): ask again. */
+const FRAME_GAP_PLI_MS = 1000;
+const RESTART_DELAY_MS = 300;
+/** A new compositor that has not been switched to by then becomes current anyway. */
+const SWITCH_FALLBACK_MS = 3000;
+
+interface Member {
+  readonly info: SessionParticipant;
+  readonly ports: SessionParticipantPorts;
+  videoDecoder?: Decoder;
+  audioDecoder?: Decoder;
+  mixEncoder?: AudioEncoder;
+  latestFrame?: Buffer;
+  lastFrameAt: number;
+  lastPliAt: number;
+  removed: boolean;
+}
+
+/** Y=16, U=V=128: black in the video range FFmpeg's encoders expect. */
+function blackFrame(size: Size): Buffer {
+  const luma = size.width * size.height;
+  const frame = Buffer.alloc((luma * 3) / 2, 128);
+  frame.fill(16, 0, luma);
+  return frame;
+}
+
+// FFmpeg's RTP muxer takes the SSRC as a signed 32-bit option.
+const randomSsrc = (): number => randomInt(1, 0x7fffffff);
+
+/**
+ * A room's running mixer: one decoder per participant and kind, the video clock that paces
+ * the latest frame of everyone into the compositor, the audio clock that mixes every 20 ms, and
+ * the encoders. It knows nothing of rooms or WebRTC: RTP comes in and goes out on loopback ports.
+ */
+export class Session extends TypedEmitter<SessionEvents> implements SessionLike {
+  readonly observer = new TypedEmitter<SessionObserverEvents>();
+  readonly settings: SessionSettings;
+  readonly #workDir: string;
+  readonly #members = new Map<string, Member>();
+  readonly #mixer = new AudioMixer();
+  readonly #videoClock: FrameClock;
+  readonly #audioClock: FrameClock;
+  readonly #black: Buffer;
+  #everyoneEncoder: AudioEncoder;
+  readonly #keyframeTimer: NodeJS.Timeout;
+  #current?: Compositor;
+  #pending?: Compositor;
+  #switchFallback?: NodeJS.Timeout;
+  #closed = false;
+  #decoderRestarts = 0;
+  #compositorRestarts = 0;
+  #keyframeRequests = 0;
+
+  static async create(settings: SessionSettings): Promise<Session> {
+    const workDir = await mkdtemp(join(tmpdir(), 'mcu-session-'));
+    return new Session(settings, workDir);
+  }
+
+  private constructor(settings: SessionSettings, workDir: string) {
+    super();
+    this.settings = settings;
+    this.#workDir = workDir;
+    this.#black = blackFrame(settings.tileSource);
+    this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
+    this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
+    this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
+    this.#keyframeTimer = setInterval(() => this.#requestKeyframes(), 250);
+    this.#recompose();
+    this.#videoClock.start();
+    this.#audioClock.start();
+    log.info({ workDir, settings }, 'session started');
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async addParticipant(info: SessionParticipant): Promise<SessionParticipantPorts> {
+    if (this.#closed) throw new Error('session is closed');
+    if (this.#members.has(info.id)) throw new Error(`participant ${info.id} is already in the session`);
+    const ports: SessionParticipantPorts = {};
+    if (info.video) ports.videoPort = await allocateRtpPort();
+    if (info.audio) ports.audioPort = await allocateRtpPort();
+    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, removed: false };
+    this.#members.set(info.id, member);
+    if (info.audio) this.#mixer.addSource(info.id);
+    if (info.mixPort !== undefined) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
+    await Promise.all([this.#startDecoder(member, 'video'), this.#startDecoder(member, 'audio')]);
+    log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
+    return ports;
+  }
+
+  async removeParticipant(id: string): Promise<void> {
+    const member = this.#members.get(id);
+    if (!member) return;
+    member.removed = true;
+    this.#members.delete(id);
+    this.#mixer.removeSource(id);
+    this.#recompose();
+    await Promise.all([member.videoDecoder?.close(), member.audioDecoder?.close(), member.mixEncoder?.close()]);
+    for (const port of [member.ports.videoPort, member.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
+    log.info({ participant: id }, 'participant removed from session');
+  }
+
+  compositeSwitched(ssrc: number): void {
+    if (this.#pending?.ssrc === ssrc) this.#promotePending();
+  }
+
+  stats(): SessionStats {
+    const compositor = this.#current;
+    return {
+      participants: this.#members.size,
+      tiles: [...(compositor?.tileIds ?? [])],
+      compositorFramesWritten: compositor?.framesWritten ?? 0,
+      compositorTicksSkipped: compositor?.ticksSkipped ?? 0,
+      videoClockSkipped: this.#videoClock.skipped,
+      decoderRestarts: this.#decoderRestarts,
+      compositorRestarts: this.#compositorRestarts,
+      keyframeRequests: this.#keyframeRequests,
+      audio: this.#mixer.toJSON(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#videoClock.stop();
+    this.#audioClock.stop();
+    clearInterval(this.#keyframeTimer);
+    clearTimeout(this.#switchFallback);
+    const members = [...this.#members.values()];
+    this.#members.clear();
+    for (const m of members) m.removed = true;
+    await Promise.all([
+      this.#current?.close(),
+      this.#pending?.close(),
+      this.#everyoneEncoder.close(),
+      ...members.flatMap((m) => [m.videoDecoder?.close(), m.audioDecoder?.close(), m.mixEncoder?.close()]),
+    ]);
+    for (const m of members) {
+      for (const port of [m.ports.videoPort, m.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
+    }
+    await rm(this.#workDir, { recursive: true, force: true });
+    log.info('session closed');
+    this.safeEmit('@close');
+    this.observer.safeEmit('close');
+  }
+
+  async #startDecoder(member: Member, kind: 'video' | 'audio'): Promise<void> {
+    const port = kind === 'video' ? member.ports.videoPort : member.ports.audioPort;
+    if (port === undefined || member.removed || this.#closed) return;
+    const { info } = member;
+    const input =
+      kind === 'video'
+        ? { kind, codec: info.video?.codec ?? 'VP8', payloadType: info.video?.payloadType ?? VP8_PAYLOAD_TYPE }
+        : { kind, codec: 'opus' as const, payloadType: info.audio?.payloadType ?? OPUS_PAYLOAD_TYPE };
+    const decoder = await Decoder.create({
+      label: `${info.name} (${info.id}) ${kind}`,
+      port,
+      input,
+      tileSource: this.settings.tileSource,
+      workDir: this.#workDir,
+    });
+    if (member.removed || this.#closed) {
+      await decoder.close();
+      return;
+    }
+    if (kind === 'video') {
+      member.videoDecoder = decoder;
+      decoder.on('chunk', (frame) => this.#onVideoFrame(member, frame));
+    } else {
+      member.audioDecoder = decoder;
+      decoder.on('chunk', (pcm) => {
+        this.#mixer.push(info.id, new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 2));
+      });
+    }
+    decoder.on('died', (error) => {
+      log.warn({ participant: info.id, kind, err: error.message }, 'decoder died; restarting');
+      this.#decoderRestarts++;
+      setTimeout(() => {
+        void this.#startDecoder(member, kind).then(() => {
+          if (kind === 'video') this.#askKeyframe(member, true);
+        });
+      }, RESTART_DELAY_MS);
+    });
+  }
+
+  #onVideoFrame(member: Member, frame: Buffer): void {
+    if (member.removed) return;
+    const first = member.latestFrame === undefined;
+    member.latestFrame = frame;
+    member.lastFrameAt = performance.now();
+    if (first) {
+      log.info({ participant: member.info.id }, 'first video frame decoded');
+      this.observer.safeEmit('firstframe', member.info.id);
+      this.#recompose();
+    }
+  }
+
+  /** Participants that get a tile: video publishers with a decoded picture, in join order. */
+  #tileIds(): string[] {
+    return [...this.#members.values()]
+      .filter((m) => m.latestFrame !== undefined)
+      .slice(0, MAX_GRID_TILES)
+      .map((m) => m.info.id);
+  }
+
+  /** Starts a compositor for the current roster beside the running one (make before break). */
+  #recompose(force = false): void {
+    if (this.#closed) return;
+    const ids = this.#tileIds();
+    const target = this.#pending ?? this.#current;
+    if (!force && target && sameIds(target.tileIds, ids)) return;
+    if (this.#pending) {
+      void this.#pending.close();
+      this.#pending = undefined;
+    }
+    const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort } = this.settings;
+    const compositor = new Compositor({
+      tileIds: ids,
+      inputs: Math.max(1, ids.length),
+      source: tileSource,
+      canvas,
+      tiles: gridLayout(Math.max(1, ids.length), canvas),
+      fps,
+      bitrateKbps: videoBitrateKbps,
+      keyframeInterval: Math.round(keyframeIntervalSeconds * fps),
+      output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
+    });
+    compositor.on('died', (error) => {
+      log.warn({ err: error.message }, 'compositor died; starting a new one');
+      this.#compositorRestarts++;
+      if (compositor === this.#current) this.#current = undefined;
+      if (compositor === this.#pending) this.#pending = undefined;
+      setTimeout(() => this.#recompose(true), RESTART_DELAY_MS);
+    });
+    log.info({ tiles: ids, ssrc: compositor.ssrc }, 'compositor started');
+    this.safeEmit('compositestart', compositor.ssrc);
+    if (!this.#current) {
+      this.#current = compositor;
+      this.observer.safeEmit('layoutchange', ids);
+      return;
+    }
+    this.#pending = compositor;
+    clearTimeout(this.#switchFallback);
+    this.#switchFallback = setTimeout(() => this.#promotePending(), SWITCH_FALLBACK_MS);
+  }
+
+  #promotePending(): void {
+    const next = this.#pending;
+    if (!next) return;
+    clearTimeout(this.#switchFallback);
+    const old = this.#current;
+    this.#current = next;
+    this.#pending = undefined;
+    void old?.close();
+    this.observer.safeEmit('layoutchange', [...next.tileIds]);
+  }
+
+  #videoTick(): void {
+    for (const compositor of [this.#current, this.#pending]) {
+      if (!compositor) continue;
+      const frames =
+        compositor.tileIds.length === 0
+          ? [this.#black]
+          : compositor.tileIds.map((id) => this.#members.get(id)?.latestFrame ?? this.#black);
+      compositor.writeFrames(frames);
+    }
+  }
+
+  #audioTick(): void {
+    const listeners = [...this.#members.values()].filter((m) => m.mixEncoder).map((m) => m.info.id);
+    const mixes = this.#mixer.mix(listeners);
+    const everyone = mixes.get(EVERYONE);
+    if (everyone) this.#everyoneEncoder.write(everyone);
+    for (const id of listeners) {
+      const pcm = mixes.get(id);
+      if (pcm) this.#members.get(id)?.mixEncoder?.write(pcm);
+    }
+  }
+
+  #startMixEncoder(label: string, port: number): AudioEncoder {
+    const encoder = new AudioEncoder(label, {
+      bitrateKbps: this.settings.audioBitrateKbps,
+      output: { port, payloadType: OPUS_PAYLOAD_TYPE, ssrc: randomSsrc() },
+    });
+    encoder.on('died', (error) => {
+      log.warn({ err: error.message, label }, 'mix encoder died; restarting');
+      setTimeout(() => {
+        if (this.#closed) return;
+        if (label === EVERYONE) {
+          if (this.#everyoneEncoder === encoder) this.#everyoneEncoder = this.#startMixEncoder(label, port);
+          return;
+        }
+        const member = this.#members.get(label);
+        if (member && member.mixEncoder === encoder) member.mixEncoder = this.#startMixEncoder(label, port);
+      }, RESTART_DELAY_MS);
+    });
+    return encoder;
+  }
+
+  #requestKeyframes(): void {
+    const now = performance.now();
+    for (const member of this.#members.values()) {
+      if (!member.info.video || !member.videoDecoder) continue;
+      const waitingForFirst = member.latestFrame === undefined;
+      const stalled = !waitingForFirst && now - member.lastFrameAt > FRAME_GAP_PLI_MS;
+      if (waitingForFirst && now - member.lastPliAt >= FIRST_FRAME_PLI_MS) this.#askKeyframe(member);
+      else if (stalled && now - member.lastPliAt >= FRAME_GAP_PLI_MS) this.#askKeyframe(member);
+    }
+  }
+
+  #askKeyframe(member: Member, force = false): void {
+    const now = performance.now();
+    if (!force && now - member.lastPliAt < FIRST_FRAME_PLI_MS) return;
+    member.lastPliAt = now;
+    this.#keyframeRequests++;
+    this.safeEmit('keyframeneeded', member.info.id);
+  }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}

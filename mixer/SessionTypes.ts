@@ -1,0 +1,80 @@
+import type { Size } from './layout.ts';
+import type { TypedEmitter } from './TypedEmitter.ts';
+
+/** How a room's session composes and encodes. */
+export interface SessionSettings {
+  canvas: Size;
+  fps: number;
+  videoBitrateKbps: number;
+  audioBitrateKbps: number;
+  /** Every participant's video is letterboxed to this size before composition. */
+  tileSource: Size;
+  keyframeIntervalSeconds: number;
+  /** Loopback port the composite's RTP is sent to (bound by the server). */
+  compositePort: number;
+  /** Loopback port the mix of everyone's voice is sent to (viewers hear it; recordings take it). */
+  everyoneMixPort: number;
+}
+
+export const SESSION_DEFAULTS: Omit<SessionSettings, 'compositePort' | 'everyoneMixPort'> = {
+  canvas: { width: 1280, height: 720 },
+  fps: 30,
+  videoBitrateKbps: 1500,
+  audioBitrateKbps: 32,
+  tileSource: { width: 640, height: 360 },
+  keyframeIntervalSeconds: 2,
+};
+
+/** What a participant publishes, as negotiated, and where its own mix goes. */
+export interface SessionParticipant {
+  id: string;
+  name: string;
+  video?: { codec: 'VP8' | 'H264'; payloadType: number };
+  audio?: { payloadType: number };
+  /** Loopback port for this participant's mix (everyone but itself); publishers of audio only. */
+  mixPort?: number;
+}
+
+/** Loopback ports the server sends a participant's RTP to, one per published kind. */
+export interface SessionParticipantPorts {
+  videoPort?: number;
+  audioPort?: number;
+}
+
+export type SessionEvents = {
+  /** Ask this participant for a keyframe (PLI): its decoder has no picture yet, or lost it. */
+  keyframeneeded: [participantId: string];
+  /** A new compositor is sending with this SSRC; switch to it at its first keyframe. */
+  compositestart: [ssrc: number];
+  '@close': [];
+};
+
+export type SessionObserverEvents = {
+  close: [];
+  /** The participants that have a tile, in tile order. */
+  layoutchange: [tileIds: string[]];
+  firstframe: [participantId: string];
+};
+
+export interface SessionStats {
+  participants: number;
+  tiles: string[];
+  compositorFramesWritten: number;
+  compositorTicksSkipped: number;
+  videoClockSkipped: number;
+  decoderRestarts: number;
+  compositorRestarts: number;
+  keyframeRequests: number;
+  audio: Record<string, unknown>;
+}
+
+export interface SessionLike extends TypedEmitter<SessionEvents> {
+  readonly observer: TypedEmitter<SessionObserverEvents>;
+  readonly closed: boolean;
+  addParticipant(participant: SessionParticipant): Promise<SessionParticipantPorts>;
+  removeParticipant(id: string): Promise<void>;
+  /** The server switched its outgoing composite to `ssrc`: older compositors can stop. */
+  compositeSwitched(ssrc: number): void;
+  stats(): SessionStats;
+  close(): Promise<void>;
+}

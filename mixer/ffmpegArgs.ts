@@ -1,0 +1,140 @@
+import { letterbox, type Size, type Tile } from './layout.ts';
+
+/**
+ * Pure builders of FFmpeg argument arrays: every flag and every value is its own element, and
+ * nothing here is ever joined into a shell string.
+ */
+
+const COMMON = ['-hide_banner', '-loglevel', 'warning', '-nostats'];
+
+/**
+ * RTP ingest settings measured here (DESIGN.md): `-probesize 32 -analyzeduration 0` gives a first
+ * frame 0.09 s after the first packet; `-fflags nobuffer` would drop the first keyframe.
+ */
+const RTP_INPUT = ['-protocol_whitelist', 'file,udp,rtp', '-probesize', '32', '-analyzeduration', '0'];
+
+/** libvpx realtime settings (DESIGN.md): no lookahead, error resilient, no alt-ref frames. */
+export const VP8_REALTIME = [
+  '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+];
+
+/** RTP packets of at most 1200 bytes leave room for SRTP and TURN overhead under a 1500-byte MTU. */
+export const RTP_PACKET_SIZE = 1200;
+
+export const AUDIO_SAMPLE_RATE = 48000;
+
+export interface RtpOutput {
+  port: number;
+  payloadType: number;
+  ssrc: number;
+}
+
+function rtpOutputArgs(output: RtpOutput): string[] {
+  return [
+    '-f', 'rtp', '-payload_type', String(output.payloadType), '-ssrc', String(output.ssrc),
+    `rtp://127.0.0.1:${output.port}?pkt_size=${RTP_PACKET_SIZE}`,
+  ];
+}
+
+export interface VideoDecoderOptions {
+  sdpPath: string;
+  /** The tile-source size every participant is scaled and letterboxed to. */
+  width: number;
+  height: number;
+}
+
+/** A participant's video: RTP in, letterboxed raw I420 frames at the tile-source size on stdout. */
+export function videoDecoderArgs(o: VideoDecoderOptions): string[] {
+  const fit =
+    `scale=${o.width}:${o.height}:force_original_aspect_ratio=decrease:force_divisible_by=2,` +
+    `pad=${o.width}:${o.height}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p`;
+  return [
+    ...COMMON, ...RTP_INPUT, '-i', o.sdpPath,
+    '-an', '-vf', fit, '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
+  ];
+}
+
+export interface AudioDecoderOptions {
+  sdpPath: string;
+}
+
+/** A participant's audio: RTP in, mono s16le PCM at 48 kHz on stdout. */
+export function audioDecoderArgs(o: AudioDecoderOptions): string[] {
+  return [
+    ...COMMON, ...RTP_INPUT, '-i', o.sdpPath,
+    '-vn', '-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-f', 's16le', 'pipe:1',
+  ];
+}
+
+export interface CompositorOptions {
+  /** Raw inputs, all of `source` size; input 0 is stdin, input i>0 is pipe fd i+2. */
+  inputs: number;
+  source: Size;
+  canvas: Size;
+  /** One tile per input, in input order. */
+  tiles: Tile[];
+  fps: number;
+  bitrateKbps: number;
+  /** Frames between forced keyframes. */
+  keyframeInterval: number;
+  output: RtpOutput;
+}
+
+/** The fd FFmpeg reads compositor input `index` from. */
+export function compositorInputFd(index: number): number {
+  return index === 0 ? 0 : index + 2;
+}
+
+/** The filter graph that scales every input into its tile and stacks them on a black canvas. */
+export function compositorFilter(o: Pick<CompositorOptions, 'inputs' | 'source' | 'canvas' | 'tiles'>): string {
+  if (o.tiles.length !== o.inputs || o.inputs < 1) {
+    throw new RangeError(`compositor needs one tile per input (inputs ${o.inputs}, tiles ${o.tiles.length})`);
+  }
+  const boxes = o.tiles.map((tile) => letterbox(o.source, tile));
+  const { width, height } = o.canvas;
+  if (boxes.length === 1) {
+    const [box] = boxes as [Tile];
+    return `[0:v]scale=${box.width}:${box.height},setsar=1,pad=${width}:${height}:${box.x}:${box.y}:color=black[out]`;
+  }
+  const scaled = boxes.map((box, i) => `[${i}:v]scale=${box.width}:${box.height},setsar=1[t${i}]`);
+  const labels = boxes.map((_, i) => `[t${i}]`).join('');
+  const positions = boxes.map((box) => `${box.x}_${box.y}`).join('|');
+  return (
+    `${scaled.join(';')};${labels}xstack=inputs=${boxes.length}:layout=${positions}:fill=black,` +
+    `pad=${width}:${height}:0:0:color=black[out]`
+  );
+}
+
+/** The compositor: raw tile sources in (paced by the Node clock), one VP8 composite out as RTP. */
+export function compositorArgs(o: CompositorOptions): string[] {
+  const inputs: string[] = [];
+  for (let i = 0; i < o.inputs; i++) {
+    inputs.push(
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.source.width}x${o.source.height}`,
+      '-framerate', String(o.fps), '-thread_queue_size', '16', '-i', `pipe:${compositorInputFd(i)}`,
+    );
+  }
+  const kbps = `${o.bitrateKbps}k`;
+  return [
+    ...COMMON, ...inputs,
+    '-filter_complex', compositorFilter(o), '-map', '[out]',
+    '-c:v', 'libvpx', ...VP8_REALTIME, '-threads', '2',
+    '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval),
+    ...rtpOutputArgs(o.output),
+  ];
+}
+
+export interface AudioEncoderOptions {
+  bitrateKbps: number;
+  output: RtpOutput;
+}
+
+/** One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. */
+export function audioEncoderArgs(o: AudioEncoderOptions): string[] {
+  return [
+    ...COMMON, '-f', 's16le', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0',
+    '-c:a', 'libopus', '-b:a', `${o.bitrateKbps}k`, '-application', 'voip', '-frame_duration', '20',
+    ...rtpOutputArgs(o.output),
+  ];
+}

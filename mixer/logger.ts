@@ -1,0 +1,15 @@
+import { pino, type Logger } from 'pino';
+
+// One root logger; each module takes a child named after itself (mediasoup's Logger habit).
+// MCU_LOG_LEVEL=debug shows every FFmpeg command line and stderr line.
+const root: Logger = pino({
+  level: process.env.MCU_LOG_LEVEL ?? (process.env.VITEST ? 'warn' : 'info'),
+  base: undefined,
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+
+export type { Logger };
+
+export function createLogger(module: string): Logger {
+  return root.child({ module });
+}
