@@ -1,0 +1,633 @@
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  H264RtpPayload,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  RtpPacket,
+  Vp8RtpPayload,
+  type RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+} from 'werift';
+import {
+  fileSourceArgs,
+  probeStreamsArgs,
+  receiverArgs,
+  recordingFormat,
+  rtpSdp,
+  syntheticSourceArgs,
+  type SdpAudio,
+  type SdpVideo,
+  type SourceOutputs,
+} from '../../mixer/botArgs.ts';
+import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { createLogger } from '../../mixer/logger.ts';
+import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
+import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE, peerConfig } from '../peers/peerConfig.ts';
+import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
+import type { Bot, BotEvents, BotOptions, BotStats } from './BotTypes.ts';
+
+const log = createLogger('Bot');
+
+/** RFC 6464 audio level header extension. */
+const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+/**
+ * FFmpeg's `sine` source has a fixed peak amplitude of 1/8: an RMS level of -21 dBov. The bot
+ * stamps that level (with the voice-activity bit) on every tone packet so the server's speaker
+ * detector can see it; silence (`--tone 0`) is 127, the RFC 6464 floor.
+ */
+const TONE_LEVEL_DBOV = 21;
+const SILENCE_LEVEL_DBOV = 127;
+
+/** How long FFmpeg may take from spawn to its first RTP packet. */
+const SOURCE_FIRST_PACKET_MS = 10_000;
+/** Ask the server for a keyframe this often until the first one arrives (RFC 4585 PLI). */
+const PLI_RETRY_MS = 1000;
+const PEER_CLOSE_MS = 3000;
+const FFPROBE_TIMEOUT_MS = 10_000;
+
+export function createBot(options: BotOptions): Bot {
+  return new BotImpl(options);
+}
+
+type Kind = 'audio' | 'video';
+
+interface ReceivedCodec {
+  name: 'VP8' | 'H264' | 'opus' | 'other';
+  payloadType: number;
+  clockRate: number;
+  channels: number;
+}
+
+interface Recorder {
+  process: FfmpegProcess;
+  socket: Socket;
+  dir: string;
+  ports: number[];
+  /** Where each kind's packets go, and which payload type the SDP announced for it. */
+  targets: Partial<Record<Kind, { port: number; payloadType: number }>>;
+}
+
+class BotImpl extends TypedEmitter<BotEvents> implements Bot {
+  readonly options: Readonly<BotOptions>;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'closed' = 'new';
+  #signaling: SignalingClient | undefined;
+  #pc: RTCPeerConnection | undefined;
+  #transceivers: Partial<Record<Kind, RTCRtpTransceiver>> = {};
+  #outTracks: Partial<Record<Kind, MediaStreamTrack>> = {};
+  #sourceSockets: Partial<Record<Kind, Socket>> = {};
+  #source: FfmpegProcess | undefined;
+  #recorder: Recorder | undefined;
+  #frameLog: WriteStream | undefined;
+  #audioLevelExtensionId: number | undefined;
+  readonly #unsubscribes: (() => void)[] = [];
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #statsTimer: NodeJS.Timeout | undefined;
+  #pliTimer: NodeJS.Timeout | undefined;
+  /** Rejects the running `start()` when something it waits for can no longer happen. */
+  #failStart: ((error: Error) => void) | undefined;
+  #stopPromise: Promise<BotStats> | undefined;
+  #teardownPromise: Promise<void> | undefined;
+
+  // Counters.
+  readonly #stats: BotStats = {
+    videoFrames: 0,
+    fps: 0,
+    maxGapMs: 0,
+    keyframes: 0,
+    audioPackets: 0,
+    videoBytes: 0,
+    audioBytes: 0,
+    sentVideoPackets: 0,
+    sentAudioPackets: 0,
+    keyframeRequests: 0,
+  };
+  #framesAtLastTick = 0;
+  #lastVideoTimestamp: number | undefined;
+  #lastFrameAt: number | undefined;
+  #remoteVideoSsrc: number | undefined;
+  readonly #receivedCodecs: Partial<Record<Kind, Map<number, ReceivedCodec>>> = {};
+
+  constructor(options: BotOptions) {
+    super();
+    this.options = Object.freeze({ ...options });
+  }
+
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  get stats(): BotStats {
+    return { ...this.#stats };
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('Bot.start() may be called once');
+    this.#state = 'starting';
+    const failed = new Promise<never>((_, reject) => {
+      this.#failStart = reject;
+    });
+    failed.catch(() => {});
+    const timeoutMs = this.options.connectTimeoutMs;
+    const timer = setTimeout(() => {
+      this.#failStart?.(new SignalingError('timeout', `not connected after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    try {
+      await Promise.race([this.#startSteps(), failed]);
+      this.#state = 'running';
+    } catch (error) {
+      // Steps still in flight see the state change and stop before creating anything more.
+      if (this.#state === 'starting') this.#state = 'stopping';
+      await this.#teardown();
+      this.#state = 'closed';
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#failStart = undefined;
+    }
+  }
+
+  stop(): Promise<BotStats> {
+    if (this.#stopPromise) return this.#stopPromise;
+    this.#stopPromise = (async () => {
+      if (this.#state === 'starting') this.#failStart?.(new Error('stopped while starting'));
+      if (this.#state !== 'closed') this.#state = 'stopping';
+      await this.#teardown();
+      this.#state = 'closed';
+      const stats = this.stats;
+      this.safeEmit('left', stats);
+      return stats;
+    })();
+    return this.#stopPromise;
+  }
+
+  async #startSteps(): Promise<void> {
+    const o = this.options;
+    // What the bot publishes: decided before joining, so that a bad file fails fast.
+    const publish = await this.#publishedKinds();
+
+    const signaling = await SignalingClient.connect(o.url, { timeoutMs: o.connectTimeoutMs });
+    if (this.#state !== 'starting') {
+      await signaling.close();
+      throw new Error('stopped while starting');
+    }
+    this.#signaling = signaling;
+    this.#unsubscribes.push(
+      signaling.subscribe('participants', (participants) => this.safeEmit('participants', participants)),
+      signaling.subscribe('speaker', (id) => this.safeEmit('speaker', id)),
+      signaling.subscribe('error', (problem) => {
+        if (this.#state === 'starting') this.#failStart?.(new SignalingError(problem.code, problem.message));
+        else this.safeEmit('error', problem);
+      }),
+      signaling.subscribe('close', ({ code, reason }) => {
+        const error = new SignalingError('closed', `the server closed the connection (${code}${reason ? ` ${reason}` : ''})`);
+        if (this.#state === 'starting') this.#failStart?.(error);
+        else if (this.#state === 'running') this.#die(error);
+      }),
+    );
+    const joined = await signaling.join(o.room, o.name, {
+      timeoutMs: o.connectTimeoutMs,
+      ...(o.token !== undefined ? { token: o.token } : {}),
+    });
+    this.#assertStarting();
+    this.safeEmit('joined', { id: joined.id, room: joined.room, participants: joined.participants });
+
+    const pc = new RTCPeerConnection(peerConfig({ hostAddresses: ['127.0.0.1'], iceServers: joined.iceServers }));
+    this.#pc = pc;
+    const connected = new Promise<void>((resolve) => {
+      const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
+        log.debug({ state }, 'peer connection state');
+        if (state === 'connected') resolve();
+        else if (state === 'failed' || state === 'closed') {
+          const error = new Error(`peer connection ${state}`);
+          if (this.#state === 'starting') this.#failStart?.(error);
+          else if (this.#state === 'running') this.#die(error);
+        }
+      });
+      this.#unsubscribes.push(unSubscribe);
+    });
+
+    // Exactly two transceivers, audio first, then video (PROTOCOL.md, flow step 3).
+    for (const kind of ['audio', 'video'] as const) {
+      const out = publish.has(kind) ? new MediaStreamTrack({ kind }) : undefined;
+      const transceiver = out
+        ? pc.addTransceiver(out, { direction: 'sendrecv' })
+        : pc.addTransceiver(kind, { direction: 'recvonly' });
+      if (out) this.#outTracks[kind] = out;
+      this.#transceivers[kind] = transceiver;
+      this.#unsubscribes.push(
+        transceiver.onTrack.subscribe((track) => {
+          const { unSubscribe } = track.onReceiveRtp.subscribe((rtp) => this.#onReceivedRtp(kind, rtp));
+          this.#unsubscribes.push(unSubscribe);
+        }).unSubscribe,
+      );
+    }
+    const videoSender = this.#transceivers.video?.sender;
+    if (videoSender && publish.has('video')) {
+      // FFmpeg cannot make a keyframe on request; its one-second keyframe interval answers these.
+      this.#unsubscribes.push(
+        videoSender.onRtcp.subscribe((rtcp) => {
+          if (rtcp.type !== RtcpPayloadSpecificFeedback.type) return;
+          const count = rtcp instanceof RtcpPayloadSpecificFeedback ? rtcp.feedback.count : undefined;
+          // RFC 4585 6.3.1 PLI (FMT 1), RFC 5104 4.3.1 FIR (FMT 4).
+          if (count === 1 || count === 4) {
+            this.#stats.keyframeRequests++;
+            log.debug({ fmt: count }, 'keyframe requested by the server (served by the 1 s keyframe interval)');
+          }
+        }).unSubscribe,
+      );
+    }
+
+    // Trickle ICE: werift gathers during setLocalDescription, so candidates found before the
+    // offer is sent are already in its SDP; send the others, then the end-of-candidates `null`.
+    let offerSdp: string | undefined;
+    const early: (IceCandidateInit | null)[] = [];
+    const sendCandidate = (candidate: IceCandidateInit | null): void => {
+      if (candidate?.candidate && offerSdp?.includes(candidate.candidate)) return;
+      signaling.sendCandidate(candidate);
+    };
+    this.#unsubscribes.push(
+      pc.onIceCandidate.subscribe((c) => {
+        const candidate: IceCandidateInit | null = c
+          ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null }
+          : null;
+        if (offerSdp === undefined) early.push(candidate);
+        else sendCandidate(candidate);
+      }).unSubscribe,
+      signaling.subscribe('candidate', (candidate) => {
+        pc.addIceCandidate(candidate).catch((error: unknown) => log.warn({ err: error }, 'remote candidate refused'));
+      }),
+    );
+    const answered = new Promise<string>((resolve) => {
+      this.#unsubscribes.push(signaling.subscribe('answer', resolve));
+    });
+
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    offerSdp = pc.localDescription?.sdp ?? offer.sdp;
+    signaling.sendOffer(offerSdp);
+    for (const candidate of early.splice(0)) sendCandidate(candidate);
+
+    await pc.setRemoteDescription({ type: 'answer', sdp: await answered });
+    this.#afterAnswer(publish);
+    await connected;
+    this.#assertStarting();
+
+    if (o.frameLogPath) {
+      const frameLog = await openAppend(o.frameLogPath);
+      if (this.#state !== 'starting') frameLog.end();
+      this.#assertStarting();
+      this.#frameLog = frameLog;
+    }
+    if (o.recordPath) await this.#startRecorder(o.recordPath);
+    if (publish.size > 0) await this.#startSource(publish);
+    this.#assertStarting();
+    this.#statsTimer = setInterval(() => this.#tick(), o.statsIntervalMs);
+    this.safeEmit('connected');
+  }
+
+  /**
+   * Called right before `start()` creates a socket, a peer or a process: once start has failed
+   * or `stop()` was called, nothing new may be created (teardown may already be past it).
+   */
+  #assertStarting(): void {
+    if (this.#state !== 'starting') throw new Error('stopped while starting');
+  }
+
+  /** The kinds the bot sends: none for a viewer, what the file holds for a file source. */
+  async #publishedKinds(): Promise<Set<Kind>> {
+    const o = this.options;
+    if (o.viewer) return new Set();
+    const kinds = new Set<Kind>(['audio', 'video']);
+    if (o.source.kind === 'file') {
+      const found = await probeStreamTypes(o.source.path);
+      for (const kind of ['audio', 'video'] as const) if (!found.has(kind)) kinds.delete(kind);
+      if (kinds.size === 0) throw new Error(`${o.source.path} has neither video nor audio`);
+    }
+    if (!o.video) kinds.delete('video');
+    return kinds;
+  }
+
+  /** Reads what the answer negotiated: the codecs the server will send, the audio level id. */
+  #afterAnswer(publish: Set<Kind>): void {
+    for (const kind of ['audio', 'video'] as const) {
+      const transceiver = this.#transceivers[kind];
+      if (!transceiver) continue;
+      this.#receivedCodecs[kind] = new Map(transceiver.codecs.map((c) => [c.payloadType, describeCodec(c)]));
+      log.debug({ kind, codecs: transceiver.codecs.map((c) => `${c.payloadType} ${c.mimeType}`) }, 'negotiated');
+    }
+    const video = this.#transceivers.video;
+    if (publish.has('video') && video && !/^video\/vp8$/i.test(video.sender.codec?.mimeType ?? '')) {
+      throw new Error(`the server did not accept VP8 for the bot's video (got ${video.sender.codec?.mimeType ?? 'nothing'})`);
+    }
+    const audio = this.#transceivers.audio;
+    if (publish.has('audio') && audio && this.options.source.kind === 'synthetic') {
+      this.#audioLevelExtensionId = audio.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id;
+    }
+  }
+
+  async #startSource(publish: Set<Kind>): Promise<void> {
+    const o = this.options;
+    const outputs: SourceOutputs = {};
+    let firstPacket: () => void = () => {};
+    const gotFirstPacket = new Promise<void>((resolve) => {
+      firstPacket = resolve;
+    });
+    for (const kind of publish) {
+      const track = this.#outTracks[kind];
+      if (!track) continue;
+      const payloadType = kind === 'video' ? VP8_PAYLOAD_TYPE : OPUS_PAYLOAD_TYPE;
+      const socket = await bindLoopback();
+      if (this.#state !== 'starting') socket.close();
+      this.#assertStarting();
+      this.#sourceSockets[kind] = socket;
+      socket.on('message', (packet) => {
+        // FFmpeg's RTCP sender reports arrive on the same port (botArgs `rtcpport`): keep RTP only.
+        if (packet.length < 12 || packet[0]! >> 6 !== 2 || (packet[1]! & 0x7f) !== payloadType) return;
+        firstPacket();
+        this.#sendRtp(kind, track, packet);
+      });
+      const rtp = { port: socket.address().port, payloadType, ssrc: randomInt(1, 0x7fffffff) };
+      if (kind === 'video') {
+        outputs.video = { ...rtp, width: o.width, height: o.height, fps: o.fps, bitrateKbps: o.videoBitrateKbps };
+      } else {
+        outputs.audio = rtp;
+      }
+    }
+    const args =
+      o.source.kind === 'synthetic'
+        ? syntheticSourceArgs({ color: o.source.color, toneHz: o.source.toneHz, ...outputs })
+        : fileSourceArgs({ path: o.source.path, loop: o.source.loop, ...outputs });
+    this.#assertStarting();
+    const source = new FfmpegProcess({ name: `bot source ${o.name}`, args });
+    this.#source = source;
+    source.stdout.resume(); // the rtp muxer prints its SDP there
+    source.on('exit', ({ code, expected, stderrTail }) => {
+      if (expected || this.#state !== 'running') return;
+      if (code === 0 && o.source.kind === 'file') {
+        log.info({ path: o.source.path }, 'media file ended: the bot goes on receiving');
+        return;
+      }
+      this.#die(new Error(`the media source (FFmpeg) exited with code ${code}: ${stderrTail}`));
+    });
+    await source.untilReady(withTimeout(gotFirstPacket, SOURCE_FIRST_PACKET_MS, 'no RTP from FFmpeg'), 'its first RTP packet');
+  }
+
+  #sendRtp(kind: Kind, track: MediaStreamTrack, packet: Buffer): void {
+    if (kind === 'video') {
+      this.#stats.sentVideoPackets++;
+      track.writeRtp(packet);
+      return;
+    }
+    this.#stats.sentAudioPackets++;
+    const id = this.#audioLevelExtensionId;
+    if (id === undefined || this.options.source.kind !== 'synthetic') {
+      track.writeRtp(packet);
+      return;
+    }
+    // RFC 6464: one byte, V bit (voice activity) and the level in -dBov.
+    const level = this.options.source.toneHz > 0 ? 0x80 | TONE_LEVEL_DBOV : SILENCE_LEVEL_DBOV;
+    const rtp = RtpPacket.deSerialize(packet);
+    rtp.header.extensions.push({ id, payload: Buffer.from([level]) });
+    // werift rewrites ssrc, seq and timestamp per sender: hand it bytes, not a shared object.
+    track.writeRtp(rtp.serialize());
+  }
+
+  #onReceivedRtp(kind: Kind, rtp: RtpPacket): void {
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    const { header, payload } = rtp;
+    const codec = this.#receivedCodecs[kind]?.get(header.payloadType);
+    if (kind === 'audio') {
+      this.#stats.audioPackets++;
+      this.#stats.audioBytes += payload.length;
+    } else {
+      this.#remoteVideoSsrc = header.ssrc;
+      this.#stats.videoBytes += payload.length;
+      if (header.timestamp !== this.#lastVideoTimestamp) {
+        // A new RTP timestamp is a new frame (RFC 3550 5.1: one timestamp per video frame).
+        const now = Date.now();
+        if (this.#lastFrameAt !== undefined) {
+          this.#stats.maxGapMs = Math.max(this.#stats.maxGapMs, now - this.#lastFrameAt);
+        }
+        this.#lastFrameAt = now;
+        this.#lastVideoTimestamp = header.timestamp;
+        this.#stats.videoFrames++;
+        this.#frameLog?.write(`${now} ${header.timestamp}\n`);
+      }
+      if (isKeyframeStart(codec, payload)) {
+        this.#stats.keyframes++;
+        this.#stopAskingForKeyframes();
+      } else if (this.#stats.keyframes === 0 && !this.#pliTimer) {
+        this.#askForKeyframes(header.ssrc);
+      }
+    }
+    const target = this.#recorder?.targets[kind];
+    if (target && target.payloadType === header.payloadType) {
+      this.#recorder?.socket.send(rtp.serialize(), target.port, '127.0.0.1');
+    }
+  }
+
+  /** PLI (RFC 4585 6.3.1) now and every second until a keyframe arrives. */
+  #askForKeyframes(ssrc: number): void {
+    const receiver = this.#transceivers.video?.receiver;
+    if (!receiver) return;
+    const send = (): void => {
+      log.debug({ ssrc }, 'asking the server for a keyframe');
+      receiver.sendRtcpPLI(ssrc).catch((error: unknown) => log.debug({ err: error }, 'PLI not sent'));
+    };
+    send();
+    this.#pliTimer = setInterval(send, PLI_RETRY_MS);
+  }
+
+  #stopAskingForKeyframes(): void {
+    if (this.#pliTimer) clearInterval(this.#pliTimer);
+    this.#pliTimer = undefined;
+  }
+
+  async #startRecorder(path: string): Promise<void> {
+    recordingFormat(path); // throws a TypeError for a path that is neither .mkv nor .webm
+    const sdp: { video?: SdpVideo; audio?: SdpAudio } = {};
+    const targets: Recorder['targets'] = {};
+    const ports: number[] = [];
+    for (const kind of ['video', 'audio'] as const) {
+      const transceiver = this.#transceivers[kind];
+      const direction = transceiver?.currentDirection;
+      if (!transceiver || (direction !== 'recvonly' && direction !== 'sendrecv')) continue;
+      const first = transceiver.codecs[0];
+      const codec = first ? describeCodec(first) : undefined;
+      if (!codec) continue;
+      if (kind === 'video' && (codec.name === 'VP8' || codec.name === 'H264')) {
+        const port = await allocateRtpPort();
+        ports.push(port);
+        sdp.video = { port, payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate };
+        targets.video = { port, payloadType: codec.payloadType };
+      } else if (kind === 'audio' && codec.name === 'opus') {
+        const port = await allocateRtpPort();
+        ports.push(port);
+        sdp.audio = { port, payloadType: codec.payloadType, channels: codec.channels, clockRate: codec.clockRate };
+        targets.audio = { port, payloadType: codec.payloadType };
+      }
+    }
+    if (!sdp.video && !sdp.audio) {
+      for (const port of ports) releaseRtpPort(port);
+      throw new Error('nothing to record: the server sends no VP8/H.264 video and no Opus audio');
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'mcu-bot-'));
+    const sdpPath = join(dir, 'received.sdp');
+    await writeFile(sdpPath, rtpSdp(sdp));
+    const args = receiverArgs({ sdpPath, outputPath: path });
+    const socket = await bindLoopback();
+    if (this.#state !== 'starting') {
+      socket.close();
+      for (const port of ports) releaseRtpPort(port);
+      await rm(dir, { recursive: true, force: true });
+    }
+    this.#assertStarting();
+    const ffmpeg = new FfmpegProcess({ name: `bot recorder ${this.options.name}`, args });
+    this.#recorder = { process: ffmpeg, socket, dir, ports, targets };
+    ffmpeg.stdout.resume();
+    ffmpeg.on('exit', ({ code, expected, stderrTail }) => {
+      if (expected || this.#state === 'stopping' || this.#state === 'closed') return;
+      const error = new Error(`the recorder (FFmpeg) exited with code ${code}: ${stderrTail}`);
+      if (this.#state === 'starting') this.#failStart?.(error);
+      else this.#die(error);
+    });
+    // FFmpeg binds its ports within a few hundred ms: a keyframe that came before went unheard.
+    this.#later(700, () => {
+      const ssrc = this.#remoteVideoSsrc;
+      if (ssrc !== undefined && this.#stats.keyframes > 0) {
+        log.debug({ ssrc }, 'asking the server for a keyframe for the recorder');
+        this.#transceivers.video?.receiver.sendRtcpPLI(ssrc).catch(() => {});
+      }
+    });
+  }
+
+  #tick(): void {
+    this.#stats.fps = this.#stats.videoFrames - this.#framesAtLastTick;
+    this.#framesAtLastTick = this.#stats.videoFrames;
+    this.safeEmit('stats', this.stats);
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /** A fatal failure while running: report it, then stop (the owner decides the exit code). */
+  #die(error: Error): void {
+    if (this.#state !== 'running') return;
+    log.error({ err: error }, 'bot failed');
+    this.safeEmit('died', error);
+    void this.stop();
+  }
+
+  /** Stops everything the bot started, once, in an order that lets the recorder finish its file. */
+  #teardown(): Promise<void> {
+    this.#teardownPromise ??= this.#doTeardown();
+    return this.#teardownPromise;
+  }
+
+  async #doTeardown(): Promise<void> {
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#stopAskingForKeyframes();
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+
+    await this.#source?.stop();
+    this.#signaling?.leave();
+    for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+    if (this.#pc) await withTimeout(this.#pc.close(), PEER_CLOSE_MS, 'peer close').catch((e: unknown) => log.warn({ err: e }, 'peer close'));
+    await this.#signaling?.close();
+
+    const recorder = this.#recorder;
+    if (recorder) {
+      await recorder.process.stop();
+      recorder.socket.close();
+      for (const port of recorder.ports) releaseRtpPort(port);
+      await rm(recorder.dir, { recursive: true, force: true });
+    }
+    for (const socket of Object.values(this.#sourceSockets)) socket.close();
+    this.#sourceSockets = {};
+    const frameLog = this.#frameLog;
+    if (frameLog) await new Promise<void>((resolve) => frameLog.end(resolve));
+  }
+}
+
+function describeCodec(c: RTCRtpCodecParameters): ReceivedCodec {
+  const mime = c.mimeType.toLowerCase();
+  const name = mime === 'video/vp8' ? 'VP8' : mime === 'video/h264' ? 'H264' : mime === 'audio/opus' ? 'opus' : 'other';
+  return { name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? 2 };
+}
+
+/** True for the first packet of a VP8 keyframe or an H.264 IDR picture. */
+function isKeyframeStart(codec: ReceivedCodec | undefined, payload: Buffer): boolean {
+  try {
+    if (codec?.name === 'VP8') {
+      const vp8 = Vp8RtpPayload.deSerialize(payload);
+      return vp8.payloadHeaderExist && vp8.isKeyframe;
+    }
+    if (codec?.name === 'H264') {
+      const h264 = H264RtpPayload.deSerialize(payload);
+      return h264.isPartitionHead && h264.isKeyframe;
+    }
+  } catch {
+    // a truncated payload is not a keyframe
+  }
+  return false;
+}
+
+function bindLoopback(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      socket.on('error', (error) => log.warn({ err: error }, 'udp socket error'));
+      resolve(socket);
+    });
+  });
+}
+
+function openAppend(path: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(path, { flags: 'a' });
+    stream.once('error', reject);
+    stream.once('open', () => {
+      stream.off('error', reject);
+      stream.on('error', (error) => log.error({ err: error, path }, 'frame log write failed'));
+      resolve(stream);
+    });
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The stream types (`video`, `audio`) of a media file, by ffprobe. */
+function probeStreamTypes(path: string): Promise<Set<string>> {
+  const binary = process.env.MCU_FFPROBE ?? 'ffprobe';
+  return new Promise((resolve, reject) => {
+    execFile(binary, probeStreamsArgs(path), { timeout: FFPROBE_TIMEOUT_MS }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`cannot read ${path}: ${stderr.trim() || error.message}`));
+        return;
+      }
+      resolve(new Set(stdout.split('\n').map((line) => line.trim().replace(/,$/, '')).filter(Boolean)));
+    });
+  });
+}

@@ -1,0 +1,89 @@
+import type { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import type { ParticipantInfo } from '../signaling/SignalingClient.ts';
+
+/** What the bot publishes: a synthetic colour and tone, or a media file. */
+export type BotSource =
+  | { kind: 'synthetic'; color: string; toneHz: number }
+  | { kind: 'file'; path: string; loop: boolean };
+
+export interface BotOptions {
+  /** Signaling URL, e.g. `ws://127.0.0.1:8080/socket`. */
+  url: string;
+  room: string;
+  name: string;
+  token?: string;
+  source: BotSource;
+  width: number;
+  height: number;
+  fps: number;
+  videoBitrateKbps: number;
+  /** Watch and listen only: both transceivers `recvonly`, no FFmpeg source. */
+  viewer: boolean;
+  /** Publish audio only: the video transceiver is `recvonly`. */
+  video: boolean;
+  /** Stream-copy the received composite and mix into this `.mkv`/`.webm` file. */
+  recordPath?: string;
+  /** Append `<wall ms since epoch> <rtp timestamp>` for every received video frame. */
+  frameLogPath?: string;
+  /** Give up if not connected (joined, answered, ICE and DTLS done) after this long. */
+  connectTimeoutMs: number;
+  /** How often `stats` is emitted. */
+  statsIntervalMs: number;
+}
+
+/** Counters of what the bot received (the composite and the mix) and sent. */
+export interface BotStats {
+  /** Received video frames (a new RTP timestamp on the video track). */
+  videoFrames: number;
+  /** Video frames received during the last stats interval. */
+  fps: number;
+  /** Longest wall-clock gap between the arrival of two consecutive video frames. */
+  maxGapMs: number;
+  /** Received video keyframes (start of a VP8 keyframe / H.264 IDR). */
+  keyframes: number;
+  audioPackets: number;
+  /** RTP payload bytes received. */
+  videoBytes: number;
+  audioBytes: number;
+  /** RTP packets handed to werift for sending. */
+  sentVideoPackets: number;
+  sentAudioPackets: number;
+  /** Picture loss indications and FIRs the server sent for the bot's video. */
+  keyframeRequests: number;
+}
+
+export interface BotJoinedInfo {
+  id: string;
+  room: string;
+  participants: ParticipantInfo[];
+}
+
+/** A problem worth reporting that does not end the bot (e.g. a server `error` after joining). */
+export interface BotProblem {
+  code: string;
+  message: string;
+}
+
+export type BotEvents = {
+  joined: [BotJoinedInfo];
+  /** The peer connection is connected and the media source is running. */
+  connected: [];
+  stats: [BotStats];
+  participants: [ParticipantInfo[]];
+  speaker: [id: string | null];
+  error: [BotProblem];
+  /** Something the bot cannot go on without failed after `start()` resolved; the bot stops itself. */
+  died: [Error];
+  /** The bot has left and every child process has exited; final counters. */
+  left: [BotStats];
+};
+
+export interface Bot extends TypedEmitter<BotEvents> {
+  readonly options: Readonly<BotOptions>;
+  readonly closed: boolean;
+  readonly stats: BotStats;
+  /** Joins, negotiates and starts media; rejects (after cleaning up) if any step fails. */
+  start(): Promise<void>;
+  /** Leaves, closes the peer and waits for every child process. Idempotent. */
+  stop(): Promise<BotStats>;
+}

@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
+import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { SignalingError } from '../signaling/SignalingClient.ts';
+import { createBot } from './Bot.ts';
+import type { BotOptions, BotSource } from './BotTypes.ts';
+
+/** After SIGINT/SIGTERM or `--duration`, give up on a clean stop after this long. */
+const STOP_DEADLINE_MS = 10_000;
+
+interface RawOptions {
+  url: string;
+  room: string;
+  name?: string;
+  token?: string;
+  color: string;
+  tone: number;
+  file?: string;
+  loop: boolean;
+  size: { width: number; height: number };
+  fps: number;
+  bitrate: number;
+  viewer: boolean;
+  video: boolean;
+  record?: string;
+  frameLog?: string;
+  duration?: number;
+  timeout: number;
+}
+
+function integerIn(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds.');
+  return n;
+}
+
+function parseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('not a URL (expected e.g. ws://127.0.0.1:8080/socket).');
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new InvalidArgumentError('must be a ws:// or wss:// URL.');
+  return value;
+}
+
+function parseRoom(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('1-64 characters of A-Z a-z 0-9 _ -.');
+  return value;
+}
+
+function parseName(value: string): string {
+  if (value.length < 1 || value.length > 64) throw new InvalidArgumentError('1-64 characters.');
+  return value;
+}
+
+function parseColor(value: string): string {
+  if (!isFfmpegColor(value)) {
+    throw new InvalidArgumentError('an FFmpeg colour name (see `ffmpeg -colors`) or 0xRRGGBB.');
+  }
+  return value;
+}
+
+function parseSize(value: string): { width: number; height: number } {
+  const match = /^(\d{2,4})x(\d{2,4})$/.exec(value);
+  const width = Number(match?.[1]);
+  const height = Number(match?.[2]);
+  if (!match || width < 16 || width > 3840 || height < 16 || height > 2160 || width % 2 || height % 2) {
+    throw new InvalidArgumentError('WxH with even numbers, 16x16 to 3840x2160 (e.g. 640x360).');
+  }
+  return { width, height };
+}
+
+function parseReadableFile(value: string): string {
+  try {
+    if (!statSync(value).isFile()) throw new Error('not a file');
+    accessSync(value, constants.R_OK);
+  } catch {
+    throw new InvalidArgumentError(`cannot read the file ${value}.`);
+  }
+  return resolve(value);
+}
+
+/** A path whose directory exists (the file itself is created or appended to). */
+function writablePath(value: string): string {
+  const path = resolve(value);
+  try {
+    if (!statSync(dirname(path)).isDirectory()) throw new Error('not a directory');
+    accessSync(dirname(path), constants.W_OK);
+  } catch {
+    throw new InvalidArgumentError(`the directory ${dirname(path)} does not exist or is not writable.`);
+  }
+  return path;
+}
+
+function parseRecordPath(value: string): string {
+  try {
+    recordingFormat(value);
+  } catch {
+    throw new InvalidArgumentError('a recording must end in .mkv or .webm.');
+  }
+  return writablePath(value);
+}
+
+function toBotOptions(raw: RawOptions): BotOptions {
+  const source: BotSource = raw.file
+    ? { kind: 'file', path: raw.file, loop: raw.loop }
+    : { kind: 'synthetic', color: raw.color, toneHz: raw.tone };
+  return {
+    url: raw.url,
+    room: raw.room,
+    name: raw.name ?? `bot-${randomBytes(3).toString('hex')}`,
+    ...(raw.token !== undefined ? { token: raw.token } : {}),
+    source,
+    width: raw.size.width,
+    height: raw.size.height,
+    fps: raw.fps,
+    videoBitrateKbps: raw.bitrate,
+    viewer: raw.viewer,
+    video: raw.video,
+    ...(raw.record !== undefined ? { recordPath: raw.record } : {}),
+    ...(raw.frameLog !== undefined ? { frameLogPath: raw.frameLog } : {}),
+    connectTimeoutMs: Math.round(raw.timeout * 1000),
+    statsIntervalMs: 1000,
+  };
+}
+
+/** One JSON object per line on stdout: the bot's whole machine-readable output. */
+function emitLine(event: string, fields: object = {}): void {
+  process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+}
+
+/** Last resort on any exit path: no FFmpeg child may outlive the bot. */
+function killChildrenOnExit(): void {
+  process.once('exit', () => {
+    for (const child of FfmpegProcess.liveProcesses()) {
+      try {
+        if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+async function runBot(options: BotOptions, durationSeconds: number | undefined): Promise<number> {
+  killChildrenOnExit();
+  const bot = createBot(options);
+  let exitCode = 0;
+  let stopping: Promise<unknown> | undefined;
+
+  bot.on('joined', (info) => emitLine('joined', info));
+  bot.on('connected', () => emitLine('connected'));
+  bot.on('stats', (stats) => emitLine('stats', stats));
+  bot.on('participants', (participants) => emitLine('participants', { participants }));
+  bot.on('speaker', (id) => emitLine('speaker', { id }));
+  bot.on('error', (problem) => emitLine('error', problem));
+  bot.on('died', (error) => {
+    exitCode = 1;
+    emitLine('error', { code: 'fatal', message: error.message, fatal: true });
+    process.stderr.write(`mcu bot: ${error.message}\n`);
+  });
+
+  const stop = (): Promise<unknown> => {
+    stopping ??= (async () => {
+      const deadline = setTimeout(() => {
+        process.stderr.write('mcu bot: could not stop cleanly in time\n');
+        process.exit(1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      await bot.stop();
+      clearTimeout(deadline);
+    })();
+    return stopping;
+  };
+  const left = new Promise<void>((resolveLeft) => {
+    bot.once('left', (stats) => {
+      emitLine('left', stats);
+      resolveLeft();
+    });
+  });
+  const onSignal = (): void => void stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await bot.start();
+  } catch (error) {
+    const code = error instanceof SignalingError ? error.code : 'start_failed';
+    const message = error instanceof Error ? error.message : String(error);
+    if (stopping) {
+      // A signal while joining is a normal stop, not a failure.
+      await stopping;
+      await left;
+      return exitCode;
+    }
+    emitLine('error', { code, message, fatal: true });
+    process.stderr.write(`mcu bot: ${message}\n`);
+    return 1;
+  }
+  let durationTimer: NodeJS.Timeout | undefined;
+  if (durationSeconds !== undefined) durationTimer = setTimeout(onSignal, durationSeconds * 1000);
+  await left;
+  if (durationTimer) clearTimeout(durationTimer);
+  return exitCode;
+}
+
+export function botCommand(): Command {
+  const command = new Command('bot');
+  return command
+    .description(
+      'Join a room as a headless participant: publish a synthetic colour and tone (or a media file), ' +
+        'receive the composite and the mix, print JSON lines on stdout (joined, connected, stats every ' +
+        'second, participants, speaker, error, left). Stops on SIGINT/SIGTERM or after --duration.',
+    )
+    .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
+    .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', parseRoom, 'default')
+    .option('--name <name>', 'display name (default: bot-<random>)', parseName)
+    .option('--token <token>', 'join token, if the server wants one')
+    .addOption(
+      new Option('--color <colour>', 'colour of the synthetic picture: FFmpeg colour name or 0xRRGGBB')
+        .argParser(parseColor)
+        .default('red'),
+    )
+    .addOption(
+      new Option('--tone <hz>', 'frequency of the synthetic tone; 0 sends silence')
+        .argParser(integerIn('--tone', 0, 20000))
+        .default(440),
+    )
+    .addOption(
+      new Option('--file <media file>', 'publish this media file (transcoded to VP8/Opus) instead of the synthetic source')
+        .argParser(parseReadableFile)
+        .conflicts(['color', 'tone']),
+    )
+    .option('--loop', 'with --file: start the file again at its end', false)
+    .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: 640, height: 360 }, '640x360'))
+    .option('--fps <n>', 'published frame rate (the keyframe interval is one second)', integerIn('--fps', 1, 60), 30)
+    .option('--bitrate <kbps>', 'published VP8 bitrate', integerIn('--bitrate', 10, 20000), 800)
+    .addOption(new Option('--viewer', 'watch and listen only: both transceivers recvonly').default(false).conflicts(['file']))
+    .option('--no-video', 'publish audio only (the video transceiver is recvonly)')
+    .option('--record <path>', 'stream-copy the received composite and mix into a .mkv or .webm file', parseRecordPath)
+    .option('--frame-log <path>', 'append "<wall ms since epoch> <rtp timestamp>" per received video frame', writablePath)
+    .option('--duration <seconds>', 'leave after this long (default: run until SIGINT/SIGTERM)', positiveSeconds)
+    .option('--timeout <seconds>', 'give up if not connected after this long', positiveSeconds, 15)
+    .action(async (raw: RawOptions) => {
+      if (raw.loop && !raw.file) command.error("error: option '--loop' needs '--file'");
+      const code = await runBot(toBotOptions(raw), raw.duration);
+      process.exit(code);
+    });
+}

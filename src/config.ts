@@ -1,0 +1,45 @@
+import { SESSION_DEFAULTS } from '../mixer/SessionTypes.ts';
+import type { IceServer } from './peers/peerConfig.ts';
+import type { RoomSettings } from './rooms/RoomTypes.ts';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** ICE servers for the server's peers and, through `joined`, for clients. Default: none. */
+  iceServers: IceServer[];
+  /** Addresses ICE offers; empty means derived from `host` (loopback stays loopback). */
+  announcedAddresses: string[];
+  /** Rooms are created on the first join; off means only operator-created rooms exist. */
+  autoCreateRooms: boolean;
+  room: RoomSettings;
+  pingIntervalMs: number;
+  disconnectTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  iceServers: [],
+  announcedAddresses: [],
+  autoCreateRooms: true,
+  room: { session: SESSION_DEFAULTS, maxParticipants: 16, persistent: false },
+  // A dead socket is dropped within two intervals: well inside the 10 s promise.
+  pingIntervalMs: 4000,
+  disconnectTimeoutMs: 5000,
+  connectTimeoutMs: 20000,
+};
+
+/** Parses `MCU_ICE_SERVERS` or `--ice-servers`: a JSON array of RTCIceServer, or comma-separated URLs. */
+export function parseIceServers(text: string): IceServer[] {
+  const trimmed = text.trim();
+  if (!trimmed) return [];
+  if (trimmed.startsWith('[')) {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'object' && s !== null && 'urls' in s)) {
+      throw new Error('ICE servers must be a JSON array of {urls, username?, credential?}');
+    }
+    return parsed as IceServer[];
+  }
+  return trimmed.split(',').map((url) => ({ urls: url.trim() }));
+}

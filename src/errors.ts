@@ -1,0 +1,60 @@
+/**
+ * Errors a client can be told about. Each carries the protocol's `code`, so signaling turns any
+ * throw into an `error` message with one `instanceof` check.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'room_full'
+  | 'unauthorized'
+  | 'room_not_found'
+  | 'not_joined'
+  | 'already_joined'
+  | 'unsupported_offer'
+  | 'internal';
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Fatal errors close the connection after the `error` message. */
+    readonly fatal = false,
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequestError extends ProtocolError {
+  override name = 'BadRequestError';
+  constructor(message: string) {
+    super('bad_request', message);
+  }
+}
+
+export class RoomFullError extends ProtocolError {
+  override name = 'RoomFullError';
+  constructor(room: string, max: number) {
+    super('room_full', `room ${room} is full (${max} participants)`);
+  }
+}
+
+export class RoomNotFoundError extends ProtocolError {
+  override name = 'RoomNotFoundError';
+  constructor(room: string) {
+    super('room_not_found', `room ${room} does not exist`);
+  }
+}
+
+export class UnauthorizedError extends ProtocolError {
+  override name = 'UnauthorizedError';
+  constructor(message = 'a valid token is required') {
+    super('unauthorized', message, true);
+  }
+}
+
+export class UnsupportedOfferError extends ProtocolError {
+  override name = 'UnsupportedOfferError';
+  constructor(message: string) {
+    super('unsupported_offer', message);
+  }
+}

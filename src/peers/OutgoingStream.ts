@@ -1,0 +1,84 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { MediaStreamTrack } from 'werift';
+import { isRtp } from '../rtp/rtpHeader.ts';
+import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
+import { isVp8KeyframeStart } from '../rtp/vp8.ts';
+
+export interface OutgoingStreamOptions {
+  kind: 'audio' | 'video';
+  label: string;
+  /** Called when the stream switched to a new source (e.g. a new compositor). */
+  onSwitch?: (ssrc: number) => void;
+}
+
+/**
+ * One stream the server sends (the composite, or a mix): RTP from the mixer arrives on a
+ * loopback UDP port, goes through the stream switcher, and out on a werift track that any
+ * number of participants' senders share (fan-out).
+ */
+export class OutgoingStream {
+  readonly kind: 'audio' | 'video';
+  readonly label: string;
+  readonly track: MediaStreamTrack;
+  readonly switcher: StreamSwitcher;
+  readonly #socket: Socket;
+  readonly #onSwitch: ((ssrc: number) => void) | undefined;
+  packets = 0;
+  bytes = 0;
+  #closed = false;
+
+  static async create(options: OutgoingStreamOptions): Promise<OutgoingStream> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return new OutgoingStream(options, socket);
+  }
+
+  private constructor(options: OutgoingStreamOptions, socket: Socket) {
+    this.kind = options.kind;
+    this.label = options.label;
+    this.#socket = socket;
+    this.#onSwitch = options.onSwitch;
+    this.track = new MediaStreamTrack({ kind: options.kind });
+    this.switcher = new StreamSwitcher(
+      options.kind === 'video'
+        ? { clockRate: 90000, canSwitchAt: isVp8KeyframeStart }
+        : { clockRate: 48000, canSwitchAt: () => true },
+    );
+    socket.on('message', (packet) => this.#onPacket(packet));
+    socket.on('error', () => {});
+  }
+
+  /** The loopback port the mixer sends this stream's RTP to. */
+  get port(): number {
+    return this.#socket.address().port;
+  }
+
+  /** Announces the next source (see StreamSwitcher.expect). */
+  expect(ssrc: number): void {
+    this.switcher.expect(ssrc);
+  }
+
+  #onPacket(packet: Buffer): void {
+    if (this.#closed || !isRtp(packet)) return;
+    const out = this.switcher.process(packet, performance.now(), this.#onSwitch);
+    if (!out) return;
+    this.packets++;
+    this.bytes += out.length;
+    // A Buffer, not a parsed packet: every sender parses its own copy before rewriting SSRC and
+    // payload type, where a shared RtpPacket would be mutated by each of them in turn.
+    this.track.writeRtp(out);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    this.track.stop();
+  }
+}

@@ -1,0 +1,228 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from 'werift';
+import { createLogger } from '../../mixer/logger.ts';
+import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
+import { planOffer } from '../peers/offer.ts';
+import { peerConfig } from '../peers/peerConfig.ts';
+import type { IceCandidateInit } from '../signaling/messages.ts';
+import type {
+  NegotiatedMedia,
+  ParticipantEvents,
+  ParticipantObserverEvents,
+  ParticipantOptions,
+  ParticipantRole,
+} from './ParticipantTypes.ts';
+
+const log = createLogger('Participant');
+
+/** Candidates a client may trickle before its offer; more is a misbehaving client. */
+const MAX_EARLY_CANDIDATES = 64;
+
+/**
+ * One participant: its werift peer connection, its incoming RTP forwarded to the session's
+ * decoders on loopback, and the composite and mix tracks it receives. Created by `Room.join()`.
+ */
+export class Participant extends TypedEmitter<ParticipantEvents> {
+  readonly id: string;
+  readonly name: string;
+  readonly observer = new TypedEmitter<ParticipantObserverEvents>();
+  readonly #options: ParticipantOptions;
+  readonly #unsubscribes: (() => void)[] = [];
+  #pc?: RTCPeerConnection;
+  #socket?: Socket;
+  #media?: NegotiatedMedia;
+  #videoTransceiver?: RTCRtpTransceiver;
+  #videoSsrc?: number;
+  #earlyCandidates: IceCandidateInit[] = [];
+  #disconnectTimer?: NodeJS.Timeout;
+  #connectTimer?: NodeJS.Timeout;
+  #closed = false;
+  #connected = false;
+  rtpPacketsIn = 0;
+
+  constructor(options: ParticipantOptions) {
+    super();
+    this.#options = options;
+    this.id = options.id;
+    this.name = options.name;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  get role(): ParticipantRole {
+    const plan = this.#media?.plan;
+    return plan?.audio?.publishes || plan?.video?.publishes ? 'publisher' : 'viewer';
+  }
+
+  get publishesAudio(): boolean {
+    return this.#media?.plan.audio?.publishes ?? false;
+  }
+
+  /** Answers the client's offer; throws a ProtocolError the client is told about. */
+  async negotiate(sdp: string): Promise<void> {
+    if (this.#closed) throw new BadRequestError('participant has left');
+    if (this.#pc) throw new BadRequestError('an offer was already answered; renegotiation is not supported');
+    const plan = planOffer(sdp);
+    if ('error' in plan) throw new UnsupportedOfferError(plan.error);
+
+    const pc = new RTCPeerConnection(
+      peerConfig({ hostAddresses: this.#options.hostAddresses, iceServers: this.#options.iceServers }),
+    );
+    this.#pc = pc;
+    this.#watchConnection(pc);
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+    } catch (error) {
+      throw new UnsupportedOfferError(`the offer could not be applied: ${(error as Error).message}`);
+    }
+    const transceivers = pc.getTransceivers();
+    const audio = transceivers.find((t) => t.kind === 'audio');
+    const video = transceivers.find((t) => t.kind === 'video');
+    const media: NegotiatedMedia = { plan };
+    const videoCodec = this.#chooseCodec(video, plan.video?.codec);
+    const audioCodec = this.#chooseCodec(audio, plan.audio?.codec);
+    if (plan.video?.publishes && videoCodec) {
+      media.video = { codec: plan.video.codec === 'H264' ? 'H264' : 'VP8', payloadType: videoCodec.payloadType };
+    }
+    if (plan.audio?.publishes && audioCodec) media.audio = { payloadType: audioCodec.payloadType };
+    this.#media = media;
+
+    const attached = await this.#options.hooks.attach({ id: this.id, name: this.name }, media);
+    if (this.#closed) return;
+    this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
+    this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
+    this.#videoTransceiver = video;
+
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (this.#closed) return;
+    // werift has gathered by now: its candidates are in the answer and none are trickled.
+    this.#options.signal.send({ type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
+    for (const candidate of this.#earlyCandidates) await this.addCandidate(candidate);
+    this.#earlyCandidates = [];
+    this.#connectTimer = setTimeout(() => {
+      if (!this.#connected) this.close(`not connected ${this.#options.connectTimeoutMs / 1000} s after the answer`);
+    }, this.#options.connectTimeoutMs);
+    log.info({ participant: this.id, role: this.role, media }, 'answered offer');
+  }
+
+  async addCandidate(candidate: IceCandidateInit | null): Promise<void> {
+    if (this.#closed || candidate === null || !candidate.candidate) return;
+    const pc = this.#pc;
+    if (!pc?.remoteDescription) {
+      if (this.#earlyCandidates.length >= MAX_EARLY_CANDIDATES) throw new BadRequestError('too many candidates before the offer');
+      this.#earlyCandidates.push(candidate);
+      return;
+    }
+    try {
+      await pc.addIceCandidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? undefined,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+      });
+    } catch (error) {
+      throw new BadRequestError(`candidate refused: ${(error as Error).message}`);
+    }
+  }
+
+  /** Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1). */
+  requestKeyframe(): void {
+    const ssrc = this.#videoSsrc;
+    if (this.#closed || ssrc === undefined || !this.#videoTransceiver) return;
+    this.#videoTransceiver.receiver.sendRtcpPLI(ssrc).catch(() => {});
+  }
+
+  /** Leaves the room. Idempotent. */
+  close(reason = 'left'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#disconnectTimer);
+    clearTimeout(this.#connectTimer);
+    for (const unsubscribe of this.#unsubscribes) unsubscribe();
+    this.#socket?.close();
+    this.#pc?.close().catch(() => {});
+    log.info({ participant: this.id, name: this.name, reason }, 'participant closed');
+    this.safeEmit('@close', reason);
+    this.observer.safeEmit('close', reason);
+  }
+
+  /** The room is closing: same as close, without the room hearing back about it. */
+  roomClosed(): void {
+    this.removeAllListeners();
+    this.close('room closed');
+  }
+
+  #chooseCodec(transceiver: RTCRtpTransceiver | undefined, name: string | undefined) {
+    if (!transceiver || !name) return undefined;
+    const codec = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === `${transceiver.kind}/${name}`.toLowerCase());
+    if (!codec) throw new UnsupportedOfferError(`no ${name} ${transceiver.kind} codec could be negotiated`);
+    // One codec per section: the client then sends exactly what the decoder expects.
+    transceiver.codecs = [codec];
+    return codec;
+  }
+
+  #setUp(
+    transceiver: RTCRtpTransceiver | undefined,
+    plan: { publishes: boolean; receives: boolean } | undefined,
+    outgoing: MediaStreamTrack | undefined,
+    port: number | undefined,
+  ): void {
+    if (!transceiver) return;
+    const receives = !!plan?.receives && !!outgoing;
+    const publishes = !!plan?.publishes && port !== undefined;
+    transceiver.setDirection(publishes ? (receives ? 'sendrecv' : 'recvonly') : receives ? 'sendonly' : 'inactive');
+    if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
+    if (!publishes || port === undefined) return;
+    const kind = transceiver.kind;
+    const sub = transceiver.onTrack.subscribe((track) => {
+      if (kind === 'video') this.#videoSsrc = track.ssrc;
+      const rtp = track.onReceiveRtp.subscribe((packet) => {
+        if (kind === 'video' && this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
+        this.rtpPacketsIn++;
+        this.#udp().send(packet.serialize(), port, '127.0.0.1');
+      });
+      this.#unsubscribes.push(rtp.unSubscribe);
+    });
+    this.#unsubscribes.push(sub.unSubscribe);
+  }
+
+  #udp(): Socket {
+    if (!this.#socket) {
+      this.#socket = createSocket('udp4');
+      this.#socket.on('error', (error) => log.warn({ participant: this.id, err: error.message }, 'udp send failed'));
+    }
+    return this.#socket;
+  }
+
+  #watchConnection(pc: RTCPeerConnection): void {
+    const sub = pc.connectionStateChange.subscribe((state) => {
+      log.debug({ participant: this.id, state }, 'connection state');
+      if (state === 'connected') {
+        this.#connected = true;
+        clearTimeout(this.#connectTimer);
+        clearTimeout(this.#disconnectTimer);
+        this.#disconnectTimer = undefined;
+        this.observer.safeEmit('connected');
+      } else if (state === 'disconnected') {
+        this.#disconnectTimer ??= setTimeout(
+          () => this.close('connection lost'),
+          this.#options.disconnectTimeoutMs,
+        );
+      } else if (state === 'failed' || state === 'closed') {
+        this.close(`connection ${state}`);
+      }
+    });
+    this.#unsubscribes.push(sub.unSubscribe);
+  }
+}
+
+export function isProtocolError(error: unknown): error is ProtocolError {
+  return error instanceof ProtocolError;
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '../../mixer/logger.ts';
+import { Session } from '../../mixer/Session.ts';
+import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { RoomFullError } from '../errors.ts';
+import { OutgoingStream } from '../peers/OutgoingStream.ts';
+import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
+import { Participant } from './Participant.ts';
+import type { AttachedMedia, NegotiatedMedia } from './ParticipantTypes.ts';
+import type {
+  JoinOptions,
+  RoomEvents,
+  RoomNetwork,
+  RoomObserverEvents,
+  RoomSettings,
+  RoomSummary,
+} from './RoomTypes.ts';
+
+const log = createLogger('Room');
+
+/**
+ * A room: its participants, and while anyone is in it, its session. The composite and the mix
+ * of everyone are outgoing streams that live as long as the room, so a session restart or a
+ * compositor switch is invisible to the participants' senders.
+ */
+export class Room extends TypedEmitter<RoomEvents> {
+  readonly name: string;
+  readonly settings: RoomSettings;
+  readonly observer = new TypedEmitter<RoomObserverEvents>();
+  readonly #network: RoomNetwork;
+  readonly #participants = new Map<string, Participant>();
+  readonly #mixStreams = new Map<string, OutgoingStream>();
+  readonly #signals = new Map<string, JoinOptions['signal']>();
+  readonly #composite: OutgoingStream;
+  readonly #everyoneMix: OutgoingStream;
+  #session?: Promise<Session>;
+  /** Serializes session start and stop, so a join during a stop gets a fresh session. */
+  #sessionChain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
+    let onSwitch: (ssrc: number) => void = () => {};
+    const composite = await OutgoingStream.create({
+      kind: 'video',
+      label: `${name} composite`,
+      onSwitch: (ssrc) => onSwitch(ssrc),
+    });
+    const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
+    const room = new Room(name, settings, network, composite, everyoneMix);
+    onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
+    return room;
+  }
+
+  private constructor(
+    name: string,
+    settings: RoomSettings,
+    network: RoomNetwork,
+    composite: OutgoingStream,
+    everyoneMix: OutgoingStream,
+  ) {
+    super();
+    this.name = name;
+    this.settings = settings;
+    this.#network = network;
+    this.#composite = composite;
+    this.#everyoneMix = everyoneMix;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get participantCount(): number {
+    return this.#participants.size;
+  }
+
+  /** The outgoing composite (tests and stats read its counters). */
+  get composite(): OutgoingStream {
+    return this.#composite;
+  }
+
+  participants(): ParticipantSummary[] {
+    return [...this.#participants.values()].map((p) => ({ id: p.id, name: p.name }));
+  }
+
+  getParticipant(id: string): Participant | undefined {
+    return this.#participants.get(id);
+  }
+
+  summary(): RoomSummary {
+    return { name: this.name, participants: this.participants(), sessionRunning: this.#session !== undefined };
+  }
+
+  /** Adds a participant; its session starts with the first one. */
+  join(options: JoinOptions): Participant {
+    if (this.#closed) throw new Error(`room ${this.name} is closed`);
+    if (this.#participants.size >= this.settings.maxParticipants) {
+      throw new RoomFullError(this.name, this.settings.maxParticipants);
+    }
+    const participant = new Participant({
+      id: randomUUID().slice(0, 8),
+      name: options.name,
+      room: this.name,
+      signal: options.signal,
+      hooks: { attach: (p, media) => this.#attach(p.id, media) },
+      ...this.#network,
+    });
+    this.#participants.set(participant.id, participant);
+    this.#signals.set(participant.id, options.signal);
+    participant.once('@close', () => this.#onParticipantClosed(participant));
+    void this.#ensureSession().catch((error: unknown) => {
+      log.error({ room: this.name, err: (error as Error).message }, 'session failed to start');
+    });
+    log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
+    this.observer.safeEmit('newparticipant', participant);
+    return participant;
+  }
+
+  /** Sends every participant the new roster (PROTOCOL.md `participants`). */
+  broadcastParticipants(): void {
+    const message: ServerMessage = { type: 'participants', participants: this.participants() };
+    for (const signal of this.#signals.values()) signal.send(message);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of [...this.#participants.values()]) p.roomClosed();
+    this.#participants.clear();
+    await this.#stopSession();
+    this.#composite.close();
+    this.#everyoneMix.close();
+    for (const stream of this.#mixStreams.values()) stream.close();
+    this.#mixStreams.clear();
+    this.safeEmit('@close');
+    this.observer.safeEmit('close');
+  }
+
+  async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
+    const participant = this.#participants.get(participantId);
+    if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
+    const session = await this.#ensureSession();
+    let mix: OutgoingStream | undefined;
+    if (media.audio) {
+      mix = await OutgoingStream.create({ kind: 'audio', label: `${this.name} mix for ${participantId}` });
+      this.#mixStreams.set(participantId, mix);
+    }
+    const ports = await session.addParticipant({
+      id: participantId,
+      name: participant.name,
+      ...(media.video ? { video: media.video } : {}),
+      ...(media.audio ? { audio: media.audio } : {}),
+      ...(mix ? { mixPort: mix.port } : {}),
+    });
+    return {
+      ports,
+      ...(media.plan.video?.receives ? { videoTrack: this.#composite.track } : {}),
+      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).track } : {}),
+    };
+  }
+
+  #ensureSession(): Promise<Session> {
+    if (!this.#session) {
+      const starting = this.#sessionChain.then(() => this.#startSession());
+      this.#session = starting;
+      this.#sessionChain = starting.catch(() => {});
+      starting.catch(() => {
+        if (this.#session === starting) this.#session = undefined;
+      });
+    }
+    return this.#session;
+  }
+
+  async #startSession(): Promise<Session> {
+    const session = await Session.create({
+      ...this.settings.session,
+      compositePort: this.#composite.port,
+      everyoneMixPort: this.#everyoneMix.port,
+    });
+    session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
+    session.on('compositestart', (ssrc) => this.#composite.expect(ssrc));
+    log.info({ room: this.name }, 'session started');
+    this.observer.safeEmit('sessionstart');
+    return session;
+  }
+
+  #stopSession(): Promise<void> {
+    const current = this.#session;
+    if (!current) return this.#sessionChain.then(() => undefined);
+    this.#session = undefined;
+    const stopping = this.#sessionChain.then(async () => {
+      const session = await current.catch(() => undefined);
+      await session?.close();
+      log.info({ room: this.name }, 'session stopped');
+      this.observer.safeEmit('sessionclose');
+    });
+    this.#sessionChain = stopping.catch(() => {});
+    return stopping;
+  }
+
+  #onCompositeSwitched(ssrc: number): void {
+    void this.#session?.then((s) => s.compositeSwitched(ssrc)).catch(() => {});
+  }
+
+  #onParticipantClosed(participant: Participant): void {
+    this.#participants.delete(participant.id);
+    this.#signals.delete(participant.id);
+    const mix = this.#mixStreams.get(participant.id);
+    this.#mixStreams.delete(participant.id);
+    const session = this.#session;
+    void (async () => {
+      await (await session?.catch(() => undefined))?.removeParticipant(participant.id);
+      mix?.close();
+    })();
+    log.info({ room: this.name, participant: participant.id }, 'participant left');
+    this.observer.safeEmit('participantleft', participant.id);
+    this.broadcastParticipants();
+    if (this.#participants.size === 0) {
+      void this.#stopSession();
+      this.safeEmit('@empty');
+    }
+  }
+}

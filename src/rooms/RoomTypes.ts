@@ -1,0 +1,46 @@
+import type { SessionSettings } from '../../mixer/SessionTypes.ts';
+import type { IceServer } from '../peers/peerConfig.ts';
+import type { ParticipantSummary } from '../signaling/messages.ts';
+import type { Participant } from './Participant.ts';
+import type { ParticipantSignal } from './ParticipantTypes.ts';
+
+/** A room's settings: how its session composes, and who may join. */
+export interface RoomSettings {
+  session: Omit<SessionSettings, 'compositePort' | 'everyoneMixPort'>;
+  maxParticipants: number;
+  /** Kept when empty (created by an operator), or removed with its last participant. */
+  persistent: boolean;
+}
+
+/** What every room of a server shares. */
+export interface RoomNetwork {
+  hostAddresses: string[];
+  iceServers: IceServer[];
+  disconnectTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface JoinOptions {
+  name: string;
+  signal: ParticipantSignal;
+}
+
+export type RoomEvents = {
+  /** Heard by the room registry only. */
+  '@empty': [];
+  '@close': [];
+};
+
+export type RoomObserverEvents = {
+  close: [];
+  newparticipant: [Participant];
+  participantleft: [participantId: string];
+  sessionstart: [];
+  sessionclose: [];
+};
+
+export interface RoomSummary {
+  name: string;
+  participants: ParticipantSummary[];
+  sessionRunning: boolean;
+}

@@ -1,0 +1,66 @@
+import { createLogger } from '../../mixer/logger.ts';
+import { RoomNotFoundError } from '../errors.ts';
+import { Room } from './Room.ts';
+import type { RoomNetwork, RoomSettings } from './RoomTypes.ts';
+
+const log = createLogger('Rooms');
+
+/** The server's rooms, by name. Rooms made on a join are removed with their last participant. */
+export class Rooms {
+  readonly #rooms = new Map<string, Promise<Room>>();
+  readonly #defaults: RoomSettings;
+  readonly #network: RoomNetwork;
+  readonly #autoCreate: boolean;
+
+  constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean }) {
+    this.#defaults = options.defaults;
+    this.#network = options.network;
+    this.#autoCreate = options.autoCreate;
+  }
+
+  /** Creates a room an operator asked for; it stays when empty. */
+  async create(name: string, settings: Partial<RoomSettings> = {}): Promise<Room> {
+    const existing = this.#rooms.get(name);
+    if (existing) return existing;
+    return this.#add(name, { ...this.#defaults, persistent: true, ...settings });
+  }
+
+  /** The room a client joins: an existing one, or a new temporary one when auto-creation is on. */
+  async forJoin(name: string): Promise<Room> {
+    const existing = this.#rooms.get(name);
+    if (existing) return existing;
+    if (!this.#autoCreate) throw new RoomNotFoundError(name);
+    return this.#add(name, { ...this.#defaults, persistent: false });
+  }
+
+  async list(): Promise<Room[]> {
+    return Promise.all(this.#rooms.values());
+  }
+
+  async get(name: string): Promise<Room | undefined> {
+    return this.#rooms.get(name);
+  }
+
+  async closeAll(): Promise<void> {
+    const rooms = await this.list();
+    await Promise.all(rooms.map((room) => room.close()));
+  }
+
+  #add(name: string, settings: RoomSettings): Promise<Room> {
+    const creating = Room.create(name, settings, this.#network);
+    this.#rooms.set(name, creating);
+    creating.then(
+      (room) => {
+        log.info({ room: name, persistent: settings.persistent }, 'room created');
+        room.once('@close', () => {
+          if (this.#rooms.get(name) === creating) this.#rooms.delete(name);
+        });
+        room.on('@empty', () => {
+          if (!room.settings.persistent) void room.close();
+        });
+      },
+      () => this.#rooms.delete(name),
+    );
+    return creating;
+  }
+}

@@ -1,0 +1,81 @@
+import { readSeq, readSsrc, readTimestamp, writeSeqAndTimestamp } from './rtpHeader.ts';
+import { seqAdd, tsAdd } from './seq.ts';
+
+export interface StreamSwitcherOptions {
+  /** RTP clock rate, to advance timestamps by the wall-clock time across a switch. */
+  clockRate: number;
+  /** A new source is switched to only at a packet for which this is true (a keyframe start). */
+  canSwitchAt: (packet: Buffer) => boolean;
+}
+
+/**
+ * Turns packets from a succession of sources (compositors or encoders, each with its own SSRC,
+ * sequence numbers and timestamps) into one continuous stream: sequence numbers go on by one
+ * and timestamps advance with wall-clock time across a switch (RFC 3550 §5.1). Pure: the
+ * caller passes the time.
+ */
+export class StreamSwitcher {
+  readonly #options: StreamSwitcherOptions;
+  #current: number | undefined;
+  /** The SSRC announced as next; undefined means any new SSRC may take over. */
+  #expected: number | undefined;
+  #seqOffset = 0;
+  #tsOffset = 0;
+  #lastSeq: number | undefined;
+  #lastTs = 0;
+  #lastAt = 0;
+  switches = 0;
+  dropped = 0;
+
+  constructor(options: StreamSwitcherOptions) {
+    this.#options = options;
+  }
+
+  get currentSsrc(): number | undefined {
+    return this.#current;
+  }
+
+  /** Announces the SSRC of the next source; the switch happens at its first switchable packet. */
+  expect(ssrc: number): void {
+    this.#expected = ssrc;
+  }
+
+  /**
+   * Rewrites `packet` in place for the outgoing stream and returns it, or returns undefined when
+   * it must not be sent (an old source after a switch, or a new source before a keyframe).
+   * `switched` is called with the new SSRC when a switch happens.
+   */
+  process(packet: Buffer, nowMs: number, switched?: (ssrc: number) => void): Buffer | undefined {
+    const ssrc = readSsrc(packet);
+    if (ssrc !== this.#current) {
+      const wanted = this.#expected === undefined || this.#expected === ssrc;
+      if (!wanted || !this.#options.canSwitchAt(packet)) {
+        this.dropped++;
+        return undefined;
+      }
+      this.#switchTo(packet, ssrc, nowMs);
+      switched?.(ssrc);
+    }
+    const seq = seqAdd(readSeq(packet), this.#seqOffset);
+    const ts = tsAdd(readTimestamp(packet), this.#tsOffset);
+    writeSeqAndTimestamp(packet, seq, ts);
+    this.#lastSeq = seq;
+    this.#lastTs = ts;
+    this.#lastAt = nowMs;
+    return packet;
+  }
+
+  #switchTo(packet: Buffer, ssrc: number, nowMs: number): void {
+    if (this.#lastSeq === undefined) {
+      this.#seqOffset = 0;
+      this.#tsOffset = 0;
+    } else {
+      const elapsed = Math.max(1, Math.round(((nowMs - this.#lastAt) * this.#options.clockRate) / 1000));
+      this.#seqOffset = seqAdd(this.#lastSeq + 1, -readSeq(packet));
+      this.#tsOffset = tsAdd(this.#lastTs + elapsed, -readTimestamp(packet));
+    }
+    this.#current = ssrc;
+    if (this.#expected === ssrc) this.#expected = undefined;
+    this.switches++;
+  }
+}

@@ -1,0 +1,70 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
+import { createLogger } from '../mixer/logger.ts';
+import type { ServerConfig } from './config.ts';
+import { createApp } from './http/app.ts';
+import { iceHostAddresses } from './peers/peerConfig.ts';
+import { Rooms } from './rooms/Rooms.ts';
+import { SignalingServer } from './signaling/SignalingServer.ts';
+
+const log = createLogger('Server');
+
+export interface RunningServer {
+  readonly url: string;
+  readonly socketUrl: string;
+  readonly port: number;
+  readonly rooms: Rooms;
+  close(): Promise<void>;
+}
+
+/** Starts HTTP, signaling and the room registry; resolves once listening. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const rooms = new Rooms({
+    defaults: config.room,
+    autoCreate: config.autoCreateRooms,
+    network: {
+      hostAddresses: iceHostAddresses(config.host, config.announcedAddresses),
+      iceServers: config.iceServers,
+      disconnectTimeoutMs: config.disconnectTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+    },
+  });
+  const http: HttpServer = createServer(createApp(rooms));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const signaling = new SignalingServer(http, {
+    rooms,
+    iceServers: config.iceServers,
+    pingIntervalMs: config.pingIntervalMs,
+  });
+  const { port } = http.address() as AddressInfo;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}/`;
+  log.info({ url }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    socketUrl: `ws://${hostForUrl}:${port}/socket`,
+    port,
+    rooms,
+    close() {
+      closing ??= (async () => {
+        await signaling.close();
+        await rooms.closeAll();
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeAllConnections();
+        await closed;
+        await FfmpegProcess.stopAll();
+        log.info('server stopped');
+      })();
+      return closing;
+    },
+  };
+}
