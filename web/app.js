@@ -1,5 +1,17 @@
 // The conference page: join form, one RTCPeerConnection to the mixer, the composite video and
 // the mixed audio, the participant list, live stats. Speaks only PROTOCOL.md.
+//
+// For browser tests:
+//   window.mcu = { pc, state ('idle'|'joining'|'joined'|'left'|'error'), id, room, mode,
+//                  participants, speaker, stats (latest summary, see stats.js), error, join(), leave() }
+//   body[data-state] and #status[data-state] mirror mcu.state.
+//   Form: #join-form #room #name #mode-camera #mode-microphone #mode-viewer #join,
+//         #room-error #name-error; getUserMedia failure: #media-error #join-as-viewer #join-mic-only
+//   Call: #composite (video) #mix (audio) #self-preview #unmute-audio #mute-mic #toggle-camera #leave
+//         #participants > li[data-id][data-self][data-speaker]  #participant-count  #speaker
+//   Errors: #error-banner[data-code] #error-message #error-code #error-dismiss
+//   Stats (text = bare value, data-value = raw number): see the ids in index.html (#stats-*).
+//   URL: ?room= (default "default"), ?name=, ?mode=camera|microphone|viewer, ?token=, ?autojoin=1
 import { Signaling, socketUrl } from './signaling.js';
 import { StatsSampler, renderStats, renderConnectionState } from './stats.js';
 
@@ -10,6 +22,8 @@ const LS_NAME = 'mcu.name';
 const LS_MODE = 'mcu.mode';
 const JOIN_TIMEOUT_MS = 10000;
 const ANSWER_TIMEOUT_MS = 15000;
+/** ICE that never gets anywhere (no usable candidate pair) stays "checking" for ever in Chrome. */
+const CONNECT_TIMEOUT_MS = 25000;
 const STATS_INTERVAL_MS = 1000;
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -65,7 +79,7 @@ const mcu = {
   join: (opts) => join(opts),
   leave: () => leave(),
 };
-window.mcu = mcu;
+/** @type {any} */ (window).mcu = mcu;
 
 /** The current call; every async continuation checks it is still current. */
 let session = null;
@@ -179,7 +193,7 @@ function readForm() {
   showFieldError(el.name, el.nameError, nameErr);
   if (roomErr) { el.room.focus(); return null; }
   if (nameErr) { el.name.focus(); return null; }
-  return { room, name, mode: selectedMode() };
+  return { room, name, mode: /** @type {'camera'|'microphone'|'viewer'} */ (selectedMode()) };
 }
 
 function initForm() {
@@ -474,6 +488,7 @@ async function join(opts) {
     /** @type {string|null} */ speakerId: null,
     offerSent: false,
     endOfCandidatesSent: false,
+    everConnected: false,
     remoteDescriptionSet: false,
     pendingLocal: [],
     pendingRemote: [],
@@ -662,6 +677,11 @@ async function startPeer(s, iceServers) {
   later(s, ANSWER_TIMEOUT_MS, () => {
     if (!s.remoteDescriptionSet) fail(s, 'The server did not answer the offer.', 'timeout');
   });
+  later(s, CONNECT_TIMEOUT_MS, () => {
+    if (!s.everConnected) {
+      fail(s, 'The media connection could not be established (ICE found no working route to the server).', 'ice_failed');
+    }
+  });
 
   startStats(s);
 }
@@ -710,6 +730,7 @@ function onConnectionState(s) {
   renderConnectionState(pc);
   const state = pc.connectionState || pc.iceConnectionState;
   if (state === 'connected' || state === 'completed') {
+    s.everConnected = true;
     setStatus('ok', `Connected to room ${mcu.room || s.room}`);
   } else if (state === 'disconnected') {
     setStatus('warn', 'Connection interrupted; trying to recover…');
@@ -791,6 +812,13 @@ initForm();
 setState('idle');
 setStatus('idle', 'Not connected');
 if (['1', 'true', 'yes'].includes((params.get('autojoin') || '').toLowerCase())) {
-  const opts = readForm();
-  if (opts) join(opts);
+  // ?autojoin=1 (with ?name=, ?mode=) joins without a click, after the page has loaded: media
+  // elements waiting for data would otherwise hold back the load event. Without a user gesture
+  // the browser may block sound; the "turn on sound" button appears then.
+  const autojoin = () => {
+    const opts = readForm();
+    if (opts) join(opts);
+  };
+  if (document.readyState === 'complete') autojoin();
+  else window.addEventListener('load', autojoin, { once: true });
 }

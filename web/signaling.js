@@ -53,7 +53,7 @@ export class Signaling extends EventTarget {
         clearTimeout(timer);
         if (!settled) {
           settled = true;
-          reject(new Error(`the server refused the connection${ev.code && ev.code !== 1006 ? ` (code ${ev.code})` : ''}`));
+          reject(new Error(`could not open ${this.url}${ev.code && ev.code !== 1006 ? ` (code ${ev.code})` : ''}`));
           return;
         }
         if (this.closedByUs) return;

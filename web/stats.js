@@ -54,10 +54,10 @@ export class StatsSampler {
     };
     const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-    let videoIn = null;
-    let audioIn = null;
+    let videoIn = /** @type {any} */ (null);
+    let audioIn = /** @type {any} */ (null);
     const outbound = [];
-    let transport = null;
+    let transport = /** @type {any} */ (null);
     const pairs = [];
     report.forEach((r) => {
       const kind = r.kind || r.mediaType;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   H264RtpPayload,
   MediaStreamTrack,
+  PictureLossIndication,
   RTCPeerConnection,
   RtcpPayloadSpecificFeedback,
   RtpPacket,
@@ -192,12 +193,17 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         else if (this.#state === 'running') this.#die(error);
       }),
     );
+    // Emitted from the frame itself, so it precedes `participants` and `speaker` sent right after.
+    this.#unsubscribes.push(
+      signaling.subscribe('joined', (joined) => {
+        this.safeEmit('joined', { id: joined.id, room: joined.room, participants: joined.participants });
+      }),
+    );
     const joined = await signaling.join(o.room, o.name, {
       timeoutMs: o.connectTimeoutMs,
       ...(o.token !== undefined ? { token: o.token } : {}),
     });
     this.#assertStarting();
-    this.safeEmit('joined', { id: joined.id, room: joined.room, participants: joined.participants });
 
     const pc = new RTCPeerConnection(peerConfig({ hostAddresses: ['127.0.0.1'], iceServers: joined.iceServers }));
     this.#pc = pc;
@@ -229,22 +235,6 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         }).unSubscribe,
       );
     }
-    const videoSender = this.#transceivers.video?.sender;
-    if (videoSender && publish.has('video')) {
-      // FFmpeg cannot make a keyframe on request; its one-second keyframe interval answers these.
-      this.#unsubscribes.push(
-        videoSender.onRtcp.subscribe((rtcp) => {
-          if (rtcp.type !== RtcpPayloadSpecificFeedback.type) return;
-          const count = rtcp instanceof RtcpPayloadSpecificFeedback ? rtcp.feedback.count : undefined;
-          // RFC 4585 6.3.1 PLI (FMT 1), RFC 5104 4.3.1 FIR (FMT 4).
-          if (count === 1 || count === 4) {
-            this.#stats.keyframeRequests++;
-            log.debug({ fmt: count }, 'keyframe requested by the server (served by the 1 s keyframe interval)');
-          }
-        }).unSubscribe,
-      );
-    }
-
     // Trickle ICE: werift gathers during setLocalDescription, so candidates found before the
     // offer is sent are already in its SDP; send the others, then the end-of-candidates `null`.
     let offerSdp: string | undefined;
@@ -277,6 +267,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
 
     await pc.setRemoteDescription({ type: 'answer', sdp: await answered });
     this.#afterAnswer(publish);
+    if (publish.has('video')) this.#countKeyframeRequests();
     await connected;
     this.#assertStarting();
 
@@ -331,6 +322,32 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     if (publish.has('audio') && audio && this.options.source.kind === 'synthetic') {
       this.#audioLevelExtensionId = audio.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id;
     }
+  }
+
+  /**
+   * Counts PLIs (RFC 4585 6.3.1) and FIRs (RFC 5104 4.3.1) for the bot's video. werift routes a
+   * PSFB by its sender SSRC first, so a PLI often lands on the receiver and
+   * `sender.onPictureLossIndication` stays silent (DESIGN.md): read RTCP from the DTLS transport.
+   * FFmpeg cannot make a keyframe on request; the one-second keyframe interval answers these.
+   */
+  #countKeyframeRequests(): void {
+    const video = this.#transceivers.video;
+    if (!video) return;
+    const ssrc = video.sender.ssrc;
+    const onRequest = (what: string): void => {
+      this.#stats.keyframeRequests++;
+      log.debug({ what }, 'keyframe requested by the server (served by the 1 s keyframe interval)');
+    };
+    this.#unsubscribes.push(
+      video.dtlsTransport.onRtcp.subscribe((rtcp) => {
+        if (!(rtcp instanceof RtcpPayloadSpecificFeedback)) return;
+        const feedback = rtcp.feedback;
+        if (feedback instanceof PictureLossIndication && feedback.mediaSsrc === ssrc) onRequest('PLI');
+        // werift's ESM entry does not export FullIntraRequest (its .d.ts does): test the shape.
+        else if ('fir' in feedback && feedback.fir.some((entry) => entry.ssrc === ssrc)) onRequest('FIR');
+      }).unSubscribe,
+      video.sender.onPictureLossIndication.subscribe(() => log.debug('sender.onPictureLossIndication fired')).unSubscribe,
+    );
   }
 
   async #startSource(publish: Set<Kind>): Promise<void> {
@@ -544,7 +561,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     this.#timers.clear();
 
     await this.#source?.stop();
-    this.#signaling?.leave();
+    if (this.#signaling?.joined) this.#signaling.leave();
     for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
     if (this.#pc) await withTimeout(this.#pc.close(), PEER_CLOSE_MS, 'peer close').catch((e: unknown) => log.warn({ err: e }, 'peer close'));
     await this.#signaling?.close();

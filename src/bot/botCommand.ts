@@ -171,7 +171,7 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   bot.on('error', (problem) => emitLine('error', problem));
   bot.on('died', (error) => {
     exitCode = 1;
-    emitLine('error', { code: 'fatal', message: error.message, fatal: true });
+    emitLine('error', { code: error instanceof SignalingError ? error.code : 'fatal', message: error.message, fatal: true });
     process.stderr.write(`mcu bot: ${error.message}\n`);
   });
 

@@ -30,7 +30,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   readonly #options: ParticipantOptions;
   readonly #unsubscribes: (() => void)[] = [];
   #pc?: RTCPeerConnection;
-  #socket?: Socket;
+  readonly #sockets: Socket[] = [];
   #media?: NegotiatedMedia;
   #videoTransceiver?: RTCRtpTransceiver;
   #videoSsrc?: number;
@@ -80,6 +80,10 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
     } catch (error) {
+      // A refused offer leaves no peer behind, so the client may send a better one.
+      this.#pc = undefined;
+      for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
+      await pc.close().catch(() => {});
       throw new UnsupportedOfferError(`the offer could not be applied: ${(error as Error).message}`);
     }
     const transceivers = pc.getTransceivers();
@@ -146,7 +150,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     clearTimeout(this.#disconnectTimer);
     clearTimeout(this.#connectTimer);
     for (const unsubscribe of this.#unsubscribes) unsubscribe();
-    this.#socket?.close();
+    for (const socket of this.#sockets) socket.close();
     this.#pc?.close().catch(() => {});
     log.info({ participant: this.id, name: this.name, reason }, 'participant closed');
     this.safeEmit('@close', reason);
@@ -181,24 +185,21 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
     if (!publishes || port === undefined) return;
     const kind = transceiver.kind;
+    // A connected socket: send() then skips the address lookup it would do for every packet.
+    const socket = createSocket('udp4');
+    socket.on('error', (error) => log.warn({ participant: this.id, err: error.message }, 'udp send failed'));
+    socket.connect(port, '127.0.0.1');
+    this.#sockets.push(socket);
     const sub = transceiver.onTrack.subscribe((track) => {
       if (kind === 'video') this.#videoSsrc = track.ssrc;
       const rtp = track.onReceiveRtp.subscribe((packet) => {
         if (kind === 'video' && this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
         this.rtpPacketsIn++;
-        this.#udp().send(packet.serialize(), port, '127.0.0.1');
+        socket.send(packet.serialize());
       });
       this.#unsubscribes.push(rtp.unSubscribe);
     });
     this.#unsubscribes.push(sub.unSubscribe);
-  }
-
-  #udp(): Socket {
-    if (!this.#socket) {
-      this.#socket = createSocket('udp4');
-      this.#socket.on('error', (error) => log.warn({ participant: this.id, err: error.message }, 'udp send failed'));
-    }
-    return this.#socket;
   }
 
   #watchConnection(pc: RTCPeerConnection): void {

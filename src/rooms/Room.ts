@@ -13,6 +13,7 @@ import type {
   RoomNetwork,
   RoomObserverEvents,
   RoomSettings,
+  RoomStats,
   RoomSummary,
 } from './RoomTypes.ts';
 
@@ -89,6 +90,20 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   summary(): RoomSummary {
     return { name: this.name, participants: this.participants(), sessionRunning: this.#session !== undefined };
+  }
+
+  /** Live figures of the room's session and outgoing composite (undefined session: none running). */
+  async stats(): Promise<RoomStats> {
+    const session = await this.#session?.catch(() => undefined);
+    return {
+      ...this.summary(),
+      session: session?.stats(),
+      composite: {
+        packets: this.#composite.packets,
+        bytes: this.#composite.bytes,
+        switches: this.#composite.switcher.switches,
+      },
+    };
   }
 
   /** Adds a participant; its session starts with the first one. */

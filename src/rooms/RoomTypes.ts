@@ -1,4 +1,4 @@
-import type { SessionSettings } from '../../mixer/SessionTypes.ts';
+import type { SessionSettings, SessionStats } from '../../mixer/SessionTypes.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
@@ -43,4 +43,9 @@ export interface RoomSummary {
   name: string;
   participants: ParticipantSummary[];
   sessionRunning: boolean;
+}
+
+export interface RoomStats extends RoomSummary {
+  session: SessionStats | undefined;
+  composite: { packets: number; bytes: number; switches: number };
 }

@@ -67,6 +67,8 @@ export class SignalingError extends Error {
 }
 
 export type SignalingClientEvents = {
+  /** The server accepted `join` (emitted before `join()` resolves). */
+  joined: [joined: JoinedMessage];
   answer: [sdp: string];
   candidate: [candidate: IceCandidateInit | null];
   participants: [participants: ParticipantInfo[]];
@@ -245,6 +247,7 @@ export class SignalingClient extends TypedEmitter<SignalingClientEvents> {
     switch (message.type) {
       case 'joined': {
         this.#joined = message;
+        this.safeEmit('joined', message);
         const onJoined = this.#onJoined;
         this.#onJoined = undefined;
         onJoined?.(message);

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { gridLayout } from '../../mixer/layout.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { BotProcess } from '../helpers/bots.ts';
+import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
+import { colorAt, frameAt, nearestColor, pcmOf, tonePower } from '../helpers/media.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { sleep, until } from '../helpers/wait.ts';
+
+const ROOM = 'e2e-three';
+const CANVAS = { width: 1280, height: 720 };
+const BOTS = [
+  { name: 'red', color: 'red', tone: 440 },
+  { name: 'lime', color: 'lime', tone: 700 },
+  { name: 'blue', color: 'blue', tone: 1100 },
+] as const;
+
+/** The colours at the centres of the grid's tiles for `count` participants. */
+async function tileColors(file: string, seconds: number, count: number): Promise<string[]> {
+  const frame = await frameAt(file, seconds);
+  return gridLayout(count, CANVAS).map((tile) =>
+    nearestColor(colorAt(frame, (tile.x + tile.width / 2) / CANVAS.width, (tile.y + tile.height / 2) / CANVAS.height)),
+  );
+}
+
+describe('a mixed room of three bots', () => {
+  let server: RunningServer;
+  let dir: string;
+  const bots: BotProcess[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'mcu-e2e-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function tiles(): Promise<string[]> {
+    const room = await server.rooms.get(ROOM);
+    return (await room?.stats())?.session?.tiles ?? [];
+  }
+
+  it('sends each bot a composite of everyone and a mix of the others, and stops the session when all leave', async () => {
+    const joinedAt: number[] = [];
+    for (const spec of BOTS) {
+      const bot = new BotProcess({
+        url: server.socketUrl,
+        room: ROOM,
+        name: spec.name,
+        color: spec.color,
+        tone: spec.tone,
+        record: join(dir, `${spec.name}.mkv`),
+        frameLog: join(dir, `${spec.name}.frames`),
+      });
+      bots.push(bot);
+      await bot.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+      joinedAt.push(Date.now());
+      await until(async () => ((await tiles()).length === bots.length ? true : undefined), 10_000, `${bots.length} tiles`);
+    }
+    const allThreeAt = Date.now();
+    await sleep(4000);
+
+    // The third bot leaves; its tile must go.
+    const blue = bots[2]!;
+    await blue.stop();
+    const leftAt = Date.now();
+    await until(async () => ((await tiles()).length === 2 ? true : undefined), 10_000, 'two tiles');
+    const twoTilesAt = Date.now();
+    await sleep(4000);
+    const endAt = Date.now();
+
+    await Promise.all(bots.slice(0, 2).map((b) => b.stop()));
+
+    // Every FFmpeg process of the room is gone once everyone has left.
+    await until(() => (FfmpegProcess.liveProcesses().size === 0 ? true : undefined), 10_000, 'no FFmpeg process left');
+    await until(async () => ((await server.rooms.get(ROOM)) === undefined ? true : undefined), 10_000, 'the room to close');
+
+    for (const [i, spec] of BOTS.entries()) {
+      const file = join(dir, `${spec.name}.mkv`);
+      const frames = readFrameLog(join(dir, `${spec.name}.frames`));
+      const first = frames[0]!;
+      // While all three were in: each colour in its own tile.
+      const t3 = (allThreeAt + 2500 - first) / 1000;
+      expect(new Set(await tileColors(file, t3, 3))).toEqual(new Set(['red', 'lime', 'blue']));
+
+      // Audio of that period: the other two tones, not its own.
+      const pcm = await pcmOf(file, t3 - 1, 2);
+      const own = tonePower(pcm, spec.tone);
+      const others = BOTS.filter((o) => o !== spec).map((o) => tonePower(pcm, o.tone));
+      for (const power of others) expect(power).toBeGreaterThan(100 * own);
+      expect(Math.min(...others)).toBeGreaterThan(1e-4);
+
+      const gapJoin = longestGap(frames, joinedAt[2]! - 1000, joinedAt[2]! + 3000);
+      console.log(`${spec.name}: ${frames.length} frames, longest gap around the third join ${gapJoin} ms`);
+      if (i === 2) continue;
+
+      // After blue left: two tiles side by side, red and lime, and blue nowhere.
+      const t2 = (twoTilesAt + 2500 - first) / 1000;
+      expect(await tileColors(file, t2, 2)).toEqual(['red', 'lime']);
+      const frame = await frameAt(file, t2);
+      for (let y = 0.1; y < 1; y += 0.2) {
+        for (let x = 0.05; x < 1; x += 0.1) expect(nearestColor(colorAt(frame, x, y, 1))).not.toBe('blue');
+      }
+      const gapLeave = longestGap(frames, leftAt - 1000, leftAt + 3000);
+      const gapAll = longestGap(frames, first + 3000, endAt);
+      console.log(`${spec.name}: longest gap around the leave ${gapLeave} ms, overall ${gapAll} ms`);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
+
+export interface BotEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+export interface BotSpec {
+  url: string;
+  room: string;
+  name: string;
+  color?: string;
+  tone?: number;
+  viewer?: boolean;
+  noVideo?: boolean;
+  record?: string;
+  frameLog?: string;
+  size?: string;
+  bitrate?: number;
+}
+
+/** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
+export class BotProcess {
+  readonly name: string;
+  readonly events: BotEvent[] = [];
+  readonly #child: ChildProcess;
+  readonly #waiters = new Set<() => void>();
+  readonly #exited: Promise<number | null>;
+  stderr = '';
+
+  constructor(spec: BotSpec) {
+    this.name = spec.name;
+    const args = [MCU, 'bot', '--url', spec.url, '--room', spec.room, '--name', spec.name];
+    if (spec.color) args.push('--color', spec.color);
+    if (spec.tone) args.push('--tone', String(spec.tone));
+    if (spec.viewer) args.push('--viewer');
+    if (spec.noVideo) args.push('--no-video');
+    if (spec.record) args.push('--record', spec.record);
+    if (spec.frameLog) args.push('--frame-log', spec.frameLog);
+    if (spec.size) args.push('--size', spec.size);
+    if (spec.bitrate) args.push('--bitrate', String(spec.bitrate));
+    this.#child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
+    });
+    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+      try {
+        this.events.push(JSON.parse(line) as BotEvent);
+      } catch {
+        return;
+      }
+      for (const wake of this.#waiters) wake();
+    });
+    this.#child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    void this.#exited.then(() => {
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Resolves with the first event (already seen or future) matching `predicate`. */
+  waitFor(predicate: (e: BotEvent) => boolean, timeoutMs: number, what = 'event'): Promise<BotEvent> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.events.find(predicate);
+        if (found) {
+          cleanup();
+          resolve(found);
+          return true;
+        }
+        if (!this.running) {
+          cleanup();
+          reject(new Error(`bot ${this.name} exited before ${what}; stderr: ${this.stderr}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`bot ${this.name}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+      };
+      const wake = () => void check();
+      if (!check()) this.#waiters.add(wake);
+    });
+  }
+
+  /** Waits until the bot has received `frames` composite frames in total. */
+  waitForFrames(frames: number, timeoutMs: number): Promise<BotEvent> {
+    return this.waitFor((e) => e.event === 'stats' && Number(e.videoFrames) >= frames, timeoutMs, `${frames} frames`);
+  }
+
+  latestStats(): BotEvent | undefined {
+    return [...this.events].reverse().find((e) => e.event === 'stats' || e.event === 'left');
+  }
+
+  /** Leaves gracefully (SIGINT); SIGKILL if it does not exit in time. Resolves with the exit code. */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.running) this.#child.kill('SIGINT');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), timeoutMs);
+    const code = await this.#exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Dies without leaving: the socket drops as the kernel closes it. */
+  async kill(): Promise<void> {
+    if (this.running) this.#child.kill('SIGKILL');
+    await this.#exited;
+  }
+}
