@@ -51,7 +51,13 @@ export class AudioMixer {
   readonly #sources = new Map<string, Source>();
 
   constructor(options: Partial<AudioMixerOptions> = {}) {
-    this.#options = { ...AUDIO_MIXER_DEFAULTS, ...options };
+    this.#options = {
+      startThreshold: options.startThreshold ?? AUDIO_MIXER_DEFAULTS.startThreshold,
+      maxQueued: options.maxQueued ?? AUDIO_MIXER_DEFAULTS.maxQueued,
+    };
+    for (const [name, value] of Object.entries(this.#options)) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number of samples`);
+    }
     if (this.#options.maxQueued < this.#options.startThreshold + FRAME_SAMPLES) {
       throw new RangeError('maxQueued must hold the start threshold plus one frame');
     }

@@ -134,6 +134,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
 
   /** Rejects with the stderr tail if the process exits before `ready` resolves. */
   async untilReady<T>(ready: Promise<T>, what: string): Promise<T> {
+    if (this.#exited) throw new FfmpegError(`${this.name} exited before ${what}`, this.stderrTail);
     let onExit: (() => void) | undefined;
     const died = new Promise<never>((_, reject) => {
       onExit = () => reject(new FfmpegError(`${this.name} exited before ${what}`, this.stderrTail));

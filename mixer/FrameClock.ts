@@ -37,7 +37,8 @@ export class FrameClock {
   ) {
     if (!(periodMs > 0)) throw new RangeError(`clock period must be positive, not ${periodMs}`);
     this.periodMs = periodMs;
-    this.#maxBurst = Math.max(1, options.maxBurst ?? 1);
+    this.#maxBurst = options.maxBurst ?? 1;
+    if (!Number.isInteger(this.#maxBurst) || this.#maxBurst < 1) throw new RangeError('maxBurst must be a whole number ≥ 1');
     this.#onTick = onTick;
     this.#timers = options.timers ?? realTimers;
   }

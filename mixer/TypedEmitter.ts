@@ -38,7 +38,8 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): void {
-    for (const listener of this.#emitter.listeners(event)) {
+    // rawListeners: calling a `once` wrapper is what removes it.
+    for (const listener of this.#emitter.rawListeners(event)) {
       try {
         (listener as (...a: E[K]) => void)(...args);
       } catch (error) {

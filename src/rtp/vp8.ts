@@ -9,7 +9,7 @@ export function isVp8KeyframeStart(packet: Buffer): boolean {
   if (i >= packet.length) return false;
   const descriptor = packet[i]!;
   const start = (descriptor & 0x10) !== 0;
-  const partitionId = descriptor & 0x0f;
+  const partitionId = descriptor & 0x07;
   if (!start || partitionId !== 0) return false;
   i++;
   if (descriptor & 0x80) {

@@ -1,0 +1,191 @@
+import { describe, expect, test } from 'vitest';
+import {
+  fileSourceArgs,
+  isFfmpegColor,
+  probeStreamsArgs,
+  receiverArgs,
+  recordingFormat,
+  rtpSdp,
+  syntheticSourceArgs,
+  type AudioOutput,
+  type VideoOutput,
+} from '../../mixer/botArgs.ts';
+
+const ctx = Object.freeze({
+  video: Object.freeze<VideoOutput>({
+    port: 50000,
+    payloadType: 96,
+    ssrc: 1234,
+    width: 640,
+    height: 360,
+    fps: 30,
+    bitrateKbps: 800,
+  }),
+  audio: Object.freeze<AudioOutput>({ port: 50002, payloadType: 111, ssrc: 5678 }),
+});
+
+const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
+const VP8_OUT_640 = [
+  '-map', '0:v:0', '-c:v', 'libvpx', '-b:v', '800k',
+  '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+  '-g', '30', '-keyint_min', '30', '-pix_fmt', 'yuv420p',
+  '-payload_type', '96', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
+];
+const opusOut = (input: string): string[] => [
+  '-map', input, '-c:a', 'libopus', '-b:a', '32k', '-ac', '2', '-ar', '48000', '-application', 'voip', '-frame_duration', '20',
+  '-payload_type', '111', '-ssrc', '5678', '-f', 'rtp', 'rtp://127.0.0.1:50002?pkt_size=1200&rtcpport=50002&connect=1',
+];
+
+describe('syntheticSourceArgs()', () => {
+  test('sends a paced colour as VP8 and a paced tone as Opus, each to its own RTP port', () => {
+    expect(syntheticSourceArgs({ color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio })).toEqual([
+      ...COMMON,
+      '-re', '-f', 'lavfi', '-i', 'color=c=red:s=640x360:r=30',
+      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      ...VP8_OUT_640,
+      ...opusOut('1:a:0'),
+    ]);
+  });
+
+  test('an audio-only bot has one lavfi input, mapped as input 0', () => {
+    expect(syntheticSourceArgs({ color: '0x00FF7f', toneHz: 0, audio: ctx.audio })).toEqual([
+      ...COMMON, '-re', '-f', 'lavfi', '-i', 'sine=frequency=0:sample_rate=48000', ...opusOut('0:a:0'),
+    ]);
+  });
+
+  test('the keyframe interval is one second at any frame rate', () => {
+    const args = syntheticSourceArgs({ color: '#123456', toneHz: 1000, video: { ...ctx.video, fps: 15, width: 320, height: 180, bitrateKbps: 250 } });
+    expect(args).toEqual([
+      ...COMMON, '-re', '-f', 'lavfi', '-i', 'color=c=#123456:s=320x180:r=15',
+      '-map', '0:v:0', '-c:v', 'libvpx', '-b:v', '250k',
+      '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+      '-g', '15', '-keyint_min', '15', '-pix_fmt', 'yuv420p',
+      '-payload_type', '96', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
+    ]);
+  });
+
+  test('every flag and every value is its own element', () => {
+    for (const arg of syntheticSourceArgs({ color: 'SteelBlue', toneHz: 440, video: ctx.video, audio: ctx.audio })) {
+      expect(arg).not.toMatch(/\s/);
+    }
+  });
+
+  test.each([
+    ['an unknown colour', { color: 'reddish' }, /not an FFmpeg colour/],
+    ['a colour smuggling a filter option', { color: 'red:s=10x10' }, /not an FFmpeg colour/],
+    ['a fractional tone', { toneHz: 440.5 }, /tone/],
+    ['an odd width', { video: { ...ctx.video, width: 641 } }, /even/],
+    ['an SSRC beyond a signed 32-bit int', { video: { ...ctx.video, ssrc: 0x80000000 } }, /ssrc/],
+    ['no output at all', { video: undefined, audio: undefined }, /video or an audio/],
+  ])('rejects %s with a TypeError', (_name, change, message) => {
+    const options = { color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio, ...change };
+    expect(() => syntheticSourceArgs(options)).toThrow(TypeError);
+    expect(() => syntheticSourceArgs(options)).toThrow(message);
+  });
+});
+
+describe('fileSourceArgs()', () => {
+  const fit = 'scale=640:360:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,fps=30,format=yuv420p';
+
+  test('reads the file at real time, looping, letterboxed to the requested size', () => {
+    expect(fileSourceArgs({ path: '/media/talk.mp4', loop: true, video: ctx.video, audio: ctx.audio })).toEqual([
+      ...COMMON, '-re', '-stream_loop', '-1', '-i', 'file:/media/talk.mp4',
+      '-vf', fit, ...VP8_OUT_640,
+      ...opusOut('0:a:0'),
+    ]);
+  });
+
+  test('without loop, and for a file with audio only', () => {
+    expect(fileSourceArgs({ path: 'concat:a|b.mp3', loop: false, audio: ctx.audio })).toEqual([
+      ...COMMON, '-re', '-i', 'file:concat:a|b.mp3', ...opusOut('0:a:0'),
+    ]);
+  });
+
+  test('rejects an empty path', () => {
+    expect(() => fileSourceArgs({ path: '', loop: false, audio: ctx.audio })).toThrow(TypeError);
+  });
+});
+
+test('probeStreamsArgs() lists stream types one per line', () => {
+  expect(probeStreamsArgs('/media/a.webm')).toEqual(['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', 'file:/media/a.webm']);
+});
+
+describe('receiverArgs()', () => {
+  test('stream-copies the RTP of an SDP file into flushed Matroska clusters', () => {
+    expect(receiverArgs({ sdpPath: '/tmp/bot/received.sdp', outputPath: '/rec/out.mkv' })).toEqual([
+      ...COMMON,
+      '-protocol_whitelist', 'file,udp,rtp', '-probesize', '5000000', '-analyzeduration', '5000000',
+      '-i', '/tmp/bot/received.sdp',
+      '-map', '0', '-c', 'copy', '-f', 'matroska', '-flush_packets', '1', '-cluster_time_limit', '500',
+      '-y', '/rec/out.mkv',
+    ]);
+  });
+
+  test('writes WebM for a .webm path', () => {
+    const args = receiverArgs({ sdpPath: 's.sdp', outputPath: 'OUT.WEBM' });
+    expect(args.slice(args.indexOf('-f'), args.indexOf('-f') + 2)).toEqual(['-f', 'webm']);
+  });
+
+  test('refuses a container that a kill would leave unplayable', () => {
+    expect(() => receiverArgs({ sdpPath: 's.sdp', outputPath: 'out.mp4' })).toThrow(TypeError);
+  });
+});
+
+test.each([
+  ['a.mkv', 'matroska'],
+  ['a.MKV', 'matroska'],
+  ['dir.webm/a.webm', 'webm'],
+] as const)('recordingFormat(%s) is %s', (path, format) => {
+  expect(recordingFormat(path)).toBe(format);
+});
+
+test.each([
+  ['red', true],
+  ['SteelBlue', true],
+  ['0x00ff00', true],
+  ['#A0B0C0', true],
+  ['0x00ff0', false],
+  ['blurple', false],
+  ['red@0.5', false],
+  ['', false],
+])('isFfmpegColor(%j) is %s', (color, valid) => {
+  expect(isFfmpegColor(color)).toBe(valid);
+});
+
+describe('rtpSdp()', () => {
+  test('describes VP8 video and stereo Opus on loopback ports (RFC 4566)', () => {
+    expect(
+      rtpSdp({
+        video: { port: 20000, payloadType: 96, codec: 'VP8', clockRate: 90000 },
+        audio: { port: 20002, payloadType: 111, channels: 2, clockRate: 48000 },
+      }),
+    ).toBe(
+      'v=0\n' +
+        'o=- 0 0 IN IP4 127.0.0.1\n' +
+        's=mcu-bot\n' +
+        'c=IN IP4 127.0.0.1\n' +
+        't=0 0\n' +
+        'm=video 20000 RTP/AVP 96\n' +
+        'a=rtpmap:96 VP8/90000\n' +
+        'm=audio 20002 RTP/AVP 111\n' +
+        'a=rtpmap:111 opus/48000/2\n',
+    );
+  });
+
+  test('H.264 carries packetization-mode=1, the mode WebRTC sends', () => {
+    expect(rtpSdp({ video: { port: 30000, payloadType: 102, codec: 'H264', clockRate: 90000 } })).toBe(
+      'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=mcu-bot\nc=IN IP4 127.0.0.1\nt=0 0\n' +
+        'm=video 30000 RTP/AVP 102\na=rtpmap:102 H264/90000\na=fmtp:102 packetization-mode=1\n',
+    );
+  });
+
+  test('audio only', () => {
+    expect(rtpSdp({ audio: { port: 30002, payloadType: 109, channels: 2, clockRate: 48000 } })).toBe(
+      'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=mcu-bot\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 30002 RTP/AVP 109\na=rtpmap:109 opus/48000/2\n',
+    );
+  });
+
+  test('needs at least one stream', () => {
+    expect(() => rtpSdp({})).toThrow(TypeError);
+  });
+});
