@@ -52,6 +52,10 @@ const SOURCE_FIRST_PACKET_MS = 10_000;
 /** Ask the server for a keyframe this often until the first one arrives (RFC 4585 PLI). */
 const PLI_RETRY_MS = 1000;
 const PEER_CLOSE_MS = 3000;
+/** How long the recorder waits for video before it records the audio alone. */
+const RECORD_VIDEO_WAIT_MS = 5000;
+/** When, after the recorder starts, it asks the server for a keyframe. */
+const RECORD_PLI_DELAYS_MS = [700, 2000];
 const FFPROBE_TIMEOUT_MS = 10_000;
 
 export function createBot(options: BotOptions): Bot {
@@ -114,6 +118,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #lastVideoTimestamp: number | undefined;
   #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
+  #connectedAt: number | undefined;
+  #recorderStarting = false;
   readonly #receivedCodecs: Partial<Record<Kind, Map<number, ReceivedCodec>>> = {};
 
   constructor(options: BotOptions) {
@@ -277,7 +283,11 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       this.#assertStarting();
       this.#frameLog = frameLog;
     }
-    if (o.recordPath) await this.#startRecorder(o.recordPath);
+    this.#connectedAt = Date.now();
+    if (o.recordPath) {
+      recordingFormat(o.recordPath); // a TypeError now rather than after the media arrived
+      this.#later(RECORD_VIDEO_WAIT_MS, () => this.#maybeStartRecorder());
+    }
     if (publish.size > 0) await this.#startSource(publish);
     this.#assertStarting();
     this.#statsTimer = setInterval(() => this.#tick(), o.statsIntervalMs);
@@ -389,7 +399,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     source.on('exit', ({ code, expected, stderrTail }) => {
       if (expected || this.#state !== 'running') return;
       if (code === 0 && o.source.kind === 'file') {
-        log.info({ path: o.source.path }, 'media file ended: the bot goes on receiving');
+        log.debug({ path: o.source.path }, 'media file ended: the bot goes on receiving');
+        this.safeEmit('sourceended');
         return;
       }
       this.#die(new Error(`the media source (FFmpeg) exited with code ${code}: ${stderrTail}`));
@@ -445,6 +456,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         this.#askForKeyframes(header.ssrc);
       }
     }
+    if (!this.#recorder) this.#maybeStartRecorder();
     const target = this.#recorder?.targets[kind];
     if (target && target.payloadType === header.payloadType) {
       this.#recorder?.socket.send(rtp.serialize(), target.port, '127.0.0.1');
@@ -468,62 +480,99 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     this.#pliTimer = undefined;
   }
 
-  async #startRecorder(path: string): Promise<void> {
-    recordingFormat(path); // throws a TypeError for a path that is neither .mkv nor .webm
+  /**
+   * The recorder starts with the media that actually arrives, not with what was negotiated: an
+   * SDP that announces video which never comes makes FFmpeg give up after its analysis window
+   * ("dimensions not set"). So it starts at the first video packet (with audio too, if the
+   * audio transceiver receives), or audio-only once audio has flowed for RECORD_VIDEO_WAIT_MS
+   * without any video. What arrives before FFmpeg has bound its ports is not recorded.
+   */
+  #maybeStartRecorder(): void {
+    const path = this.options.recordPath;
+    if (!path || this.#recorder || this.#recorderStarting || !this.#alive()) return;
+    if (this.#connectedAt === undefined) return;
+    const receives = (kind: Kind): boolean => {
+      const direction = this.#transceivers[kind]?.currentDirection;
+      return direction === 'recvonly' || direction === 'sendrecv';
+    };
+    let kinds: Kind[] | undefined;
+    if (this.#stats.videoBytes > 0) kinds = receives('audio') ? ['video', 'audio'] : ['video'];
+    else if (this.#stats.audioPackets > 0 && (!receives('video') || Date.now() - this.#connectedAt >= RECORD_VIDEO_WAIT_MS)) {
+      kinds = ['audio'];
+    }
+    if (!kinds) return;
+    this.#recorderStarting = true;
+    this.#startRecorder(path, kinds).catch((error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (this.#state === 'starting') this.#failStart?.(failure);
+      else this.#die(failure);
+    });
+  }
+
+  async #startRecorder(path: string, kinds: Kind[]): Promise<void> {
     const sdp: { video?: SdpVideo; audio?: SdpAudio } = {};
     const targets: Recorder['targets'] = {};
     const ports: number[] = [];
-    for (const kind of ['video', 'audio'] as const) {
-      const transceiver = this.#transceivers[kind];
-      const direction = transceiver?.currentDirection;
-      if (!transceiver || (direction !== 'recvonly' && direction !== 'sendrecv')) continue;
-      const first = transceiver.codecs[0];
-      const codec = first ? describeCodec(first) : undefined;
-      if (!codec) continue;
-      if (kind === 'video' && (codec.name === 'VP8' || codec.name === 'H264')) {
-        const port = await allocateRtpPort();
-        ports.push(port);
-        sdp.video = { port, payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate };
-        targets.video = { port, payloadType: codec.payloadType };
-      } else if (kind === 'audio' && codec.name === 'opus') {
-        const port = await allocateRtpPort();
-        ports.push(port);
-        sdp.audio = { port, payloadType: codec.payloadType, channels: codec.channels, clockRate: codec.clockRate };
-        targets.audio = { port, payloadType: codec.payloadType };
+    let dir: string | undefined;
+    let socket: Socket | undefined;
+    let args: string[];
+    try {
+      for (const kind of kinds) {
+        const first = this.#transceivers[kind]?.codecs[0];
+        const codec = first ? describeCodec(first) : undefined;
+        if (kind === 'video' && (codec?.name === 'VP8' || codec?.name === 'H264')) {
+          const port = await allocateRtpPort();
+          ports.push(port);
+          sdp.video = { port, payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate };
+          targets.video = { port, payloadType: codec.payloadType };
+        } else if (kind === 'audio' && codec?.name === 'opus') {
+          const port = await allocateRtpPort();
+          ports.push(port);
+          sdp.audio = { port, payloadType: codec.payloadType, channels: codec.channels, clockRate: codec.clockRate };
+          targets.audio = { port, payloadType: codec.payloadType };
+        }
       }
-    }
-    if (!sdp.video && !sdp.audio) {
+      if (!sdp.video && !sdp.audio) {
+        throw new Error('nothing to record: the server sends neither VP8/H.264 video nor Opus audio');
+      }
+      dir = await mkdtemp(join(tmpdir(), 'mcu-bot-'));
+      const sdpPath = join(dir, 'received.sdp');
+      await writeFile(sdpPath, rtpSdp(sdp));
+      args = receiverArgs({ sdpPath, outputPath: path });
+      socket = await bindLoopback();
+      if (!this.#alive()) throw new Error('stopped before the recorder started');
+    } catch (error) {
+      socket?.close();
       for (const port of ports) releaseRtpPort(port);
-      throw new Error('nothing to record: the server sends no VP8/H.264 video and no Opus audio');
+      if (dir) await rm(dir, { recursive: true, force: true });
+      throw error;
     }
-    const dir = await mkdtemp(join(tmpdir(), 'mcu-bot-'));
-    const sdpPath = join(dir, 'received.sdp');
-    await writeFile(sdpPath, rtpSdp(sdp));
-    const args = receiverArgs({ sdpPath, outputPath: path });
-    const socket = await bindLoopback();
-    if (this.#state !== 'starting') {
-      socket.close();
-      for (const port of ports) releaseRtpPort(port);
-      await rm(dir, { recursive: true, force: true });
-    }
-    this.#assertStarting();
+    // Nothing awaited between the check above and here: teardown cannot have passed us.
     const ffmpeg = new FfmpegProcess({ name: `bot recorder ${this.options.name}`, args });
     this.#recorder = { process: ffmpeg, socket, dir, ports, targets };
     ffmpeg.stdout.resume();
     ffmpeg.on('exit', ({ code, expected, stderrTail }) => {
-      if (expected || this.#state === 'stopping' || this.#state === 'closed') return;
+      if (expected || !this.#alive()) return;
       const error = new Error(`the recorder (FFmpeg) exited with code ${code}: ${stderrTail}`);
       if (this.#state === 'starting') this.#failStart?.(error);
       else this.#die(error);
     });
-    // FFmpeg binds its ports within a few hundred ms: a keyframe that came before went unheard.
-    this.#later(700, () => {
-      const ssrc = this.#remoteVideoSsrc;
-      if (ssrc !== undefined && this.#stats.keyframes > 0) {
+    log.debug({ kinds: Object.keys(targets), path }, 'recorder started');
+    if (!targets.video) return;
+    // FFmpeg binds its ports within a few hundred ms, and the keyframe that started the stream
+    // went by before that: ask for new ones (RFC 4585 PLI) once it listens.
+    for (const delay of RECORD_PLI_DELAYS_MS) {
+      this.#later(delay, () => {
+        const ssrc = this.#remoteVideoSsrc;
+        if (ssrc === undefined) return;
         log.debug({ ssrc }, 'asking the server for a keyframe for the recorder');
         this.#transceivers.video?.receiver.sendRtcpPLI(ssrc).catch(() => {});
-      }
-    });
+      });
+    }
+  }
+
+  #alive(): boolean {
+    return this.#state === 'starting' || this.#state === 'running';
   }
 
   #tick(): void {

@@ -72,6 +72,8 @@ export type BotEvents = {
   participants: [ParticipantInfo[]];
   speaker: [id: string | null];
   error: [BotProblem];
+  /** A media file without `loop` has ended: the bot stays in the room, receiving only. */
+  sourceended: [];
   /** Something the bot cannot go on without failed after `start()` resolved; the bot stops itself. */
   died: [Error];
   /** The bot has left and every child process has exited; final counters. */

@@ -166,6 +166,7 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   bot.on('joined', (info) => emitLine('joined', info));
   bot.on('connected', () => emitLine('connected'));
   bot.on('stats', (stats) => emitLine('stats', stats));
+  bot.on('sourceended', () => emitLine('sourceended'));
   bot.on('participants', (participants) => emitLine('participants', { participants }));
   bot.on('speaker', (id) => emitLine('speaker', { id }));
   bot.on('error', (problem) => emitLine('error', problem));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
-import { Session } from '../../mixer/Session.ts';
+import type { SessionLike } from '../../mixer/SessionTypes.ts';
+import { WorkerSession } from '../../mixer/WorkerSession.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { RoomFullError } from '../errors.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';
@@ -34,7 +35,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #signals = new Map<string, JoinOptions['signal']>();
   readonly #composite: OutgoingStream;
   readonly #everyoneMix: OutgoingStream;
-  #session?: Promise<Session>;
+  #session?: Promise<SessionLike>;
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -174,7 +175,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
   }
 
-  #ensureSession(): Promise<Session> {
+  #ensureSession(): Promise<SessionLike> {
     if (!this.#session) {
       const starting = this.#sessionChain.then(() => this.#startSession());
       this.#session = starting;
@@ -186,8 +187,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#session;
   }
 
-  async #startSession(): Promise<Session> {
-    const session = await Session.create({
+  async #startSession(): Promise<SessionLike> {
+    const session = await WorkerSession.create({
       ...this.settings.session,
       compositePort: this.#composite.port,
       everyoneMixPort: this.#everyoneMix.port,
@@ -225,8 +226,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     const session = this.#session;
     void (async () => {
       await (await session?.catch(() => undefined))?.removeParticipant(participant.id);
-      mix?.close();
-    })();
+    })()
+      .catch((error: unknown) => log.warn({ room: this.name, err: error }, 'removing a participant from the session failed'))
+      .finally(() => mix?.close());
     log.info({ room: this.name, participant: participant.id }, 'participant left');
     this.observer.safeEmit('participantleft', participant.id);
     this.broadcastParticipants();

@@ -240,7 +240,8 @@ export class SignalingClient extends TypedEmitter<SignalingClientEvents> {
     const parsed = serverMessageSchema.safeParse(raw);
     if (!parsed.success) {
       const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String(raw.type) : undefined;
-      log.warn({ type, issues: parsed.error.issues.slice(0, 3) }, 'unknown or malformed message from the server: ignored');
+      // PROTOCOL.md lets the server add message types: an unknown one is not a fault.
+      log.debug({ type, issues: parsed.error.issues.slice(0, 3) }, 'unknown or malformed message from the server: ignored');
       return;
     }
     const message = parsed.data;

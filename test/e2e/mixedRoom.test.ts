@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { ffmpegChildren } from '../helpers/processes.ts';
 import { gridLayout } from '../../mixer/layout.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
@@ -80,7 +80,7 @@ describe('a mixed room of three bots', () => {
     await Promise.all(bots.slice(0, 2).map((b) => b.stop()));
 
     // Every FFmpeg process of the room is gone once everyone has left.
-    await until(() => (FfmpegProcess.liveProcesses().size === 0 ? true : undefined), 10_000, 'no FFmpeg process left');
+    await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg process left');
     await until(async () => ((await server.rooms.get(ROOM)) === undefined ? true : undefined), 10_000, 'the room to close');
 
     for (const [i, spec] of BOTS.entries()) {

@@ -1,0 +1,29 @@
+import type {
+  SessionEvents,
+  SessionObserverEvents,
+  SessionParticipant,
+  SessionSettings,
+  SessionStats,
+} from './SessionTypes.ts';
+
+/** Messages between a WorkerSession (main thread) and its session's worker thread. */
+
+export type HostToWorker =
+  | { op: 'add'; requestId: number; participant: SessionParticipant }
+  | { op: 'remove'; requestId: number; id: string }
+  | { op: 'switched'; ssrc: number }
+  | { op: 'close'; requestId: number };
+
+export type WorkerToHost =
+  | { op: 'ready' }
+  | { op: 'reply'; requestId: number; result?: unknown; error?: string }
+  | { op: 'event'; event: 'keyframeneeded'; args: SessionEvents['keyframeneeded'] }
+  | { op: 'event'; event: 'compositestart'; args: SessionEvents['compositestart'] }
+  | { op: 'observer'; event: 'layoutchange'; args: SessionObserverEvents['layoutchange'] }
+  | { op: 'observer'; event: 'firstframe'; args: SessionObserverEvents['firstframe'] }
+  | { op: 'stats'; stats: SessionStats };
+
+export interface SessionWorkerData {
+  entry: string;
+  settings: SessionSettings;
+}
