@@ -32,6 +32,7 @@ import { createLogger } from '../../mixer/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE, peerConfig } from '../peers/peerConfig.ts';
+import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
 import type { Bot, BotEvents, BotOptions, BotStats } from './BotTypes.ts';
 
@@ -56,6 +57,10 @@ const PEER_CLOSE_MS = 3000;
 const RECORD_VIDEO_WAIT_MS = 5000;
 /** When, after the recorder starts, it asks the server for a keyframe. */
 const RECORD_PLI_DELAYS_MS = [700, 2000];
+/** A stopping recorder that has not exited after this long gets one more packet. */
+const RECORDER_KICK_MS = 250;
+/** One 20 ms Opus frame in RTP timestamp units (RFC 7587: the clock is always 48 kHz). */
+const OPUS_FRAME_TICKS = 960;
 const FFPROBE_TIMEOUT_MS = 10_000;
 
 export function createBot(options: BotOptions): Bot {
@@ -119,7 +124,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
   #connectedAt: number | undefined;
-  #recorderStarting = false;
+  #recorderStarting: Promise<void> | undefined;
+  #lastRecordedAudio: RtpPacket | undefined;
   readonly #receivedCodecs: Partial<Record<Kind, Map<number, ReceivedCodec>>> = {};
 
   constructor(options: BotOptions) {
@@ -179,6 +185,12 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     const o = this.options;
     // What the bot publishes: decided before joining, so that a bad file fails fast.
     const publish = await this.#publishedKinds();
+    if (o.frameLogPath) {
+      const frameLog = await openAppend(o.frameLogPath);
+      if (this.#state !== 'starting') frameLog.end();
+      this.#assertStarting();
+      this.#frameLog = frameLog;
+    }
 
     const signaling = await SignalingClient.connect(o.url, { timeoutMs: o.connectTimeoutMs });
     if (this.#state !== 'starting') {
@@ -277,12 +289,6 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     await connected;
     this.#assertStarting();
 
-    if (o.frameLogPath) {
-      const frameLog = await openAppend(o.frameLogPath);
-      if (this.#state !== 'starting') frameLog.end();
-      this.#assertStarting();
-      this.#frameLog = frameLog;
-    }
     this.#connectedAt = Date.now();
     if (o.recordPath) {
       recordingFormat(o.recordPath); // a TypeError now rather than after the media arrived
@@ -460,6 +466,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     const target = this.#recorder?.targets[kind];
     if (target && target.payloadType === header.payloadType) {
       this.#recorder?.socket.send(rtp.serialize(), target.port, '127.0.0.1');
+      if (kind === 'audio') this.#lastRecordedAudio = rtp;
     }
   }
 
@@ -501,8 +508,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       kinds = ['audio'];
     }
     if (!kinds) return;
-    this.#recorderStarting = true;
-    this.#startRecorder(path, kinds).catch((error: unknown) => {
+    this.#recorderStarting = this.#startRecorder(path, kinds);
+    this.#recorderStarting.catch((error: unknown) => {
+      if (!this.#alive()) return;
       const failure = error instanceof Error ? error : new Error(String(error));
       if (this.#state === 'starting') this.#failStart?.(failure);
       else this.#die(failure);
@@ -571,6 +579,22 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     }
   }
 
+  /**
+   * A stopping recorder whose input has gone quiet (the server left first) is still blocked in a
+   * read: hand it one more audio packet, a repeat of the last 20 ms one moved forward one frame,
+   * so its read returns and it sees the SIGINT.
+   */
+  #kickRecorder(recorder: Recorder): void {
+    const last = this.#lastRecordedAudio;
+    const target = recorder.targets.audio;
+    if (!last || !target || recorder.process.exited) return;
+    log.debug('the recorder input is quiet: one repeated audio packet lets it see the SIGINT');
+    const copy = RtpPacket.deSerialize(last.serialize());
+    copy.header.sequenceNumber = seqAdd(copy.header.sequenceNumber, 1);
+    copy.header.timestamp = tsAdd(copy.header.timestamp, OPUS_FRAME_TICKS);
+    recorder.socket.send(copy.serialize(), target.port, '127.0.0.1');
+  }
+
   #alive(): boolean {
     return this.#state === 'starting' || this.#state === 'running';
   }
@@ -609,19 +633,27 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
 
+    // The recorder goes first, while media still flows: FFmpeg notices SIGINT only when a read
+    // returns, and a recorder blocked on a silent socket would be SIGTERMed at 3 s and fail to
+    // write its trailer ("Immediate exit requested"), measured here with FFmpeg 5.1.
+    await this.#recorderStarting?.catch(() => {});
+    const recorder = this.#recorder;
+    if (recorder) {
+      const stopped = recorder.process.stop();
+      const kick = setTimeout(() => this.#kickRecorder(recorder), RECORDER_KICK_MS);
+      await stopped;
+      clearTimeout(kick);
+      recorder.socket.close();
+      for (const port of recorder.ports) releaseRtpPort(port);
+      await rm(recorder.dir, { recursive: true, force: true });
+    }
+
     await this.#source?.stop();
     if (this.#signaling?.joined) this.#signaling.leave();
     for (const unsubscribe of this.#unsubscribes.splice(0)) unsubscribe();
     if (this.#pc) await withTimeout(this.#pc.close(), PEER_CLOSE_MS, 'peer close').catch((e: unknown) => log.warn({ err: e }, 'peer close'));
     await this.#signaling?.close();
 
-    const recorder = this.#recorder;
-    if (recorder) {
-      await recorder.process.stop();
-      recorder.socket.close();
-      for (const port of recorder.ports) releaseRtpPort(port);
-      await rm(recorder.dir, { recursive: true, force: true });
-    }
     for (const socket of Object.values(this.#sourceSockets)) socket.close();
     this.#sourceSockets = {};
     const frameLog = this.#frameLog;

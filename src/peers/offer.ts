@@ -13,26 +13,39 @@ export interface OfferedMedia {
 
 const USABLE: Record<MediaKind, readonly string[]> = { audio: ['opus'], video: ['VP8', 'H264'] };
 
+function directionIn(lines: string[]): Direction | undefined {
+  for (const line of lines) {
+    const attr = /^a=(sendrecv|sendonly|recvonly|inactive)$/.exec(line.trim());
+    if (attr?.[1]) return attr[1] as Direction;
+  }
+  return undefined;
+}
+
 export function parseOffer(sdp: string): OfferedMedia[] {
-  const sections = sdp.split(/\r?\n(?=m=)/).slice(1);
+  const [session = '', ...sections] = sdp.split(/\r?\n(?=m=)/);
+  // RFC 8866 §6.7: a session-level direction applies to sections that name none.
+  const sessionDirection = directionIn(session.split(/\r?\n/)) ?? 'sendrecv';
   const media: OfferedMedia[] = [];
   for (const section of sections) {
-    const lines = section.split(/\r?\n/);
-    const kind = /^m=(\w+)/.exec(lines[0] ?? '')?.[1];
+    const lines = section.split(/\r?\n/).map((line) => line.trim());
+    const mLine = /^m=(\w+) (\d+) \S+ ?(.*)$/.exec(lines[0] ?? '');
+    const kind = mLine?.[1];
     if (kind !== 'audio' && kind !== 'video') continue;
-    const port = /^m=\w+ (\d+)/.exec(lines[0] ?? '')?.[1];
-    let direction: Direction = 'sendrecv';
-    let mid: string | undefined;
-    const codecs: string[] = [];
+    let direction = directionIn(lines) ?? sessionDirection;
+    const mid = lines.map((line) => /^a=mid:(\S+)/.exec(line)?.[1]).find((m) => m !== undefined);
+    const names = new Map<string, string>();
     for (const line of lines) {
-      const attr = /^a=(sendrecv|sendonly|recvonly|inactive)$/.exec(line.trim());
-      if (attr?.[1]) direction = attr[1] as Direction;
-      const midMatch = /^a=mid:(\S+)/.exec(line);
-      if (midMatch?.[1]) mid = midMatch[1];
-      const rtpmap = /^a=rtpmap:\d+ ([\w-]+)\//.exec(line);
-      if (rtpmap?.[1] && !codecs.includes(rtpmap[1])) codecs.push(rtpmap[1]);
+      const rtpmap = /^a=rtpmap:(\d+) ([\w-]+)\//.exec(line);
+      if (rtpmap?.[1] && rtpmap[2]) names.set(rtpmap[1], rtpmap[2]);
     }
-    if (port === '0') direction = 'inactive';
+    // Preference is the m= line's order of payload types (RFC 3264 §5.1).
+    const codecs: string[] = [];
+    for (const pt of (mLine?.[3] ?? '').split(' ')) {
+      const name = names.get(pt);
+      if (name && !codecs.includes(name)) codecs.push(name);
+    }
+    // Port 0 rejects a section, except a bundle-only one, which rides the bundle (RFC 8843).
+    if (mLine?.[2] === '0' && !lines.includes('a=bundle-only')) direction = 'inactive';
     media.push({ kind, mid, direction, codecs });
   }
   return media;
@@ -65,11 +78,11 @@ export function planOffer(sdp: string): OfferPlan | { error: string } {
   }
   const plan: OfferPlan = {};
   for (const m of media) {
+    if (m.direction === 'inactive') continue;
     const codec = pickCodec(m);
     if (!codec) {
       return { error: `the ${m.kind} section offers no usable codec (${USABLE[m.kind].join(' or ')}; offered: ${m.codecs.join(', ') || 'none'})` };
     }
-    if (m.direction === 'inactive') continue;
     plan[m.kind] = { codec, publishes: sends(m.direction), receives: receives(m.direction) };
   }
   if (!plan.audio && !plan.video) return { error: 'both sections of the offer are inactive' };

@@ -190,7 +190,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     socket.on('error', (error) => log.warn({ participant: this.id, err: error.message }, 'udp send failed'));
     socket.connect(port, '127.0.0.1');
     this.#sockets.push(socket);
-    const sub = transceiver.onTrack.subscribe((track) => {
+    const forward = (track: MediaStreamTrack): void => {
+      log.debug({ participant: this.id, kind, ssrc: track.ssrc }, 'receiving track');
       if (kind === 'video') this.#videoSsrc = track.ssrc;
       const rtp = track.onReceiveRtp.subscribe((packet) => {
         if (kind === 'video' && this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
@@ -198,7 +199,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
         socket.send(packet.serialize());
       });
       this.#unsubscribes.push(rtp.unSubscribe);
-    });
+    };
+    // werift creates the track during setRemoteDescription when the offer names its SSRC, and
+    // only on the first packet otherwise: take both.
+    for (const track of transceiver.receiver.tracks) forward(track);
+    const sub = transceiver.onTrack.subscribe((track) => forward(track));
     this.#unsubscribes.push(sub.unSubscribe);
   }
 

@@ -1,6 +1,9 @@
 import { readSeq, readSsrc, readTimestamp, writeSeqAndTimestamp } from './rtpHeader.ts';
 import { seqAdd, tsAdd } from './seq.ts';
 
+/** Old sources remembered; a source is long gone after a few switches. */
+const MAX_RETIRED = 32;
+
 export interface StreamSwitcherOptions {
   /** RTP clock rate, to advance timestamps by the wall-clock time across a switch. */
   clockRate: number;
@@ -19,6 +22,8 @@ export class StreamSwitcher {
   #current: number | undefined;
   /** The SSRC announced as next; undefined means any new SSRC may take over. */
   #expected: number | undefined;
+  /** Sources switched away from: their late packets (even keyframes) never take the stream back. */
+  readonly #retired = new Set<number>();
   #seqOffset = 0;
   #tsOffset = 0;
   #lastSeq: number | undefined;
@@ -48,7 +53,7 @@ export class StreamSwitcher {
   process(packet: Buffer, nowMs: number, switched?: (ssrc: number) => void): Buffer | undefined {
     const ssrc = readSsrc(packet);
     if (ssrc !== this.#current) {
-      const wanted = this.#expected === undefined || this.#expected === ssrc;
+      const wanted = !this.#retired.has(ssrc) && (this.#expected === undefined || this.#expected === ssrc);
       if (!wanted || !this.#options.canSwitchAt(packet)) {
         this.dropped++;
         return undefined;
@@ -74,6 +79,8 @@ export class StreamSwitcher {
       this.#seqOffset = seqAdd(this.#lastSeq + 1, -readSeq(packet));
       this.#tsOffset = tsAdd(this.#lastTs + elapsed, -readTimestamp(packet));
     }
+    if (this.#current !== undefined) this.#retired.add(this.#current);
+    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as number);
     this.#current = ssrc;
     if (this.#expected === ssrc) this.#expected = undefined;
     this.switches++;

@@ -2,8 +2,9 @@
 
 export const RTP_MIN_HEADER = 12;
 
+/** Version 2 and not RTCP: RTCP packet types 192-223 sit where RTP has marker + payload type (RFC 5761 §4). */
 export function isRtp(packet: Buffer): boolean {
-  return packet.length >= RTP_MIN_HEADER && packet[0]! >> 6 === 2;
+  return packet.length >= RTP_MIN_HEADER && packet[0]! >> 6 === 2 && !(packet[1]! >= 192 && packet[1]! <= 223);
 }
 
 export const readSeq = (packet: Buffer): number => packet.readUInt16BE(2);

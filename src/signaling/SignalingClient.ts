@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { createLogger } from '../../mixer/logger.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import type { ClientMessage, IceCandidateInit } from './messages.ts';
 
 const log = createLogger('SignalingClient');
 
@@ -47,13 +48,9 @@ export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type JoinedMessage = Extract<ServerMessage, { type: 'joined' }>;
 export type ParticipantInfo = z.infer<typeof participantSchema>;
 export type IceServerInit = z.infer<typeof iceServerSchema>;
-export type IceCandidateInit = NonNullable<z.infer<typeof candidateSchema>>;
+export type { IceCandidateInit };
 
-export type ClientMessage =
-  | { type: 'join'; room: string; name: string; token?: string }
-  | { type: 'offer'; sdp: string }
-  | { type: 'candidate'; candidate: IceCandidateInit | null }
-  | { type: 'leave' };
+export type { ClientMessage };
 
 /** An `error` message from the server, or a failure to reach it, as a throwable. */
 export class SignalingError extends Error {

@@ -173,10 +173,8 @@ describe('parseOffer()', () => {
     expect(parseOffer('')).toEqual([]);
   });
 
-  // RFC 3264 §5.1: the m= line's format list gives the offerer's preference, "with the first
-  // format listed being most preferred". offer.ts documents `codecs` as "in the client's order of
-  // preference" but collects them in a=rtpmap line order, which SDP does not constrain.
-  it.fails('parseOffer() lists codecs in the m= line order even when the rtpmap lines are in another order', () => {
+  // RFC 3264 §5.1: preference is the m= line's order, not the order of the a=rtpmap lines.
+  it('parseOffer() lists codecs in the m= line order even when the rtpmap lines are in another order', () => {
     const sdp = [
       'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0',
       'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:0', 'a=sendrecv', 'a=rtpmap:111 opus/48000/2',
@@ -185,9 +183,8 @@ describe('parseOffer()', () => {
     expect(parseOffer(sdp)[1]?.codecs).toEqual(['H264', 'VP8']);
   });
 
-  // RFC 8866 §6.7: a direction attribute at session level applies to every media section that
-  // has none of its own. offer.ts drops the session part and reads such a viewer as sendrecv.
-  it.fails('parseOffer() applies a session-level direction to sections without their own (RFC 8866 §6.7)', () => {
+  // RFC 8866 §6.7: a session-level direction applies to sections that name none.
+  it('parseOffer() applies a session-level direction to sections without their own (RFC 8866 §6.7)', () => {
     const media = editSections(CHROME, (section) => section.replace(/^a=sendrecv\r\n/m, ''));
     const sdp = media.replace('t=0 0\r\n', 't=0 0\r\na=recvonly\r\n');
     expect(parseOffer(sdp).map((m) => m.direction)).toEqual(['recvonly', 'recvonly']);
@@ -246,11 +243,8 @@ describe('planOffer() accepts what PROTOCOL.md allows', () => {
     expect(parseOffer(FIREFOX_MAX_BUNDLE).map((m) => m.codecs)).toEqual(parseOffer(FIREFOX).map((m) => m.codecs));
   });
 
-  // RFC 8843 §7.2: with bundlePolicy "max-bundle" Firefox gives every section but the first
-  // port 0 and a=bundle-only; such a section is bundled, not rejected (RFC 8843 §7.3.3). offer.ts
-  // takes every port-0 section as inactive, so a Firefox max-bundle publisher's video is dropped.
-  // The same bug, reported elsewhere: meetecho/janus-gateway#2390, algesten/str0m#785.
-  it.fails('planOffer() takes a port-0 section marked a=bundle-only as active (RFC 8843)', () => {
+  // RFC 8843: Firefox max-bundle offers give bundled sections port 0 and a=bundle-only; they are not rejected.
+  it('planOffer() takes a port-0 section marked a=bundle-only as bundled, not inactive (RFC 8843)', () => {
     expect(planOffer(FIREFOX_MAX_BUNDLE)).toEqual(PUBLISHER);
   });
 });

@@ -194,4 +194,20 @@ describe('isRtp()', () => {
   ])('isRtp() accepts %s', (_name, packet) => {
     expect(isRtp(packet)).toBe(true);
   });
+
+  // RFC 5761 §4: on a port shared with RTCP, a second byte of 192-223 is RTCP (this report is FFmpeg's).
+  it('isRtp() rejects an RTCP sender report from FFmpeg (RFC 5761 §4)', () => {
+    const senderReport = Buffer.from([
+      0x80, //       V=2 P=0 RC=0
+      0xc8, //       PT=200 (SR)
+      0x00, 0x06, // length: 6 words after this one
+      0x00, 0x00, 0x30, 0x39, // SSRC of the sender: 12345
+      0xee, 0xaf, 0xac, 0xde, // NTP timestamp, seconds (read as an RTP SSRC: 0xeeafacde)
+      0x94, 0x39, 0x58, 0x10, // NTP timestamp, fraction
+      0x3c, 0xe7, 0x1d, 0x1b, // RTP timestamp
+      0x00, 0x00, 0x00, 0x00, // sender's packet count
+      0x00, 0x00, 0x00, 0x00, // sender's octet count
+    ]);
+    expect(isRtp(senderReport)).toBe(false);
+  });
 });
