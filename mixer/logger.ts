@@ -2,11 +2,15 @@ import { pino, type Logger } from 'pino';
 
 // One root logger; each module takes a child named after itself (mediasoup's Logger habit).
 // MCU_LOG_LEVEL=debug shows every FFmpeg command line and stderr line.
-const root: Logger = pino({
-  level: process.env.MCU_LOG_LEVEL ?? (process.env.VITEST ? 'warn' : 'info'),
-  base: undefined,
-  timestamp: pino.stdTimeFunctions.isoTime,
-});
+// Logs go to stderr: stdout belongs to what a command prints (the bot's JSON lines, the URL).
+const root: Logger = pino(
+  {
+    level: process.env.MCU_LOG_LEVEL ?? (process.env.VITEST ? 'warn' : 'info'),
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+  },
+  pino.destination(2),
+);
 
 export type { Logger };
 

@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
 
+// Below Linux's ephemeral range (32768-60999), where the OS picks ports for other sockets.
 const RANGE_START = 20000;
-const RANGE_END = 40000;
+const RANGE_END = 32000;
 const ATTEMPTS = 50;
 
 async function canBind(port: number): Promise<boolean> {

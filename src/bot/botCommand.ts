@@ -159,6 +159,8 @@ function killChildrenOnExit(): void {
 
 async function runBot(options: BotOptions, durationSeconds: number | undefined): Promise<number> {
   killChildrenOnExit();
+  // A reader that went away (EPIPE) must not crash the bot before it has stopped its children.
+  process.stdout.on('error', () => {});
   const bot = createBot(options);
   let exitCode = 0;
   let stopping: Promise<unknown> | undefined;

@@ -47,7 +47,7 @@ export class OutgoingStream {
     this.track = new MediaStreamTrack({ kind: options.kind });
     this.switcher = new StreamSwitcher(
       options.kind === 'video'
-        ? { clockRate: 90000, canSwitchAt: isVp8KeyframeStart }
+        ? { clockRate: 90000, canSwitchAt: isVp8KeyframeStart, retime: true }
         : { clockRate: 48000, canSwitchAt: () => true },
     );
     socket.on('message', (packet) => this.#onPacket(packet));

@@ -9,6 +9,12 @@ export interface StreamSwitcherOptions {
   clockRate: number;
   /** A new source is switched to only at a packet for which this is true (a keyframe start). */
   canSwitchAt: (packet: Buffer) => boolean;
+  /**
+   * Give each new frame (a new input timestamp) the wall-clock time since the previous frame,
+   * instead of the source's own spacing: a compositor that had to skip frames under load
+   * numbers its frames by count, and its timestamps would fall behind real time.
+   */
+  retime?: boolean;
 }
 
 /**
@@ -62,12 +68,26 @@ export class StreamSwitcher {
       switched?.(ssrc);
     }
     const seq = seqAdd(readSeq(packet), this.#seqOffset);
-    const ts = tsAdd(readTimestamp(packet), this.#tsOffset);
+    const ts = this.#options.retime ? this.#retimed(readTimestamp(packet), nowMs) : tsAdd(readTimestamp(packet), this.#tsOffset);
     writeSeqAndTimestamp(packet, seq, ts);
     this.#lastSeq = seq;
     this.#lastTs = ts;
     this.#lastAt = nowMs;
     return packet;
+  }
+
+  #lastInputTs: number | undefined;
+  #lastFrameAt = 0;
+
+  #retimed(inputTs: number, nowMs: number): number {
+    if (inputTs === this.#lastInputTs) return this.#lastTs;
+    const ts =
+      this.#lastSeq === undefined
+        ? inputTs
+        : tsAdd(this.#lastTs, Math.max(1, Math.round(((nowMs - this.#lastFrameAt) * this.#options.clockRate) / 1000)));
+    this.#lastInputTs = inputTs;
+    this.#lastFrameAt = nowMs;
+    return ts;
   }
 
   #switchTo(packet: Buffer, ssrc: number, nowMs: number): void {

@@ -44,8 +44,9 @@ const serverMessageSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 
-export type ServerMessage = z.infer<typeof serverMessageSchema>;
-export type JoinedMessage = Extract<ServerMessage, { type: 'joined' }>;
+/** A server message as received (unknown extra fields kept). */
+export type ReceivedServerMessage = z.infer<typeof serverMessageSchema>;
+export type JoinedMessage = Extract<ReceivedServerMessage, { type: 'joined' }>;
 export type ParticipantInfo = z.infer<typeof participantSchema>;
 export type IceServerInit = z.infer<typeof iceServerSchema>;
 export type { IceCandidateInit };

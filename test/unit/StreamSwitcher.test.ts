@@ -274,3 +274,34 @@ function writeHeader(p: Buffer, seq: number, ts: number, ssrc: number): void {
   p.writeUInt32BE(ts, 4);
   p.writeUInt32BE(ssrc, 8);
 }
+
+describe('StreamSwitcher with retime', () => {
+  const key = (packet: Buffer): boolean => (packet[12] ?? 0) === 1;
+  const packet = (ssrc: number, seq: number, ts: number, keyframe = false): Buffer => {
+    const b = Buffer.alloc(13);
+    b[0] = 0x80;
+    b.writeUInt16BE(seq, 2);
+    b.writeUInt32BE(ts, 4);
+    b.writeUInt32BE(ssrc, 8);
+    b[12] = keyframe ? 1 : 0;
+    return b;
+  };
+
+  it('gives each new frame the wall-clock time since the previous one, whatever the source counted', () => {
+    const switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: key, retime: true });
+    const out = (p: Buffer, at: number) => readTimestamp(switcher.process(p, at)!);
+    expect(out(packet(1, 10, 1000, true), 0)).toBe(1000);
+    // two packets of the same frame keep one timestamp
+    expect(out(packet(1, 11, 1000), 1)).toBe(1000);
+    // the source skipped frames: its next frame is only 3000 ticks on, but 100 ms went by
+    expect(out(packet(1, 12, 4000), 100)).toBe(1000 + 9000);
+    expect(out(packet(1, 13, 7000), 133)).toBe(1000 + 9000 + 2970);
+  });
+
+  it('never gives two frames the same timestamp, even when they arrive together', () => {
+    const switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: key, retime: true });
+    const first = readTimestamp(switcher.process(packet(1, 1, 0, true), 50)!);
+    const second = readTimestamp(switcher.process(packet(1, 2, 3000), 50)!);
+    expect(second).toBe(first + 1);
+  });
+});
