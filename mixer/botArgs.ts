@@ -5,12 +5,9 @@
  * Every flag and every value is its own element; nothing here is ever joined into a shell string.
  */
 
-const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
+import { VP8_REALTIME } from './ffmpegArgs.ts';
 
-/** libvpx realtime settings (DESIGN.md): no lookahead, error resilient, no alt-ref frames. */
-const VP8_REALTIME = [
-  '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
-];
+const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
 
 /** RTP packets of at most 1200 bytes leave room for SRTP and TURN overhead under a 1500-byte MTU. */
 const RTP_PACKET_SIZE = 1200;

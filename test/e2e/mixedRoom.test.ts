@@ -40,7 +40,8 @@ describe('a mixed room of three bots', () => {
   afterAll(async () => {
     await Promise.all(bots.map((b) => b.stop()));
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
   });
 
   async function tiles(): Promise<string[]> {
@@ -67,6 +68,7 @@ describe('a mixed room of three bots', () => {
     }
     const allThreeAt = Date.now();
     await sleep(4000);
+    console.log('room with three:', JSON.stringify(await (await server.rooms.get(ROOM))?.stats()));
 
     // The third bot leaves; its tile must go.
     const blue = bots[2]!;
@@ -95,6 +97,7 @@ describe('a mixed room of three bots', () => {
       const pcm = await pcmOf(file, t3 - 1, 2);
       const own = tonePower(pcm, spec.tone);
       const others = BOTS.filter((o) => o !== spec).map((o) => tonePower(pcm, o.tone));
+      console.log(`${spec.name} hears: own ${own.toExponential(2)}, others ${others.map((p) => p.toExponential(2)).join(', ')}`);
       for (const power of others) expect(power).toBeGreaterThan(100 * own);
       expect(Math.min(...others)).toBeGreaterThan(1e-4);
 

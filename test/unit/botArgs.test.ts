@@ -28,6 +28,7 @@ const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
 const VP8_OUT_640 = [
   '-map', '0:v:0', '-c:v', 'libvpx', '-b:v', '800k',
   '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+  '-threads', '1',
   '-g', '30', '-keyint_min', '30', '-pix_fmt', 'yuv420p',
   '-payload_type', '96', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
 ];
@@ -59,6 +60,7 @@ describe('syntheticSourceArgs()', () => {
       ...COMMON, '-re', '-f', 'lavfi', '-i', 'color=c=#123456:s=320x180:r=15',
       '-map', '0:v:0', '-c:v', 'libvpx', '-b:v', '250k',
       '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+      '-threads', '1',
       '-g', '15', '-keyint_min', '15', '-pix_fmt', 'yuv420p',
       '-payload_type', '96', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
     ]);

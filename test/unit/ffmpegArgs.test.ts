@@ -39,7 +39,7 @@ const COMPOSITOR_ENCODE = [
   '-map', '[out]',
   '-c:v', 'libvpx',
   '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
-  '-threads', '2',
+  '-threads', '1',
   '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
   '-g', '60', '-keyint_min', '60',
   '-f', 'rtp', '-payload_type', '96', '-ssrc', '1234567', 'rtp://127.0.0.1:40000?pkt_size=1200',
@@ -70,6 +70,7 @@ describe('constants', () => {
   it('VP8_REALTIME holds the measured libvpx realtime settings, one element per flag and value', () => {
     expect(VP8_REALTIME).toEqual([
       '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
+    '-threads', '1',
     ]);
     expect(RTP_PACKET_SIZE).toBe(1200);
     expect(AUDIO_SAMPLE_RATE).toBe(48000);
@@ -232,7 +233,7 @@ describe('compositorArgs()', () => {
       '-map', '[out]',
       '-c:v', 'libvpx',
       '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
-      '-threads', '2',
+      '-threads', '1',
       '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
       '-g', '60', '-keyint_min', '60',
       '-f', 'rtp', '-payload_type', '96', '-ssrc', '1234567', 'rtp://127.0.0.1:40000?pkt_size=1200',
