@@ -14,11 +14,19 @@ export interface AudioMixerOptions {
   startThreshold: number;
   /** Samples a source may queue at most; older ones are dropped so latency stays bounded. */
   maxQueued: number;
+  /**
+   * A queue that stays above this for `trimAfterTicks` ticks in a row is cut back to the start
+   * threshold: a burst (a stalled sender catching up) must not add latency for good.
+   */
+  trimAbove: number;
+  trimAfterTicks: number;
 }
 
 export const AUDIO_MIXER_DEFAULTS: AudioMixerOptions = {
   startThreshold: 2 * FRAME_SAMPLES,
-  maxQueued: 10 * FRAME_SAMPLES,
+  maxQueued: 25 * FRAME_SAMPLES,
+  trimAbove: 5 * FRAME_SAMPLES,
+  trimAfterTicks: 50,
 };
 
 /** The key of the mix that holds everyone, for viewers and the recorder. */
@@ -32,6 +40,8 @@ interface Source {
   started: boolean;
   underruns: number;
   dropped: number;
+  /** Ticks in a row the queue has been above `trimAbove`. */
+  highTicks: number;
 }
 
 /** Soft limiter: linear up to the knee, then a smooth curve that never exceeds int16 range. */
@@ -54,6 +64,8 @@ export class AudioMixer {
     this.#options = {
       startThreshold: options.startThreshold ?? AUDIO_MIXER_DEFAULTS.startThreshold,
       maxQueued: options.maxQueued ?? AUDIO_MIXER_DEFAULTS.maxQueued,
+      trimAbove: options.trimAbove ?? AUDIO_MIXER_DEFAULTS.trimAbove,
+      trimAfterTicks: options.trimAfterTicks ?? AUDIO_MIXER_DEFAULTS.trimAfterTicks,
     };
     for (const [name, value] of Object.entries(this.#options)) {
       if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number of samples`);
@@ -65,7 +77,7 @@ export class AudioMixer {
 
   addSource(id: string): void {
     if (!this.#sources.has(id)) {
-      this.#sources.set(id, { chunks: [], offset: 0, queued: 0, started: false, underruns: 0, dropped: 0 });
+      this.#sources.set(id, { chunks: [], offset: 0, queued: 0, started: false, underruns: 0, dropped: 0, highTicks: 0 });
     }
   }
 
@@ -125,6 +137,13 @@ export class AudioMixer {
     }
     const frame = new Int16Array(FRAME_SAMPLES);
     this.#consume(source, Math.min(FRAME_SAMPLES, source.queued), frame);
+    source.highTicks = source.queued > this.#options.trimAbove ? source.highTicks + 1 : 0;
+    if (source.highTicks >= this.#options.trimAfterTicks) {
+      const excess = source.queued - this.#options.startThreshold;
+      this.#consume(source, excess, undefined);
+      source.dropped += excess;
+      source.highTicks = 0;
+    }
     return frame;
   }
 

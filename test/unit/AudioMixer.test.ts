@@ -31,7 +31,7 @@ describe('AudioMixer constants', () => {
     expect(SAMPLE_RATE).toBe(48000);
     expect(FRAME_SAMPLES).toBe(960);
     expect((FRAME_SAMPLES / SAMPLE_RATE) * 1000).toBe(20);
-    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 9600 });
+    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 24000, trimAbove: 4800, trimAfterTicks: 50 });
   });
 });
 
@@ -362,7 +362,7 @@ describe('AudioMixer options', () => {
   test.each<[string, Partial<AudioMixerOptions>]>([
     ['maxQueued below the start threshold', { startThreshold: 1920, maxQueued: 1000 }],
     ['maxQueued one sample short of threshold plus a frame', { startThreshold: 1920, maxQueued: 1920 + 959 }],
-    ['a start threshold the default maxQueued cannot hold', { startThreshold: 9600 }],
+    ['a start threshold the default maxQueued cannot hold', { startThreshold: 24000 }],
   ])('the constructor throws a RangeError for %s', (_what, options) => {
     expect(() => new AudioMixer(options)).toThrow(RangeError);
   });
@@ -378,5 +378,34 @@ describe('AudioMixer options', () => {
     ['a fractional maxQueued', { maxQueued: 9600.5 }],
   ])('the constructor throws a RangeError for %s', (_what, options) => {
     expect(() => new AudioMixer(options)).toThrow(RangeError);
+  });
+});
+
+describe('AudioMixer latency trim', () => {
+  it('cuts a queue that stays above trimAbove for trimAfterTicks ticks back to the start threshold', () => {
+    const mixer = new AudioMixer({ startThreshold: 1920, maxQueued: 24000, trimAbove: 4800, trimAfterTicks: 10 });
+    mixer.addSource('a');
+    // A burst: 400 ms at once, then real time (one frame per tick).
+    mixer.push('a', new Int16Array(19200).fill(1));
+    for (let tick = 0; tick < 9; tick++) {
+      mixer.push('a', new Int16Array(960).fill(1));
+      mixer.mix([]);
+    }
+    expect((mixer.toJSON().a as { queued: number }).queued).toBe(19200);
+    mixer.push('a', new Int16Array(960).fill(1));
+    mixer.mix([]);
+    expect(mixer.toJSON().a).toEqual({ queued: 1920, underruns: 0, dropped: 19200 - 1920 });
+  });
+
+  it('leaves a queue alone that dips below trimAbove now and then', () => {
+    const mixer = new AudioMixer({ startThreshold: 1920, maxQueued: 24000, trimAbove: 4800, trimAfterTicks: 10 });
+    mixer.addSource('a');
+    mixer.push('a', new Int16Array(4800).fill(1));
+    for (let tick = 0; tick < 40; tick++) {
+      // alternately two frames and none: the queue swings across the trim line (5760, 4800, ...)
+      if (tick % 2 === 0) mixer.push('a', new Int16Array(1920).fill(1));
+      mixer.mix([]);
+    }
+    expect((mixer.toJSON().a as { dropped: number }).dropped).toBe(0);
   });
 });
