@@ -1,0 +1,217 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
+export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  // Without these its outgoing connections are refused here, many at a time.
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // A 127.0.0.1 host candidate, only with this flag and camera/microphone permission granted.
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  // Autoplay of the mixed audio without a click.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Throws (so the test fails, never skips) when Chromium is not installed. */
+export function assertChromiumInstalled(): void {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run scripts/setup.sh --test (it installs Debian's chromium)`);
+  }
+}
+
+/** A Chromium with a fresh profile in a temporary directory, removed again by close(). */
+export interface LaunchedChromium {
+  readonly context: BrowserContext;
+  readonly userDataDir: string;
+  /** PIDs of the Chromium processes (the browser and its helpers) started for this context. */
+  readonly pids: number[];
+  newPage(): Promise<Page>;
+  /** Closes the browser and removes the profile. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with camera and microphone granted to `origin` (needed for loopback ICE). */
+export async function launchChromium(origin: string, logPrefix = 'chromium'): Promise<LaunchedChromium> {
+  assertChromiumInstalled();
+  const before = new Set(chromiumDescendants());
+  const userDataDir = mkdtempSync(join(tmpdir(), 'mcu-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS],
+      // Our own --headless=new is in args; Playwright's default would add the old mode.
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      timeout: 30_000,
+    });
+  } catch (error) {
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const pids = chromiumDescendants().filter((pid) => !before.has(pid));
+  await context.grantPermissions(['camera', 'microphone'], { origin });
+  // tsx/vitest compile with esbuild's keepNames: a named function inside page.evaluate() calls
+  // a `__name` helper that exists only in Node. Give the page a no-op one.
+  await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' });
+  let closing: Promise<void> | undefined;
+  return {
+    context,
+    userDataDir,
+    pids,
+    async newPage(): Promise<Page> {
+      const page = await context.newPage();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' || msg.type() === 'warning') console.log(`[${logPrefix} ${msg.type()}] ${msg.text()}`);
+      });
+      page.on('pageerror', (error) => console.log(`[${logPrefix} pageerror] ${error.message}`));
+      return page;
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        try {
+          await context.close();
+        } finally {
+          rmSync(userDataDir, { recursive: true, force: true });
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** PIDs of live processes below `root` (any depth), read from /proc. */
+function descendants(root: number): Map<number, string> {
+  const parentOf = new Map<number, number>();
+  const commOf = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      parentOf.set(Number(entry), Number(ppid));
+      commOf.set(Number(entry), comm);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found = new Map<number, string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (!found.has(pid) && (ppid === root || found.has(ppid))) {
+        found.set(pid, commOf.get(pid) ?? '');
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+/** PIDs of live Chromium processes that descend from this process. */
+export function chromiumDescendants(root = process.pid): number[] {
+  return [...descendants(root)].filter(([, comm]) => /chrom/i.test(comm)).map(([pid]) => pid);
+}
+
+/** Whether a process with this PID is still alive (and not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** What the test reads from `pc.getStats()` in the page (only the fields it asserts on). */
+export interface PageRtpStats {
+  connectionState: string;
+  inbound: { kind: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number; totalAudioEnergy: number; bytesReceived: number; frameWidth: number; frameHeight: number }[];
+  outbound: { kind: string; packetsSent: number; bytesSent: number }[];
+}
+
+/**
+ * Runs `pc.getStats()` in the page and returns the inbound and outbound RTP streams.
+ * (No named functions inside evaluate(): see the `__name` note in launchChromium.)
+ */
+export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
+  return page.evaluate(async () => {
+    interface McuWindow {
+      mcu?: { pc: RTCPeerConnection | null };
+    }
+    const pc = (window as unknown as McuWindow).mcu?.pc;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    const result: PageRtpStats = { connectionState: pc.connectionState, inbound: [], outbound: [] };
+    report.forEach((value: unknown) => {
+      const r = value as Record<string, unknown>;
+      const kind = typeof r.kind === 'string' ? r.kind : String(r.mediaType ?? '');
+      if (r.type === 'inbound-rtp') {
+        result.inbound.push({
+          kind,
+          framesDecoded: Number(r.framesDecoded ?? 0),
+          packetsReceived: Number(r.packetsReceived ?? 0),
+          totalSamplesReceived: Number(r.totalSamplesReceived ?? 0),
+          totalAudioEnergy: Number(r.totalAudioEnergy ?? 0),
+          bytesReceived: Number(r.bytesReceived ?? 0),
+          frameWidth: Number(r.frameWidth ?? 0),
+          frameHeight: Number(r.frameHeight ?? 0),
+        });
+      } else if (r.type === 'outbound-rtp') {
+        result.outbound.push({ kind, packetsSent: Number(r.packetsSent ?? 0), bytesSent: Number(r.bytesSent ?? 0) });
+      }
+    });
+    return result;
+  });
+}
+
+/** The page's own state (`window.mcu`, see the header of web/app.js). */
+export interface PageState {
+  state: string;
+  id: string | null;
+  connectionState: string | null;
+  participants: { id: string; name: string }[];
+  listed: string[];
+  count: string;
+  error: { code: string | null; message: string } | null;
+}
+
+export function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => {
+    interface McuWindow {
+      mcu?: {
+        pc: RTCPeerConnection | null;
+        state: string;
+        id: string | null;
+        participants: { id: string; name: string }[];
+        error: { code: string | null; message: string } | null;
+      };
+    }
+    const mcu = (window as unknown as McuWindow).mcu;
+    const listed = [...document.querySelectorAll('#participants > li .name')].map((n) => n.textContent ?? '');
+    return {
+      state: mcu?.state ?? 'missing',
+      id: mcu?.id ?? null,
+      connectionState: mcu?.pc ? mcu.pc.connectionState : null,
+      participants: mcu?.participants ?? [],
+      listed,
+      count: document.getElementById('participant-count')?.textContent ?? '',
+      error: mcu?.error ?? null,
+    };
+  });
+}

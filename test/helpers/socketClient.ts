@@ -1,0 +1,45 @@
+import WebSocket from 'ws';
+
+/** A raw WebSocket client for tests: sends anything, collects every parsed reply. */
+export class RawClient {
+  readonly replies: { type?: string; code?: string; message?: string; [key: string]: unknown }[] = [];
+  readonly #socket: WebSocket;
+  #closed = false;
+
+  static async connect(url: string): Promise<RawClient> {
+    const socket = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.on('message', (data) => {
+      try {
+        this.replies.push(JSON.parse(data.toString()) as RawClient['replies'][number]);
+      } catch {
+        this.replies.push({ type: 'not-json' });
+      }
+    });
+    socket.on('close', () => (this.#closed = true));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  send(frame: string | Buffer, binary = false): void {
+    this.#socket.send(frame, { binary });
+  }
+
+  errors(): RawClient['replies'] {
+    return this.replies.filter((r) => r.type === 'error');
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
