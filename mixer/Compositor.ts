@@ -17,6 +17,7 @@ const MAX_QUEUED_FRAMES = 3;
 export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly tileIds: readonly string[];
   readonly ssrc: number;
+  readonly h264Ssrc: number | undefined;
   readonly #process: FfmpegProcess;
   readonly #pipes: Writable[];
   readonly #frameBytes: number;
@@ -27,6 +28,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     super();
     this.tileIds = options.tileIds;
     this.ssrc = options.output.ssrc;
+    this.h264Ssrc = options.h264Output?.ssrc;
     this.#frameBytes = (options.source.width * options.source.height * 3) / 2;
     this.#process = new FfmpegProcess({
       name: `compositor ${options.output.ssrc} [${options.tileIds.join(',')}]`,

@@ -25,6 +25,7 @@ const log = createLogger('Session');
 
 const OPUS_PAYLOAD_TYPE = 111;
 const VP8_PAYLOAD_TYPE = 96;
+const H264_PAYLOAD_TYPE = 102;
 /** Until a decoder's first frame, ask for a keyframe this often (DESIGN.md: keep asking). */
 const FIRST_FRAME_PLI_MS = 500;
 /** A video decoder silent this long has lost its picture (or its publisher): ask again. */
@@ -76,6 +77,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #pending?: Compositor;
   #switchFallback?: NodeJS.Timeout;
   #closed = false;
+  /** Whether the running compositors encode H.264 too (someone receives it). */
+  #h264 = false;
   #decoderRestarts = 0;
   #compositorRestarts = 0;
   #keyframeRequests = 0;
@@ -115,6 +118,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (info.audio) this.#mixer.addSource(info.id);
     if (info.mixPort !== undefined) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
     await Promise.all([this.#startDecoder(member, 'video'), this.#startDecoder(member, 'audio')]);
+    if (info.receivesH264 && !this.#h264) this.#recompose();
     log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
     return ports;
   }
@@ -238,13 +242,16 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #recompose(force = false): void {
     if (this.#closed) return;
     const ids = this.#tileIds();
+    const h264 = [...this.#members.values()].some((m) => m.info.receivesH264);
     const target = this.#pending ?? this.#current;
-    if (!force && target && sameIds(target.tileIds, ids)) return;
+    if (!force && target && sameIds(target.tileIds, ids) && (target.h264Ssrc !== undefined) === h264) return;
     if (this.#pending) {
       void this.#pending.close();
       this.#pending = undefined;
     }
-    const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort } = this.settings;
+    const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
+      this.settings;
+    this.#h264 = h264;
     const compositor = new Compositor({
       tileIds: ids,
       inputs: Math.max(1, ids.length),
@@ -255,6 +262,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       bitrateKbps: videoBitrateKbps,
       keyframeInterval: Math.round(keyframeIntervalSeconds * fps),
       output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
+      ...(h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
     });
     compositor.on('died', (error) => {
       log.warn({ err: error.message }, 'compositor died; starting a new one');
@@ -263,8 +271,11 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       if (compositor === this.#pending) this.#pending = undefined;
       setTimeout(() => this.#recompose(true), RESTART_DELAY_MS);
     });
-    log.info({ tiles: ids, ssrc: compositor.ssrc }, 'compositor started');
-    this.safeEmit('compositestart', compositor.ssrc);
+    log.info({ tiles: ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc }, 'compositor started');
+    this.safeEmit('compositestart', {
+      vp8: compositor.ssrc,
+      ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
+    });
     if (!this.#current) {
       this.#current = compositor;
       this.observer.safeEmit('layoutchange', ids);

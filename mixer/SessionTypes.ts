@@ -12,11 +12,16 @@ export interface SessionSettings {
   keyframeIntervalSeconds: number;
   /** Loopback port the composite's RTP is sent to (bound by the server). */
   compositePort: number;
+  /** Loopback port for the composite in H.264, encoded only while someone needs it. */
+  compositeH264Port: number;
   /** Loopback port the mix of everyone's voice is sent to (viewers hear it; recordings take it). */
   everyoneMixPort: number;
 }
 
-export const SESSION_DEFAULTS: Omit<SessionSettings, 'compositePort' | 'everyoneMixPort'> = {
+/** The settings of a session, less the loopback ports the server binds for it. */
+export type SessionMediaSettings = Omit<SessionSettings, 'compositePort' | 'compositeH264Port' | 'everyoneMixPort'>;
+
+export const SESSION_DEFAULTS: SessionMediaSettings = {
   canvas: { width: 1280, height: 720 },
   fps: 30,
   videoBitrateKbps: 1500,
@@ -33,6 +38,14 @@ export interface SessionParticipant {
   audio?: { payloadType: number };
   /** Loopback port for this participant's mix (everyone but itself); publishers of audio only. */
   mixPort?: number;
+  /** Receives the composite in H.264 (it offered no VP8). */
+  receivesH264?: boolean;
+}
+
+/** The SSRCs of a newly started compositor's outputs. */
+export interface CompositeSources {
+  vp8: number;
+  h264?: number;
 }
 
 /** Loopback ports the server sends a participant's RTP to, one per published kind. */
@@ -44,8 +57,8 @@ export interface SessionParticipantPorts {
 export type SessionEvents = {
   /** Ask this participant for a keyframe (PLI): its decoder has no picture yet, or lost it. */
   keyframeneeded: [participantId: string];
-  /** A new compositor is sending with this SSRC; switch to it at its first keyframe. */
-  compositestart: [ssrc: number];
+  /** A new compositor is sending with these SSRCs; switch to it at its first keyframe. */
+  compositestart: [sources: CompositeSources];
   '@close': [];
 };
 
@@ -73,7 +86,7 @@ export interface SessionLike extends TypedEmitter<SessionEvents> {
   readonly closed: boolean;
   addParticipant(participant: SessionParticipant): Promise<SessionParticipantPorts>;
   removeParticipant(id: string): Promise<void>;
-  /** The server switched its outgoing composite to `ssrc`: older compositors can stop. */
+  /** The server switched its outgoing VP8 composite to `ssrc`: older compositors can stop. */
   compositeSwitched(ssrc: number): void;
   stats(): SessionStats;
   close(): Promise<void>;

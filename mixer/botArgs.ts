@@ -51,7 +51,11 @@ export interface RtpOutput {
   ssrc: number;
 }
 
+/** The codecs the bot can publish, named as in SDP `rtpmap` (and `SdpVideo`). */
+export type BotVideoCodecName = 'VP8' | 'H264';
+
 export interface VideoOutput extends RtpOutput {
+  codec: BotVideoCodecName;
   width: number;
   height: number;
   fps: number;
@@ -103,6 +107,9 @@ function checkOutputs(o: SourceOutputs): void {
     }
     requireInteger('fps', o.video.fps, 1, 60);
     requireInteger('video bitrate (kbps)', o.video.bitrateKbps, 10, 20000);
+    if (o.video.codec !== 'VP8' && o.video.codec !== 'H264') throw new TypeError(`unknown video codec ${JSON.stringify(o.video.codec)}`);
+    const problem = o.video.codec === 'H264' ? h264LevelProblem(o.video) : undefined;
+    if (problem) throw new TypeError(problem);
   }
   if (o.audio) checkRtpOutput('audio', o.audio);
 }
@@ -122,15 +129,68 @@ function rtpOutputArgs(o: RtpOutput): string[] {
 }
 
 /**
- * VP8 out. FFmpeg cannot be asked for a keyframe while it runs, so a PLI from the server cannot be
- * honoured: the keyframe interval is one second (`-g` = fps) instead, which bounds how long a
- * decoder that joined late or lost a packet waits.
+ * H.264 level 3.1 limits (ITU-T H.264 Table A-1, A.3.1 f; Baseline MaxBR): what the
+ * `profile-level-id=42e01f` the bot offers (src/peers/peerConfig.ts) promises a receiver.
+ */
+const H264_LEVEL_3_1 = { maxFrameMbs: 3600, maxMbsPerSecond: 108_000, maxSideMbs: 169, maxBitrateKbps: 14_000 };
+
+/**
+ * Why H.264 at this size, frame rate and bitrate would break level 3.1 (e.g. 1920x1080, or
+ * 1280x720 at 60 fps), or `undefined` if it fits. x264 only warns and writes level 3.1 anyway.
+ */
+export function h264LevelProblem(v: Pick<VideoOutput, 'width' | 'height' | 'fps' | 'bitrateKbps'>): string | undefined {
+  const l = H264_LEVEL_3_1;
+  const mbsWide = Math.ceil(v.width / 16);
+  const mbsHigh = Math.ceil(v.height / 16);
+  const frameMbs = mbsWide * mbsHigh;
+  if (frameMbs > l.maxFrameMbs || mbsWide > l.maxSideMbs || mbsHigh > l.maxSideMbs) {
+    return `H.264 level 3.1 holds at most 1280x720 (3600 macroblocks, 2704 pixels a side), got ${v.width}x${v.height}`;
+  }
+  if (frameMbs * v.fps > l.maxMbsPerSecond) {
+    return `H.264 level 3.1 decodes at most ${l.maxMbsPerSecond} macroblocks per second (1280x720 at 30 fps), got ${v.width}x${v.height} at ${v.fps} fps`;
+  }
+  if (v.bitrateKbps > l.maxBitrateKbps) {
+    return `H.264 level 3.1 (Baseline) allows at most ${l.maxBitrateKbps} kbit/s, got ${v.bitrateKbps}`;
+  }
+  return undefined;
+}
+
+/**
+ * libx264 for WebRTC: Baseline (x264 marks it constrained: its SPS reads 42c01f, within the
+ * offered 42e01f), level 3.1, no B-frames or lookahead (`zerolatency`), rate capped over a
+ * one-second buffer. One thread: the bot shares a small machine with the server.
+ *
+ * In-band SPS/PPS, measured here with FFmpeg 5.1.9 by capturing the RTP (`.tmp/capture-h264.mjs`,
+ * 3.5 s at 30 fps): the rtp muxer asks for no global header, so x264 repeats SPS and PPS before
+ * every IDR; all 4 IDRs came as STAP-A [SPS, PPS, IDR] for a solid colour and STAP-A [SPS, PPS]
+ * then FU-A (IDR) for testsrc2. A receiver that joins mid-stream decodes from the next keyframe,
+ * with no `repeat-headers` or `dump_extra` needed. The rtp muxer packetizes in mode 1 (STAP-A,
+ * FU-A; its SDP says `packetization-mode=1`), the mode WebRTC negotiates.
+ */
+function h264EncoderArgs(v: VideoOutput): string[] {
+  const kbps = `${v.bitrateKbps}k`;
+  return [
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '3.1',
+    '-pix_fmt', 'yuv420p', '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
+    '-g', String(v.fps), '-keyint_min', String(v.fps), '-threads', '1',
+  ];
+}
+
+function vp8EncoderArgs(v: VideoOutput): string[] {
+  return [
+    '-c:v', 'libvpx', '-b:v', `${v.bitrateKbps}k`, ...VP8_REALTIME,
+    '-g', String(v.fps), '-keyint_min', String(v.fps), '-pix_fmt', 'yuv420p',
+  ];
+}
+
+/**
+ * VP8 or H.264 out. FFmpeg cannot be asked for a keyframe while it runs, so a PLI from the server
+ * cannot be honoured: the keyframe interval is one second (`-g` = fps) instead, which bounds how
+ * long a decoder that joined late or lost a packet waits.
  */
 function videoOutputArgs(input: string, v: VideoOutput): string[] {
-  return [
-    '-map', input, '-c:v', 'libvpx', '-b:v', `${v.bitrateKbps}k`, ...VP8_REALTIME,
-    '-g', String(v.fps), '-keyint_min', String(v.fps), '-pix_fmt', 'yuv420p', ...rtpOutputArgs(v),
-  ];
+  const encoder = v.codec === 'H264' ? h264EncoderArgs(v) : vp8EncoderArgs(v);
+  return ['-map', input, ...encoder, ...rtpOutputArgs(v)];
 }
 
 /** Opus out, 20 ms frames, as a browser sends it (RFC 7587: 48 kHz RTP clock, 2 channels). */
@@ -162,7 +222,7 @@ export function syntheticSourceArgs(o: SyntheticSourceOptions): string[] {
 }
 
 /**
- * A media file read at real time, transcoded to VP8 and Opus. The caller says which outputs the
+ * A media file read at real time, transcoded to VP8 (or H.264) and Opus. The caller says which outputs the
  * file can feed (probe it with `probeStreamsArgs`): a missing stream would make FFmpeg refuse to
  * start. The picture is letterboxed to the requested size and frame rate.
  */
@@ -189,7 +249,7 @@ export function probeStreamsArgs(path: string): string[] {
 
 export interface ReceiverOptions {
   sdpPath: string;
-  /** `.mkv` (Matroska) or `.webm` (WebM: VP8/Opus only). */
+  /** `.mkv` (Matroska: VP8 or H.264) or `.webm` (WebM: VP8/Opus only, see `checkRecordingCodec`). */
   outputPath: string;
 }
 
@@ -199,6 +259,17 @@ export function recordingFormat(outputPath: string): 'matroska' | 'webm' {
   if (lower.endsWith('.mkv')) return 'matroska';
   if (lower.endsWith('.webm')) return 'webm';
   throw new TypeError(`a recording must end in .mkv or .webm, got ${JSON.stringify(outputPath)}`);
+}
+
+/**
+ * Refuses a recording path whose container cannot hold the composite's codec: WebM holds VP8,
+ * VP9 and AV1 video, never H.264 (FFmpeg's webm muxer fails at its header), so an H.264
+ * composite goes to Matroska.
+ */
+export function checkRecordingCodec(outputPath: string, video: BotVideoCodecName): void {
+  if (video === 'H264' && recordingFormat(outputPath) === 'webm') {
+    throw new TypeError(`WebM cannot hold H.264 video: record an H.264 composite to a .mkv file, not ${JSON.stringify(outputPath)}`);
+  }
 }
 
 /**

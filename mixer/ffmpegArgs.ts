@@ -83,6 +83,8 @@ export interface CompositorOptions {
   /** Frames between forced keyframes. */
   keyframeInterval: number;
   output: RtpOutput;
+  /** A second encode of the same picture in H.264, for clients that offer no VP8. */
+  h264Output?: RtpOutput;
 }
 
 /** The fd FFmpeg reads compositor input `index` from. */
@@ -110,7 +112,28 @@ export function compositorFilter(o: Pick<CompositorOptions, 'inputs' | 'source' 
   );
 }
 
-/** The compositor: raw tile sources in (paced by the Node clock), one VP8 composite out as RTP. */
+/** H.264 level for a picture size at up to 30 fps: 3.1 up to 1280x720, else 4.0 (up to 2048x1088). */
+export function h264Level(canvas: Size): string {
+  return canvas.width * canvas.height <= 1280 * 720 ? '3.1' : '4.0';
+}
+
+/**
+ * x264 for real time: no lookahead or B-frames (zerolatency), baseline profile as WebRTC
+ * clients expect. Without a global header x264 repeats SPS and PPS before every keyframe, so a
+ * receiver that starts mid-stream can decode from the next one.
+ */
+function h264EncodeArgs(o: CompositorOptions, output: RtpOutput): string[] {
+  const kbps = `${o.bitrateKbps}k`;
+  return [
+    '-map', '[h264]', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
+    '-profile:v', 'baseline', '-level:v', h264Level(o.canvas), '-pix_fmt', 'yuv420p', '-threads', '1',
+    '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval),
+    ...rtpOutputArgs(output),
+  ];
+}
+
+/** The compositor: raw tile sources in (paced by the Node clock), the composite out as VP8 RTP (and H.264). */
 export function compositorArgs(o: CompositorOptions): string[] {
   const inputs: string[] = [];
   for (let i = 0; i < o.inputs; i++) {
@@ -120,13 +143,15 @@ export function compositorArgs(o: CompositorOptions): string[] {
     );
   }
   const kbps = `${o.bitrateKbps}k`;
+  const filter = o.h264Output ? `${compositorFilter(o)};[out]split=2[vp8][h264]` : compositorFilter(o);
   return [
     ...COMMON, ...inputs,
-    '-filter_complex', compositorFilter(o), '-map', '[out]',
+    '-filter_complex', filter, '-map', o.h264Output ? '[vp8]' : '[out]',
     '-c:v', 'libvpx', ...VP8_REALTIME,
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
     '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval),
     ...rtpOutputArgs(o.output),
+    ...(o.h264Output ? h264EncodeArgs(o, o.h264Output) : []),
   ];
 }
 

@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  H264RtpPayload,
   MediaStreamTrack,
   PictureLossIndication,
   RTCPeerConnection,
@@ -17,12 +16,13 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import {
+  checkRecordingCodec,
   fileSourceArgs,
   probeStreamsArgs,
   receiverArgs,
-  recordingFormat,
   rtpSdp,
   syntheticSourceArgs,
+  type BotVideoCodecName,
   type SdpAudio,
   type SdpVideo,
   type SourceOutputs,
@@ -31,10 +31,18 @@ import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { createLogger } from '../../mixer/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
-import { OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE, peerConfig } from '../peers/peerConfig.ts';
+import {
+  H264_PAYLOAD_TYPE,
+  OPUS_PAYLOAD_TYPE,
+  VP8_PAYLOAD_TYPE,
+  peerConfig,
+  videoCodecs,
+  type IceServer,
+} from '../peers/peerConfig.ts';
+import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
-import type { Bot, BotEvents, BotOptions, BotStats } from './BotTypes.ts';
+import type { Bot, BotEvents, BotOptions, BotStats, BotVideoCodec } from './BotTypes.ts';
 
 const log = createLogger('Bot');
 
@@ -65,6 +73,25 @@ const FFPROBE_TIMEOUT_MS = 10_000;
 
 export function createBot(options: BotOptions): Bot {
   return new BotImpl(options);
+}
+
+/** How each `--codec` is offered, sent by FFmpeg and recognised in the answer. */
+const VIDEO_CODECS: Record<BotVideoCodec, { name: BotVideoCodecName; mimeType: string; payloadType: number }> = {
+  vp8: { name: 'VP8', mimeType: 'video/vp8', payloadType: VP8_PAYLOAD_TYPE },
+  h264: { name: 'H264', mimeType: 'video/h264', payloadType: H264_PAYLOAD_TYPE },
+};
+
+/**
+ * The server's werift configuration, with the bot's video codecs: `vp8` offers everything the
+ * server does (VP8 first), `h264` only the H.264 entry, unchanged (payload type, rtcp-fb, fmtp),
+ * so the offer has no VP8 and the server treats the bot as an H.264-only client.
+ */
+function botPeerConfig(codec: BotVideoCodec, iceServers: IceServer[]): ReturnType<typeof peerConfig> {
+  const config = peerConfig({ hostAddresses: ['127.0.0.1'], iceServers });
+  if (codec === 'vp8') return config;
+  const mimeType = VIDEO_CODECS[codec].mimeType;
+  const video = videoCodecs().filter((c) => c.mimeType.toLowerCase() === mimeType);
+  return { ...config, codecs: { ...config.codecs, video } };
 }
 
 type Kind = 'audio' | 'video';
@@ -121,6 +148,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   };
   #framesAtLastTick = 0;
   #lastVideoTimestamp: number | undefined;
+  /** The RTP timestamp of the last keyframe counted: one H.264 keyframe may start twice (SPS, then IDR). */
+  #lastKeyframeTimestamp: number | undefined;
   #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
   #connectedAt: number | undefined;
@@ -185,6 +214,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     const o = this.options;
     // What the bot publishes: decided before joining, so that a bad file fails fast.
     const publish = await this.#publishedKinds();
+    // A TypeError now rather than after the media arrived.
+    if (o.recordPath) checkRecordingCodec(o.recordPath, VIDEO_CODECS[o.codec].name);
     if (o.frameLogPath) {
       const frameLog = await openAppend(o.frameLogPath);
       if (this.#state !== 'starting') frameLog.end();
@@ -223,7 +254,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     });
     this.#assertStarting();
 
-    const pc = new RTCPeerConnection(peerConfig({ hostAddresses: ['127.0.0.1'], iceServers: joined.iceServers }));
+    const pc = new RTCPeerConnection(botPeerConfig(o.codec, joined.iceServers));
     this.#pc = pc;
     const connected = new Promise<void>((resolve) => {
       const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
@@ -291,7 +322,6 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
 
     this.#connectedAt = Date.now();
     if (o.recordPath) {
-      recordingFormat(o.recordPath); // a TypeError now rather than after the media arrived
       this.#later(RECORD_VIDEO_WAIT_MS, () => this.#maybeStartRecorder());
     }
     if (publish.size > 0) await this.#startSource(publish);
@@ -331,8 +361,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       log.debug({ kind, codecs: transceiver.codecs.map((c) => `${c.payloadType} ${c.mimeType}`) }, 'negotiated');
     }
     const video = this.#transceivers.video;
-    if (publish.has('video') && video && !/^video\/vp8$/i.test(video.sender.codec?.mimeType ?? '')) {
-      throw new Error(`the server did not accept VP8 for the bot's video (got ${video.sender.codec?.mimeType ?? 'nothing'})`);
+    const expected = VIDEO_CODECS[this.options.codec];
+    if (publish.has('video') && video && video.sender.codec?.mimeType.toLowerCase() !== expected.mimeType) {
+      throw new Error(`the server did not accept ${expected.name} for the bot's video (got ${video.sender.codec?.mimeType ?? 'nothing'})`);
     }
     const audio = this.#transceivers.audio;
     if (publish.has('audio') && audio && this.options.source.kind === 'synthetic') {
@@ -376,7 +407,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     for (const kind of publish) {
       const track = this.#outTracks[kind];
       if (!track) continue;
-      const payloadType = kind === 'video' ? VP8_PAYLOAD_TYPE : OPUS_PAYLOAD_TYPE;
+      const payloadType = kind === 'video' ? VIDEO_CODECS[o.codec].payloadType : OPUS_PAYLOAD_TYPE;
       const socket = await bindLoopback();
       if (this.#state !== 'starting') socket.close();
       this.#assertStarting();
@@ -389,7 +420,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       });
       const rtp = { port: socket.address().port, payloadType, ssrc: randomInt(1, 0x7fffffff) };
       if (kind === 'video') {
-        outputs.video = { ...rtp, width: o.width, height: o.height, fps: o.fps, bitrateKbps: o.videoBitrateKbps };
+        outputs.video = { ...rtp, codec: VIDEO_CODECS[o.codec].name, width: o.width, height: o.height, fps: o.fps, bitrateKbps: o.videoBitrateKbps };
       } else {
         outputs.audio = rtp;
       }
@@ -455,8 +486,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         this.#stats.videoFrames++;
         this.#frameLog?.write(`${now} ${header.timestamp}\n`);
       }
-      if (isKeyframeStart(codec, payload)) {
-        this.#stats.keyframes++;
+      if (isKeyframeStart(codec, rtp)) {
+        if (header.timestamp !== this.#lastKeyframeTimestamp) this.#stats.keyframes++;
+        this.#lastKeyframeTimestamp = header.timestamp;
         this.#stopAskingForKeyframes();
       } else if (this.#stats.keyframes === 0 && !this.#pliTimer) {
         this.#askForKeyframes(header.ssrc);
@@ -667,17 +699,18 @@ function describeCodec(c: RTCRtpCodecParameters): ReceivedCodec {
   return { name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? 2 };
 }
 
-/** True for the first packet of a VP8 keyframe or an H.264 IDR picture. */
-function isKeyframeStart(codec: ReceivedCodec | undefined, payload: Buffer): boolean {
+/**
+ * True for the first packet of a VP8 keyframe, or a packet that starts an H.264 keyframe (RFC 6184: its SPS
+ * or its IDR slice). werift's H264RtpPayload cannot say for a STAP-A (it reads the NAL size as a
+ * type), which is how FFmpeg sends SPS and PPS, and often the whole IDR of a small picture.
+ */
+function isKeyframeStart(codec: ReceivedCodec | undefined, rtp: RtpPacket): boolean {
   try {
     if (codec?.name === 'VP8') {
-      const vp8 = Vp8RtpPayload.deSerialize(payload);
+      const vp8 = Vp8RtpPayload.deSerialize(rtp.payload);
       return vp8.payloadHeaderExist && vp8.isKeyframe;
     }
-    if (codec?.name === 'H264') {
-      const h264 = H264RtpPayload.deSerialize(payload);
-      return h264.isPartitionHead && h264.isKeyframe;
-    }
+    if (codec?.name === 'H264') return isH264KeyframeStart(rtp.serialize());
   } catch {
     // a truncated payload is not a keyframe
   }

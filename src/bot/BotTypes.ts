@@ -6,6 +6,13 @@ export type BotSource =
   | { kind: 'synthetic'; color: string; toneHz: number }
   | { kind: 'file'; path: string; loop: boolean };
 
+/**
+ * The video codec the bot offers and publishes. `vp8` offers VP8 and H.264 and sends VP8; `h264`
+ * offers H.264 alone, so the server treats the bot as an H.264-only client: it decodes the bot's
+ * H.264 and sends it an H.264 composite (PROTOCOL.md, Codecs).
+ */
+export type BotVideoCodec = 'vp8' | 'h264';
+
 export interface BotOptions {
   /** Signaling URL, e.g. `ws://127.0.0.1:8080/socket`. */
   url: string;
@@ -17,11 +24,13 @@ export interface BotOptions {
   height: number;
   fps: number;
   videoBitrateKbps: number;
+  /** Also decides what a viewer or an audio-only bot offers to receive. */
+  codec: BotVideoCodec;
   /** Watch and listen only: both transceivers `recvonly`, no FFmpeg source. */
   viewer: boolean;
   /** Publish audio only: the video transceiver is `recvonly`. */
   video: boolean;
-  /** Stream-copy the received composite and mix into this `.mkv`/`.webm` file. */
+  /** Stream-copy the received composite and mix into this `.mkv`/`.webm` file (`.mkv` only for `h264`). */
   recordPath?: string;
   /** Append `<wall ms since epoch> <rtp timestamp>` for every received video frame. */
   frameLogPath?: string;

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
+import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { SignalingError } from '../signaling/SignalingClient.ts';
 import { createBot } from './Bot.ts';
-import type { BotOptions, BotSource } from './BotTypes.ts';
+import type { BotOptions, BotSource, BotVideoCodec } from './BotTypes.ts';
 
 /** After SIGINT/SIGTERM or `--duration`, give up on a clean stop after this long. */
 const STOP_DEADLINE_MS = 10_000;
@@ -23,6 +23,7 @@ interface RawOptions {
   size: { width: number; height: number };
   fps: number;
   bitrate: number;
+  codec: BotVideoCodec;
   viewer: boolean;
   video: boolean;
   record?: string;
@@ -130,6 +131,7 @@ function toBotOptions(raw: RawOptions): BotOptions {
     height: raw.size.height,
     fps: raw.fps,
     videoBitrateKbps: raw.bitrate,
+    codec: raw.codec,
     viewer: raw.viewer,
     video: raw.video,
     ...(raw.record !== undefined ? { recordPath: raw.record } : {}),
@@ -137,6 +139,23 @@ function toBotOptions(raw: RawOptions): BotOptions {
     connectTimeoutMs: Math.round(raw.timeout * 1000),
     statsIntervalMs: 1000,
   };
+}
+
+/** What single-option parsers cannot see: combinations of options that cannot work together. */
+function combinationProblem(raw: RawOptions): string | undefined {
+  if (raw.loop && !raw.file) return "option '--loop' needs '--file'";
+  if (raw.codec !== 'h264') return undefined;
+  if (raw.record !== undefined) {
+    try {
+      checkRecordingCodec(raw.record, 'H264');
+    } catch {
+      return "option '--record' with '--codec h264' needs a .mkv path: WebM cannot hold the H.264 composite";
+    }
+  }
+  // A viewer and an audio-only bot publish no video: nothing to encode at level 3.1.
+  if (raw.viewer || !raw.video) return undefined;
+  const problem = h264LevelProblem({ ...raw.size, fps: raw.fps, bitrateKbps: raw.bitrate });
+  return problem ? `options '--size', '--fps' and '--bitrate' with '--codec h264': ${problem}` : undefined;
 }
 
 /** One JSON object per line on stdout: the bot's whole machine-readable output. */
@@ -245,22 +264,32 @@ export function botCommand(): Command {
         .default(440),
     )
     .addOption(
-      new Option('--file <media file>', 'publish this media file (transcoded to VP8/Opus) instead of the synthetic source')
+      new Option('--file <media file>', 'publish this media file (transcoded to VP8 or H.264, and Opus) instead of the synthetic source')
         .argParser(parseReadableFile)
         .conflicts(['color', 'tone']),
     )
     .option('--loop', 'with --file: start the file again at its end', false)
     .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: 640, height: 360 }, '640x360'))
     .option('--fps <n>', 'published frame rate (the keyframe interval is one second)', integerIn('--fps', 1, 60), 30)
-    .option('--bitrate <kbps>', 'published VP8 bitrate', integerIn('--bitrate', 10, 20000), 800)
+    .option('--bitrate <kbps>', 'published video bitrate', integerIn('--bitrate', 10, 20000), 800)
+    .addOption(
+      new Option(
+        '--codec <codec>',
+        'video codec offered and published: vp8 (offers VP8 and H.264, sends VP8) or h264 (offers H.264 only, ' +
+          'sends libx264 Baseline level 3.1 up to 1280x720 at 30 fps, receives an H.264 composite)',
+      )
+        .choices(['vp8', 'h264'])
+        .default('vp8'),
+    )
     .addOption(new Option('--viewer', 'watch and listen only: both transceivers recvonly').default(false).conflicts(['file']))
     .option('--no-video', 'publish audio only (the video transceiver is recvonly)')
-    .option('--record <path>', 'stream-copy the received composite and mix into a .mkv or .webm file', parseRecordPath)
+    .option('--record <path>', 'stream-copy the received composite and mix into a .mkv or .webm file (.mkv with --codec h264)', parseRecordPath)
     .option('--frame-log <path>', 'append "<wall ms since epoch> <rtp timestamp>" per received video frame', writablePath)
     .option('--duration <seconds>', 'leave after this long (default: run until SIGINT/SIGTERM)', positiveSeconds)
     .option('--timeout <seconds>', 'give up if not connected after this long', positiveSeconds, 15)
     .action(async (raw: RawOptions) => {
-      if (raw.loop && !raw.file) command.error("error: option '--loop' needs '--file'");
+      const problem = combinationProblem(raw);
+      if (problem) command.error(`error: ${problem}`);
       const code = await runBot(toBotOptions(raw), raw.duration);
       process.exit(code);
     });

@@ -2,10 +2,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack } from 'werift';
 import { isRtp } from '../rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
+import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
 
 export interface OutgoingStreamOptions {
   kind: 'audio' | 'video';
+  /** For video: how a keyframe is recognised, where a new source may take over. */
+  codec?: 'VP8' | 'H264';
   label: string;
   /** Called when the stream switched to a new source (e.g. a new compositor). */
   onSwitch?: (ssrc: number) => void;
@@ -47,7 +50,11 @@ export class OutgoingStream {
     this.track = new MediaStreamTrack({ kind: options.kind });
     this.switcher = new StreamSwitcher(
       options.kind === 'video'
-        ? { clockRate: 90000, canSwitchAt: isVp8KeyframeStart, retime: true }
+        ? {
+            clockRate: 90000,
+            canSwitchAt: options.codec === 'H264' ? isH264KeyframeStart : isVp8KeyframeStart,
+            retime: true,
+          }
         : { clockRate: 48000, canSwitchAt: () => true },
     );
     socket.on('message', (packet) => this.#onPacket(packet));

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { RTCPeerConnection, type MediaStreamTrack, type RTCRtpTransceiver } from 'werift';
+import { RTCPeerConnection, type MediaStreamTrack, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../../mixer/logger.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
@@ -165,7 +165,13 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
 
   #chooseCodec(transceiver: RTCRtpTransceiver | undefined, name: string | undefined) {
     if (!transceiver || !name) return undefined;
-    const codec = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === `${transceiver.kind}/${name}`.toLowerCase());
+    const candidates = transceiver.codecs.filter((c) => c.mimeType.toLowerCase() === `${transceiver.kind}/${name}`.toLowerCase());
+    // H.264: what the compositor sends is constrained baseline in packetization mode 1 (RFC 6184).
+    const score = (c: RTCRtpCodecParameters): number =>
+      name === 'H264'
+        ? Number(/packetization-mode=1/.test(c.parameters ?? '')) * 2 + Number(/profile-level-id=42/i.test(c.parameters ?? ''))
+        : 0;
+    const codec = candidates.sort((a, b) => score(b) - score(a))[0];
     if (!codec) throw new UnsupportedOfferError(`no ${name} ${transceiver.kind} codec could be negotiated`);
     // One codec per section: the client then sends exactly what the decoder expects.
     transceiver.codecs = [codec];

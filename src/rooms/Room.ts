@@ -34,6 +34,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #mixStreams = new Map<string, OutgoingStream>();
   readonly #signals = new Map<string, JoinOptions['signal']>();
   readonly #composite: OutgoingStream;
+  readonly #compositeH264: OutgoingStream;
   readonly #everyoneMix: OutgoingStream;
   #session?: Promise<SessionLike>;
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
@@ -47,8 +48,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       label: `${name} composite`,
       onSwitch: (ssrc) => onSwitch(ssrc),
     });
+    const compositeH264 = await OutgoingStream.create({ kind: 'video', codec: 'H264', label: `${name} composite H.264` });
     const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
-    const room = new Room(name, settings, network, composite, everyoneMix);
+    const room = new Room(name, settings, network, { composite, compositeH264, everyoneMix });
     onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
     return room;
   }
@@ -57,15 +59,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     name: string,
     settings: RoomSettings,
     network: RoomNetwork,
-    composite: OutgoingStream,
-    everyoneMix: OutgoingStream,
+    streams: { composite: OutgoingStream; compositeH264: OutgoingStream; everyoneMix: OutgoingStream },
   ) {
     super();
     this.name = name;
     this.settings = settings;
     this.#network = network;
-    this.#composite = composite;
-    this.#everyoneMix = everyoneMix;
+    this.#composite = streams.composite;
+    this.#compositeH264 = streams.compositeH264;
+    this.#everyoneMix = streams.everyoneMix;
   }
 
   get closed(): boolean {
@@ -145,6 +147,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#participants.clear();
     await this.#stopSession();
     this.#composite.close();
+    this.#compositeH264.close();
     this.#everyoneMix.close();
     for (const stream of this.#mixStreams.values()) stream.close();
     this.#mixStreams.clear();
@@ -161,16 +164,20 @@ export class Room extends TypedEmitter<RoomEvents> {
       mix = await OutgoingStream.create({ kind: 'audio', label: `${this.name} mix for ${participantId}` });
       this.#mixStreams.set(participantId, mix);
     }
+    // The composite is VP8, or H.264 for a client that offered no VP8 (PROTOCOL.md, Codecs).
+    const receivesH264 = media.plan.video?.receives === true && media.plan.video.codec === 'H264';
     const ports = await session.addParticipant({
       id: participantId,
       name: participant.name,
       ...(media.video ? { video: media.video } : {}),
       ...(media.audio ? { audio: media.audio } : {}),
       ...(mix ? { mixPort: mix.port } : {}),
+      ...(receivesH264 ? { receivesH264 } : {}),
     });
+    const composite = receivesH264 ? this.#compositeH264 : this.#composite;
     return {
       ports,
-      ...(media.plan.video?.receives ? { videoTrack: this.#composite.track } : {}),
+      ...(media.plan.video?.receives ? { videoTrack: composite.track } : {}),
       ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).track } : {}),
     };
   }
@@ -191,10 +198,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     const session = await WorkerSession.create({
       ...this.settings.session,
       compositePort: this.#composite.port,
+      compositeH264Port: this.#compositeH264.port,
       everyoneMixPort: this.#everyoneMix.port,
     });
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
-    session.on('compositestart', (ssrc) => this.#composite.expect(ssrc));
+    session.on('compositestart', (sources) => {
+      this.#composite.expect(sources.vp8);
+      if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264);
+    });
     log.info({ room: this.name }, 'session started');
     this.observer.safeEmit('sessionstart');
     return session;

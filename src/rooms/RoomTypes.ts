@@ -1,4 +1,4 @@
-import type { SessionSettings, SessionStats } from '../../mixer/SessionTypes.ts';
+import type { SessionMediaSettings, SessionStats } from '../../mixer/SessionTypes.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
@@ -6,7 +6,7 @@ import type { ParticipantSignal } from './ParticipantTypes.ts';
 
 /** A room's settings: how its session composes, and who may join. */
 export interface RoomSettings {
-  session: Omit<SessionSettings, 'compositePort' | 'everyoneMixPort'>;
+  session: SessionMediaSettings;
   maxParticipants: number;
   /** Kept when empty (created by an operator), or removed with its last participant. */
   persistent: boolean;

@@ -21,6 +21,8 @@ export interface BotSpec {
   frameLog?: string;
   size?: string;
   bitrate?: number;
+  /** The only video codec the bot offers and publishes. */
+  codec?: 'vp8' | 'h264';
 }
 
 /** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
@@ -43,6 +45,7 @@ export class BotProcess {
     if (spec.frameLog) args.push('--frame-log', spec.frameLog);
     if (spec.size) args.push('--size', spec.size);
     if (spec.bitrate) args.push('--bitrate', String(spec.bitrate));
+    if (spec.codec) args.push('--codec', spec.codec);
     this.#child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { RgbFrame } from './media.ts';
 
 /** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
 export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
@@ -20,8 +21,6 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--allow-loopback-in-peer-connection',
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
-  // Autoplay of the mixed audio without a click.
-  '--autoplay-policy=no-user-gesture-required',
 ];
 
 /** Throws (so the test fails, never skips) when Chromium is not installed. */
@@ -35,8 +34,11 @@ export function assertChromiumInstalled(): void {
 export interface LaunchedChromium {
   readonly context: BrowserContext;
   readonly userDataDir: string;
-  /** PIDs of the Chromium processes (the browser and its helpers) started for this context. */
-  readonly pids: number[];
+  /**
+   * PIDs of the Chromium processes (the browser and its helpers) seen so far for this browser;
+   * each call looks again and adds the ones started since (renderers come and go).
+   */
+  pids(): number[];
   newPage(): Promise<Page>;
   /** Closes the browser and removes the profile. Idempotent. */
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export interface LaunchedChromium {
 export async function launchChromium(origin: string, logPrefix = 'chromium'): Promise<LaunchedChromium> {
   assertChromiumInstalled();
   const before = new Set(chromiumDescendants());
+  let closing: Promise<void> | undefined;
   const userDataDir = mkdtempSync(join(tmpdir(), 'mcu-chromium-'));
   let context: BrowserContext;
   try {
@@ -61,16 +64,20 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
     rmSync(userDataDir, { recursive: true, force: true });
     throw error;
   }
-  const pids = chromiumDescendants().filter((pid) => !before.has(pid));
+  const seen = new Set<number>();
+  const look = (): number[] => {
+    if (!closing) for (const pid of chromiumDescendants()) if (!before.has(pid)) seen.add(pid);
+    return [...seen];
+  };
+  look();
   await context.grantPermissions(['camera', 'microphone'], { origin });
   // tsx/vitest compile with esbuild's keepNames: a named function inside page.evaluate() calls
   // a `__name` helper that exists only in Node. Give the page a no-op one.
   await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f);' });
-  let closing: Promise<void> | undefined;
   return {
     context,
     userDataDir,
-    pids,
+    pids: look,
     async newPage(): Promise<Page> {
       const page = await context.newPage();
       page.on('console', (msg) => {
@@ -80,6 +87,7 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
       return page;
     },
     close(): Promise<void> {
+      look();
       closing ??= (async () => {
         try {
           await context.close();
@@ -203,7 +211,7 @@ export function pageState(page: Page): Promise<PageState> {
       };
     }
     const mcu = (window as unknown as McuWindow).mcu;
-    const listed = [...document.querySelectorAll('#participants > li .name')].map((n) => n.textContent ?? '');
+    const listed = Array.from(document.querySelectorAll('#participants > li .name'), (n) => n.textContent ?? '');
     return {
       state: mcu?.state ?? 'missing',
       id: mcu?.id ?? null,
@@ -214,4 +222,33 @@ export function pageState(page: Page): Promise<PageState> {
       error: mcu?.error ?? null,
     };
   });
+}
+
+/**
+ * The picture the page's composite <video> shows now, scaled to `width`x`height`, as packed RGB
+ * (for `colorAt` / `nearestColor` in test/helpers/media.ts); null before the first frame.
+ */
+export async function compositeFrame(page: Page, width = 320, height = 180): Promise<RgbFrame | null> {
+  const rgb = await page.evaluate(
+    ([w, h]) => {
+      const video = document.getElementById('composite');
+      if (!(video instanceof HTMLVideoElement) || video.videoWidth === 0 || video.readyState < 2) return null;
+      const canvas = document.createElement('canvas');
+      canvas.width = w;
+      canvas.height = h;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return null;
+      ctx.drawImage(video, 0, 0, w, h);
+      const rgba = ctx.getImageData(0, 0, w, h).data;
+      const out = new Array<number>(w * h * 3);
+      for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+        out[j] = rgba[i] ?? 0;
+        out[j + 1] = rgba[i + 1] ?? 0;
+        out[j + 2] = rgba[i + 2] ?? 0;
+      }
+      return out;
+    },
+    [width, height] as const,
+  );
+  return rgb ? { width, height, data: Buffer.from(rgb) } : null;
 }

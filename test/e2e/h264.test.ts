@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gridLayout } from '../../mixer/layout.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { BotProcess } from '../helpers/bots.ts';
+import { readFrameLog } from '../helpers/frameLog.ts';
+import { colorAt, frameAt, nearestColor, probe } from '../helpers/media.ts';
+import { ffmpegChildren } from '../helpers/processes.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { sleep, until } from '../helpers/wait.ts';
+
+const ROOM = 'h264';
+const CANVAS = { width: 1280, height: 720 };
+
+describe('a client that offers no VP8', () => {
+  let server: RunningServer;
+  let dir: string;
+  const bots: BotProcess[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'mcu-h264-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes H.264 into the grid and receives the composite in H.264, beside a VP8 client', async () => {
+    const specs = [
+      { name: 'vp8', color: 'red', codec: 'vp8' as const },
+      { name: 'h264', color: 'yellow', codec: 'h264' as const },
+    ];
+    for (const spec of specs) {
+      const bot = new BotProcess({
+        url: server.socketUrl,
+        room: ROOM,
+        name: spec.name,
+        color: spec.color,
+        tone: 440,
+        codec: spec.codec,
+        record: join(dir, `${spec.name}.mkv`),
+        frameLog: join(dir, `${spec.name}.frames`),
+      });
+      bots.push(bot);
+      await bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
+    }
+    const room = await server.rooms.get(ROOM);
+    await until(async () => ((await room?.stats())?.session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');
+    const bothAt = Date.now();
+    await sleep(4000);
+    await Promise.all(bots.map((b) => b.stop()));
+
+    const tiles = gridLayout(2, CANVAS);
+    for (const spec of specs) {
+      const file = join(dir, `${spec.name}.mkv`);
+      const { streams } = await probe(file);
+      expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe(spec.codec);
+      const first = readFrameLog(join(dir, `${spec.name}.frames`))[0]!;
+      const frame = await frameAt(file, (bothAt + 2500 - first) / 1000);
+      const colors = tiles.map((t) =>
+        nearestColor(colorAt(frame, (t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height)),
+      );
+      expect(colors).toEqual(['red', 'yellow']);
+    }
+    await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg process left');
+  }, 120_000);
+});
