@@ -6,6 +6,7 @@ import {
   compositorArgs,
   compositorFilter,
   compositorInputFd,
+  h264Level,
   RTP_PACKET_SIZE,
   videoDecoderArgs,
   VP8_REALTIME,
@@ -218,6 +219,30 @@ describe('compositorArgs()', () => {
       '-filter_complex', FILTER_3,
       ...COMPOSITOR_ENCODE,
     ]);
+  });
+
+  it('compositorArgs() with an H.264 output splits the picture and encodes it twice, VP8 first', () => {
+    const options = { ...compositorOptions(1), h264Output: { port: 40002, payloadType: 102, ssrc: 7654321 } };
+    expect(compositorArgs(options)).toEqual([
+      ...COMMON,
+      ...rawInput('pipe:0'),
+      '-filter_complex', `${FILTER_1};[out]split=2[vp8][h264]`,
+      '-map', '[vp8]',
+      ...COMPOSITOR_ENCODE.slice(2),
+      '-map', '[h264]', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
+      '-profile:v', 'baseline', '-level:v', '3.1', '-pix_fmt', 'yuv420p', '-threads', '1',
+      '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
+      '-g', '60', '-keyint_min', '60',
+      '-f', 'rtp', '-payload_type', '102', '-ssrc', '7654321', 'rtp://127.0.0.1:40002?pkt_size=1200',
+    ]);
+  });
+
+  it.each([
+    [{ width: 640, height: 360 }, '3.1'],
+    [{ width: 1280, height: 720 }, '3.1'],
+    [{ width: 1920, height: 1080 }, '4.0'],
+  ])('h264Level(%o) is %s', (canvas, level) => {
+    expect(h264Level(canvas)).toBe(level);
   });
 
   it('compositorArgs() for three inputs, written out literally in full', () => {
