@@ -206,6 +206,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.#composite.expect(sources.vp8);
       if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264);
     });
+    session.once('@close', () => this.#onSessionLost(session));
     log.info({ room: this.name }, 'session started');
     this.observer.safeEmit('sessionstart');
     return session;
@@ -223,6 +224,22 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     this.#sessionChain = stopping.catch(() => {});
     return stopping;
+  }
+
+  /**
+   * The session ended without being asked to (its worker died). Its participants' media went with
+   * it: tell them and remove them, so that their clients can join again into a fresh session.
+   */
+  #onSessionLost(session: SessionLike): void {
+    void this.#session?.then((current) => {
+      if (current !== session || this.#closed) return;
+      this.#session = undefined;
+      log.error({ room: this.name }, 'session lost; removing its participants');
+      for (const [id, participant] of [...this.#participants]) {
+        this.#signals.get(id)?.send({ type: 'error', code: 'internal', message: 'the mixer failed; join again' });
+        participant.close('session lost');
+      }
+    });
   }
 
   #onCompositeSwitched(ssrc: number): void {
