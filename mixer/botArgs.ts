@@ -160,8 +160,9 @@ export function h264LevelProblem(v: Pick<VideoOutput, 'width' | 'height' | 'fps'
  * offered 42e01f), level 3.1, no B-frames or lookahead (`zerolatency`), rate capped over a
  * one-second buffer. One thread: the bot shares a small machine with the server.
  *
- * In-band SPS/PPS, measured here with FFmpeg 5.1.9 by capturing the RTP (`.tmp/capture-h264.mjs`,
- * 3.5 s at 30 fps): the rtp muxer asks for no global header, so x264 repeats SPS and PPS before
+ * In-band SPS/PPS, measured here with FFmpeg 5.1.9 by capturing these arguments' RTP on a UDP
+ * socket and listing the NAL unit types of every frame (3.5 s at 30 fps, RFC 6184 STAP-A and FU-A
+ * unpacked): the rtp muxer asks for no global header, so x264 repeats SPS and PPS before
  * every IDR; all 4 IDRs came as STAP-A [SPS, PPS, IDR] for a solid colour and STAP-A [SPS, PPS]
  * then FU-A (IDR) for testsrc2. A receiver that joins mid-stream decodes from the next keyframe,
  * with no `repeat-headers` or `dump_extra` needed. The rtp muxer packetizes in mode 1 (STAP-A,
@@ -262,12 +263,13 @@ export function recordingFormat(outputPath: string): 'matroska' | 'webm' {
 }
 
 /**
- * Refuses a recording path whose container cannot hold the composite's codec: WebM holds VP8,
- * VP9 and AV1 video, never H.264 (FFmpeg's webm muxer fails at its header), so an H.264
- * composite goes to Matroska.
+ * Refuses a recording path that is neither `.mkv` nor `.webm` (`recordingFormat`), or whose
+ * container cannot hold the composite's codec: WebM holds VP8, VP9 and AV1 video, never H.264
+ * (FFmpeg's webm muxer fails at its header), so an H.264 composite goes to Matroska.
  */
 export function checkRecordingCodec(outputPath: string, video: BotVideoCodecName): void {
-  if (video === 'H264' && recordingFormat(outputPath) === 'webm') {
+  const format = recordingFormat(outputPath);
+  if (video === 'H264' && format === 'webm') {
     throw new TypeError(`WebM cannot hold H.264 video: record an H.264 composite to a .mkv file, not ${JSON.stringify(outputPath)}`);
   }
 }

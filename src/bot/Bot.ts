@@ -27,6 +27,7 @@ import {
   type SdpVideo,
   type SourceOutputs,
 } from '../../mixer/botArgs.ts';
+import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { createLogger } from '../../mixer/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
@@ -284,6 +285,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         }).unSubscribe,
       );
     }
+    dropDefaultStun(pc, joined.iceServers);
     // Trickle ICE: werift gathers during setLocalDescription, so candidates found before the
     // offer is sent are already in its SDP; send the others, then the end-of-candidates `null`.
     let offerSdp: string | undefined;

@@ -5,6 +5,7 @@ import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
 import { planOffer } from '../peers/offer.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
+import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
 import type {
   NegotiatedMedia,
@@ -86,6 +87,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       await pc.close().catch(() => {});
       throw new UnsupportedOfferError(`the offer could not be applied: ${(error as Error).message}`);
     }
+    dropDefaultStun(pc, this.#options.iceServers);
+    actAsDtlsServer(pc);
     const transceivers = pc.getTransceivers();
     const audio = transceivers.find((t) => t.kind === 'audio');
     const video = transceivers.find((t) => t.kind === 'video');

@@ -3,7 +3,7 @@ import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLike } from '../../mixer/SessionTypes.ts';
 import { WorkerSession } from '../../mixer/WorkerSession.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
-import { RoomFullError } from '../errors.ts';
+import { RoomFullError, RoomNotFoundError } from '../errors.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';
 import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
 import { Participant } from './Participant.ts';
@@ -111,7 +111,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Adds a participant; its session starts with the first one. */
   join(options: JoinOptions): Participant {
-    if (this.#closed) throw new Error(`room ${this.name} is closed`);
+    if (this.#closed) throw new RoomNotFoundError(this.name);
     if (this.#participants.size >= this.settings.maxParticipants) {
       throw new RoomFullError(this.name, this.settings.maxParticipants);
     }

@@ -20,15 +20,16 @@ export class Rooms {
 
   /** Creates a room an operator asked for; it stays when empty. */
   async create(name: string, settings: Partial<RoomSettings> = {}): Promise<Room> {
-    const existing = this.#rooms.get(name);
-    if (existing) return existing;
+    const existing = await this.#rooms.get(name)?.catch(() => undefined);
+    if (existing && !existing.closed) return existing;
     return this.#add(name, { ...this.#defaults, persistent: true, ...settings });
   }
 
   /** The room a client joins: an existing one, or a new temporary one when auto-creation is on. */
   async forJoin(name: string): Promise<Room> {
-    const existing = this.#rooms.get(name);
-    if (existing) return existing;
+    const existing = await this.#rooms.get(name)?.catch(() => undefined);
+    // A room closing with its last participant is replaced, not joined.
+    if (existing && !existing.closed) return existing;
     if (!this.#autoCreate) throw new RoomNotFoundError(name);
     return this.#add(name, { ...this.#defaults, persistent: false });
   }

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import {
+  checkRecordingCodec,
   fileSourceArgs,
+  h264LevelProblem,
   isFfmpegColor,
   probeStreamsArgs,
   receiverArgs,
@@ -16,12 +18,23 @@ const ctx = Object.freeze({
     port: 50000,
     payloadType: 96,
     ssrc: 1234,
+    codec: 'VP8',
     width: 640,
     height: 360,
     fps: 30,
     bitrateKbps: 800,
   }),
   audio: Object.freeze<AudioOutput>({ port: 50002, payloadType: 111, ssrc: 5678 }),
+  h264: Object.freeze<VideoOutput>({
+    port: 50004,
+    payloadType: 102,
+    ssrc: 4321,
+    codec: 'H264',
+    width: 640,
+    height: 360,
+    fps: 30,
+    bitrateKbps: 800,
+  }),
 });
 
 const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
@@ -31,6 +44,11 @@ const VP8_OUT_640 = [
   '-threads', '1',
   '-g', '30', '-keyint_min', '30', '-pix_fmt', 'yuv420p',
   '-payload_type', '96', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
+];
+const H264_OUT_640 = [
+  '-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '3.1',
+  '-pix_fmt', 'yuv420p', '-b:v', '800k', '-maxrate', '800k', '-bufsize', '800k', '-g', '30', '-keyint_min', '30', '-threads', '1',
+  '-payload_type', '102', '-ssrc', '4321', '-f', 'rtp', 'rtp://127.0.0.1:50004?pkt_size=1200&rtcpport=50004&connect=1',
 ];
 const opusOut = (input: string): string[] => [
   '-map', input, '-c:a', 'libopus', '-b:a', '32k', '-ac', '2', '-ar', '48000', '-application', 'voip', '-frame_duration', '20',
@@ -79,10 +97,59 @@ describe('syntheticSourceArgs()', () => {
     ['an odd width', { video: { ...ctx.video, width: 641 } }, /even/],
     ['an SSRC beyond a signed 32-bit int', { video: { ...ctx.video, ssrc: 0x80000000 } }, /ssrc/],
     ['no output at all', { video: undefined, audio: undefined }, /video or an audio/],
+    ['an unknown video codec', { video: { ...ctx.video, codec: 'VP9' as 'VP8' } }, /unknown video codec "VP9"/],
+    ['H.264 beyond level 3.1 (1080p)', { video: { ...ctx.h264, width: 1920, height: 1080 } }, /level 3\.1 holds at most 1280x720/],
   ])('rejects %s with a TypeError', (_name, change, message) => {
     const options = { color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio, ...change };
     expect(() => syntheticSourceArgs(options)).toThrow(TypeError);
     expect(() => syntheticSourceArgs(options)).toThrow(message);
+  });
+});
+
+describe('syntheticSourceArgs() with H.264', () => {
+  test('encodes the colour with libx264, Baseline level 3.1, and sends it with payload type 102', () => {
+    expect(syntheticSourceArgs({ color: 'blue', toneHz: 440, video: ctx.h264, audio: ctx.audio })).toEqual([
+      ...COMMON,
+      '-re', '-f', 'lavfi', '-i', 'color=c=blue:s=640x360:r=30',
+      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      ...H264_OUT_640,
+      ...opusOut('1:a:0'),
+    ]);
+  });
+
+  test('the rate cap, its buffer and the keyframe interval follow --bitrate and --fps', () => {
+    expect(syntheticSourceArgs({ color: 'green', toneHz: 0, video: { ...ctx.h264, width: 1280, height: 720, fps: 15, bitrateKbps: 1500 } })).toEqual([
+      ...COMMON, '-re', '-f', 'lavfi', '-i', 'color=c=green:s=1280x720:r=15',
+      '-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '3.1',
+      '-pix_fmt', 'yuv420p', '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k', '-g', '15', '-keyint_min', '15', '-threads', '1',
+      '-payload_type', '102', '-ssrc', '4321', '-f', 'rtp', 'rtp://127.0.0.1:50004?pkt_size=1200&rtcpport=50004&connect=1',
+    ]);
+  });
+
+  test('every flag and every value is its own element', () => {
+    for (const arg of syntheticSourceArgs({ color: 'red', toneHz: 440, video: ctx.h264, audio: ctx.audio })) {
+      expect(arg).not.toMatch(/\s/);
+    }
+  });
+});
+
+describe('h264LevelProblem()', () => {
+  test.each([
+    ['640x360 at 30 fps', { width: 640, height: 360, fps: 30, bitrateKbps: 800 }],
+    ['1280x720 at 30 fps, 14 Mbit/s', { width: 1280, height: 720, fps: 30, bitrateKbps: 14000 }],
+    ['640x360 at 60 fps', { width: 640, height: 360, fps: 60, bitrateKbps: 800 }],
+    ['2704x16, the widest picture', { width: 2704, height: 16, fps: 30, bitrateKbps: 800 }],
+  ])('%s fits level 3.1', (_name, video) => {
+    expect(h264LevelProblem(video)).toBeUndefined();
+  });
+
+  test.each([
+    ['1920x1080', { width: 1920, height: 1080, fps: 30, bitrateKbps: 800 }, /at most 1280x720/],
+    ['2720x16, too wide', { width: 2720, height: 16, fps: 30, bitrateKbps: 800 }, /2704 pixels a side/],
+    ['1280x720 at 60 fps', { width: 1280, height: 720, fps: 60, bitrateKbps: 800 }, /108000 macroblocks per second/],
+    ['14001 kbit/s', { width: 640, height: 360, fps: 30, bitrateKbps: 14001 }, /at most 14000 kbit\/s/],
+  ])('%s does not', (_name, video, message) => {
+    expect(h264LevelProblem(video)).toMatch(message);
   });
 });
 
@@ -94,6 +161,16 @@ describe('fileSourceArgs()', () => {
       ...COMMON, '-re', '-stream_loop', '-1', '-i', 'file:/media/talk.mp4',
       '-vf', fit, ...VP8_OUT_640,
       ...opusOut('0:a:0'),
+    ]);
+  });
+
+  test('with H.264, the letterboxed picture goes to libx264', () => {
+    expect(fileSourceArgs({ path: '/media/talk.mp4', loop: false, video: { ...ctx.h264, port: 50000, ssrc: 1234 } })).toEqual([
+      ...COMMON, '-re', '-i', 'file:/media/talk.mp4',
+      '-vf', fit,
+      '-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '3.1',
+      '-pix_fmt', 'yuv420p', '-b:v', '800k', '-maxrate', '800k', '-bufsize', '800k', '-g', '30', '-keyint_min', '30', '-threads', '1',
+      '-payload_type', '102', '-ssrc', '1234', '-f', 'rtp', 'rtp://127.0.0.1:50000?pkt_size=1200&rtcpport=50000&connect=1',
     ]);
   });
 
@@ -139,6 +216,25 @@ test.each([
   ['dir.webm/a.webm', 'webm'],
 ] as const)('recordingFormat(%s) is %s', (path, format) => {
   expect(recordingFormat(path)).toBe(format);
+});
+
+describe('checkRecordingCodec()', () => {
+  test.each([
+    ['a.mkv', 'VP8'],
+    ['a.webm', 'VP8'],
+    ['a.MKV', 'H264'],
+  ] as const)('accepts %s for %s', (path, codec) => {
+    expect(() => checkRecordingCodec(path, codec)).not.toThrow();
+  });
+
+  test('refuses WebM for an H.264 composite', () => {
+    expect(() => checkRecordingCodec('/rec/a.WebM', 'H264')).toThrow(TypeError);
+    expect(() => checkRecordingCodec('/rec/a.WebM', 'H264')).toThrow(/WebM cannot hold H\.264 video: record an H\.264 composite to a \.mkv file/);
+  });
+
+  test('still refuses an unknown container', () => {
+    expect(() => checkRecordingCodec('a.mp4', 'VP8')).toThrow(/\.mkv or \.webm/);
+  });
 });
 
 test.each([

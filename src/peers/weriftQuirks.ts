@@ -1,0 +1,42 @@
+import type { RTCPeerConnection } from 'werift';
+import type { IceServer } from './peerConfig.ts';
+
+/**
+ * Work-arounds for werift 0.24.4 behaviour that a server cannot live with. Each is applied to the
+ * peer's transports after they exist (setRemoteDescription for the answerer, addTransceiver for
+ * the offerer) and before ICE gathering starts (setLocalDescription).
+ */
+
+/** Shape of the ICE agent werift exposes (typed loosely in its declarations). */
+interface IceAgent {
+  stunServer?: unknown;
+}
+
+function hasStun(iceServers: IceServer[]): boolean {
+  return iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((url) => /^stuns?:/i.test(url)));
+}
+
+/**
+ * With no STUN server configured, werift's ICE agent falls back to stun.l.google.com and sends it
+ * a binding request from every host candidate (ice/src/ice.js, Connection constructor). A server
+ * told to use no ICE servers, and every test on loopback, must send nothing off the machine.
+ */
+export function dropDefaultStun(pc: RTCPeerConnection, iceServers: IceServer[]): void {
+  if (hasStun(iceServers)) return;
+  for (const transceiver of pc.getTransceivers()) {
+    const agent = transceiver.dtlsTransport?.iceTransport.connection as IceAgent | undefined;
+    if (agent) agent.stunServer = undefined;
+  }
+}
+
+/**
+ * Makes this peer the DTLS server (answers `a=setup:passive`). As DTLS client, a werift peer whose
+ * event loop stalls retransmits its ClientHello, receives two HelloVerifyRequests, and its flight 3
+ * throws on the second (dtls/src/flight/client/flight3.js), killing the handshake: seen on a
+ * loaded 2-core machine in about one join in five. Browsers are robust DTLS clients.
+ */
+export function actAsDtlsServer(pc: RTCPeerConnection): void {
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.dtlsTransport && transceiver.dtlsTransport.role === 'auto') transceiver.dtlsTransport.role = 'server';
+  }
+}
