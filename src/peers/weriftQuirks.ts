@@ -30,10 +30,12 @@ export function dropDefaultStun(pc: RTCPeerConnection, iceServers: IceServer[]):
 }
 
 /**
- * Makes this peer the DTLS server (answers `a=setup:passive`). As DTLS client, a werift peer whose
- * event loop stalls retransmits its ClientHello, receives two HelloVerifyRequests, and its flight 3
- * throws on the second (dtls/src/flight/client/flight3.js), killing the handshake: seen on a
- * loaded 2-core machine in about one join in five. Browsers are robust DTLS clients.
+ * Makes this peer the DTLS server (answers `a=setup:passive`), so that the client's side of the
+ * handshake, retransmissions included, is driven by the browser rather than by a server whose
+ * event loop may be busy. As DTLS client, werift threw on a duplicate HelloVerifyRequest (sent
+ * when a stalled peer retransmits its ClientHello) and the handshake died: about one join in five
+ * on a loaded 2-core machine. patches/werift+0.24.4.patch makes it ignore the duplicate instead,
+ * which the bot (a werift DTLS client) needs too.
  */
 export function actAsDtlsServer(pc: RTCPeerConnection): void {
   for (const transceiver of pc.getTransceivers()) {
