@@ -33,6 +33,12 @@ const FRAME_GAP_PLI_MS = 1000;
 const RESTART_DELAY_MS = 300;
 /** A new compositor that has not been switched to by then becomes current anyway. */
 const SWITCH_FALLBACK_MS = 3000;
+/**
+ * Composite keyframes on request at most this often. FFmpeg cannot be told to make a keyframe
+ * while it runs, so one is made by starting a new compositor beside the running one: its first
+ * frame is a keyframe, and the stream switches there (make before break).
+ */
+const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 
 interface Member {
   readonly info: SessionParticipant;
@@ -82,6 +88,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #decoderRestarts = 0;
   #compositorRestarts = 0;
   #keyframeRequests = 0;
+  #compositeKeyframes = 0;
+  #lastCompositeKeyframeAt = -Infinity;
+  #keyframeTimerPending?: NodeJS.Timeout;
 
   static async create(settings: SessionSettings): Promise<Session> {
     const workDir = await mkdtemp(join(tmpdir(), 'mcu-session-'));
@@ -139,6 +148,22 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (this.#pending?.ssrc === ssrc) this.#promotePending();
   }
 
+  requestCompositeKeyframe(): void {
+    if (this.#closed || this.#keyframeTimerPending) return;
+    // A compositor that is starting anyway will open with a keyframe.
+    if (this.#pending) return;
+    const wait = this.#lastCompositeKeyframeAt + KEYFRAME_ON_REQUEST_MIN_MS - performance.now();
+    const make = (): void => {
+      this.#keyframeTimerPending = undefined;
+      if (this.#closed) return;
+      this.#lastCompositeKeyframeAt = performance.now();
+      this.#compositeKeyframes++;
+      this.#recompose(true);
+    };
+    if (wait <= 0) make();
+    else this.#keyframeTimerPending = setTimeout(make, wait);
+  }
+
   stats(): SessionStats {
     const compositor = this.#current;
     return {
@@ -150,6 +175,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       decoderRestarts: this.#decoderRestarts,
       compositorRestarts: this.#compositorRestarts,
       keyframeRequests: this.#keyframeRequests,
+      compositeKeyframes: this.#compositeKeyframes,
       audio: this.#mixer.toJSON(),
     };
   }
@@ -161,6 +187,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#audioClock.stop();
     clearInterval(this.#keyframeTimer);
     clearTimeout(this.#switchFallback);
+    clearTimeout(this.#keyframeTimerPending);
     const members = [...this.#members.values()];
     this.#members.clear();
     for (const m of members) m.removed = true;

@@ -78,6 +78,8 @@ export interface SessionStats {
   decoderRestarts: number;
   compositorRestarts: number;
   keyframeRequests: number;
+  /** Composite keyframes made on request (each by a compositor restart). */
+  compositeKeyframes: number;
   audio: Record<string, unknown>;
 }
 
@@ -88,6 +90,8 @@ export interface SessionLike extends TypedEmitter<SessionEvents> {
   removeParticipant(id: string): Promise<void>;
   /** The server switched its outgoing VP8 composite to `ssrc`: older compositors can stop. */
   compositeSwitched(ssrc: number): void;
+  /** A receiver needs a keyframe of the composite (it joined, or sent a PLI/FIR). Rate-limited. */
+  requestCompositeKeyframe(): void;
   stats(): SessionStats;
   close(): Promise<void>;
 }

@@ -54,6 +54,7 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
       decoderRestarts: 0,
       compositorRestarts: 0,
       keyframeRequests: 0,
+      compositeKeyframes: 0,
       audio: {},
     };
     this.#worker.on('message', (message: WorkerToHost) => this.#onMessage(message));
@@ -89,6 +90,10 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
 
   compositeSwitched(ssrc: number): void {
     if (!this.#closed) this.#post({ op: 'switched', ssrc });
+  }
+
+  requestCompositeKeyframe(): void {
+    if (!this.#closed) this.#post({ op: 'keyframe' });
   }
 
   stats(): SessionStats {

@@ -6,6 +6,7 @@
  */
 
 import { VP8_REALTIME } from './ffmpegArgs.ts';
+import { timecodeFilter } from './timecode.ts';
 
 const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
 
@@ -75,6 +76,8 @@ export interface SyntheticSourceOptions extends SourceOutputs {
   color: string;
   /** Frequency of the sine tone; 0 sends silence. */
   toneHz: number;
+  /** Draw the wall-clock time as a code in the top rows of the picture (mixer/timecode.ts). */
+  timecode?: boolean;
 }
 
 export interface FileSourceOptions extends SourceOutputs {
@@ -189,9 +192,9 @@ function vp8EncoderArgs(v: VideoOutput): string[] {
  * cannot be honoured: the keyframe interval is one second (`-g` = fps) instead, which bounds how
  * long a decoder that joined late or lost a packet waits.
  */
-function videoOutputArgs(input: string, v: VideoOutput): string[] {
+function videoOutputArgs(input: string, v: VideoOutput, filter?: string): string[] {
   const encoder = v.codec === 'H264' ? h264EncoderArgs(v) : vp8EncoderArgs(v);
-  return ['-map', input, ...encoder, ...rtpOutputArgs(v)];
+  return ['-map', input, ...(filter !== undefined ? ['-vf', filter] : []), ...encoder, ...rtpOutputArgs(v)];
 }
 
 /** Opus out, 20 ms frames, as a browser sends it (RFC 7587: 48 kHz RTP clock, 2 channels). */
@@ -202,7 +205,19 @@ function audioOutputArgs(input: string, a: AudioOutput): string[] {
   ];
 }
 
-/** A solid colour and a sine tone, both paced at real time (`-re` on each lavfi input). */
+/** The timecode filter for the bot's video; a picture too small for it is a TypeError like any bad option. */
+function wallClockTimecode(v: VideoOutput): string {
+  try {
+    return timecodeFilter({ width: v.width, height: v.height, fps: v.fps, clock: 'wall' });
+  } catch (error) {
+    throw new TypeError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * A solid colour and a sine tone, both paced at real time (`-re` on each lavfi input). With
+ * `timecode`, each frame carries the wall-clock time at which FFmpeg made it (`timecodeFilter`).
+ */
 export function syntheticSourceArgs(o: SyntheticSourceOptions): string[] {
   checkOutputs(o);
   if (!isFfmpegColor(o.color)) throw new TypeError(`not an FFmpeg colour: ${JSON.stringify(o.color)}`);
@@ -213,7 +228,8 @@ export function syntheticSourceArgs(o: SyntheticSourceOptions): string[] {
   if (o.video) {
     const v = o.video;
     inputs.push('-re', '-f', 'lavfi', '-i', `color=c=${o.color}:s=${v.width}x${v.height}:r=${v.fps}`);
-    outputs.push(...videoOutputArgs(`${index++}:v:0`, v));
+    const filter = o.timecode ? wallClockTimecode(v) : undefined;
+    outputs.push(...videoOutputArgs(`${index++}:v:0`, v, filter));
   }
   if (o.audio) {
     inputs.push('-re', '-f', 'lavfi', '-i', `sine=frequency=${o.toneHz}:sample_rate=${BOT_AUDIO_SAMPLE_RATE}`);

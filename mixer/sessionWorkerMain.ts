@@ -29,6 +29,9 @@ async function handle(message: HostToWorker): Promise<unknown> {
     case 'switched':
       session.compositeSwitched(message.ssrc);
       return undefined;
+    case 'keyframe':
+      session.requestCompositeKeyframe();
+      return undefined;
     case 'close':
       clearInterval(statsTimer);
       await session.close();

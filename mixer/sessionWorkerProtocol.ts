@@ -12,6 +12,7 @@ export type HostToWorker =
   | { op: 'add'; requestId: number; participant: SessionParticipant }
   | { op: 'remove'; requestId: number; id: string }
   | { op: 'switched'; ssrc: number }
+  | { op: 'keyframe' }
   | { op: 'close'; requestId: number };
 
 export type WorkerToHost =

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   MediaStreamTrack,
-  PictureLossIndication,
   RTCPeerConnection,
-  RtcpPayloadSpecificFeedback,
   RtpPacket,
   Vp8RtpPayload,
   type RTCRtpCodecParameters,
@@ -27,6 +25,7 @@ import {
   type SdpVideo,
   type SourceOutputs,
 } from '../../mixer/botArgs.ts';
+import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { createLogger } from '../../mixer/logger.ts';
@@ -41,6 +40,7 @@ import {
   type IceServer,
 } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
+import { payloadOffset } from '../rtp/rtpHeader.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
 import type { Bot, BotEvents, BotOptions, BotStats, BotVideoCodec } from './BotTypes.ts';
@@ -145,6 +145,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     audioBytes: 0,
     sentVideoPackets: 0,
     sentAudioPackets: 0,
+    sentVideoBytes: 0,
+    sentAudioBytes: 0,
     keyframeRequests: 0,
   };
   #framesAtLastTick = 0;
@@ -373,29 +375,15 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     }
   }
 
-  /**
-   * Counts PLIs (RFC 4585 6.3.1) and FIRs (RFC 5104 4.3.1) for the bot's video. werift routes a
-   * PSFB by its sender SSRC first, so a PLI often lands on the receiver and
-   * `sender.onPictureLossIndication` stays silent (DESIGN.md): read RTCP from the DTLS transport.
-   * FFmpeg cannot make a keyframe on request; the one-second keyframe interval answers these.
-   */
+  /** Counts the server's PLIs and FIRs; FFmpeg cannot make a keyframe on request, so the bot's one-second keyframe interval answers them. */
   #countKeyframeRequests(): void {
     const video = this.#transceivers.video;
     if (!video) return;
-    const ssrc = video.sender.ssrc;
-    const onRequest = (what: string): void => {
-      this.#stats.keyframeRequests++;
-      log.debug({ what }, 'keyframe requested by the server (served by the 1 s keyframe interval)');
-    };
     this.#unsubscribes.push(
-      video.dtlsTransport.onRtcp.subscribe((rtcp) => {
-        if (!(rtcp instanceof RtcpPayloadSpecificFeedback)) return;
-        const feedback = rtcp.feedback;
-        if (feedback instanceof PictureLossIndication && feedback.mediaSsrc === ssrc) onRequest('PLI');
-        // werift's ESM entry does not export FullIntraRequest (its .d.ts does): test the shape.
-        else if ('fir' in feedback && feedback.fir.some((entry) => entry.ssrc === ssrc)) onRequest('FIR');
-      }).unSubscribe,
-      video.sender.onPictureLossIndication.subscribe(() => log.debug('sender.onPictureLossIndication fired')).unSubscribe,
+      onKeyframeRequest(video, (what) => {
+        this.#stats.keyframeRequests++;
+        log.debug({ what }, 'keyframe requested by the server (served by the 1 s keyframe interval)');
+      }),
     );
   }
 
@@ -429,7 +417,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     }
     const args =
       o.source.kind === 'synthetic'
-        ? syntheticSourceArgs({ color: o.source.color, toneHz: o.source.toneHz, ...outputs })
+        ? syntheticSourceArgs({ color: o.source.color, toneHz: o.source.toneHz, timecode: o.source.timecode === true, ...outputs })
         : fileSourceArgs({ path: o.source.path, loop: o.source.loop, ...outputs });
     this.#assertStarting();
     const source = new FfmpegProcess({ name: `bot source ${o.name}`, args });
@@ -448,12 +436,15 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   }
 
   #sendRtp(kind: Kind, track: MediaStreamTrack, packet: Buffer): void {
+    const payloadBytes = packet.length - payloadOffset(packet);
     if (kind === 'video') {
       this.#stats.sentVideoPackets++;
+      this.#stats.sentVideoBytes += payloadBytes;
       track.writeRtp(packet);
       return;
     }
     this.#stats.sentAudioPackets++;
+    this.#stats.sentAudioBytes += payloadBytes;
     const id = this.#audioLevelExtensionId;
     if (id === undefined || this.options.source.kind !== 'synthetic') {
       track.writeRtp(packet);

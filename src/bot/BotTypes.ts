@@ -3,7 +3,7 @@ import type { ParticipantInfo } from '../signaling/SignalingClient.ts';
 
 /** What the bot publishes: a synthetic colour and tone, or a media file. */
 export type BotSource =
-  | { kind: 'synthetic'; color: string; toneHz: number }
+  | { kind: 'synthetic'; color: string; toneHz: number; timecode?: boolean }
   | { kind: 'file'; path: string; loop: boolean };
 
 /**
@@ -57,6 +57,9 @@ export interface BotStats {
   /** RTP packets handed to werift for sending. */
   sentVideoPackets: number;
   sentAudioPackets: number;
+  /** RTP payload bytes handed to werift for sending (what an SFU would forward to each other participant). */
+  sentVideoBytes: number;
+  sentAudioBytes: number;
   /** Picture loss indications and FIRs the server sent for the bot's video. */
   keyframeRequests: number;
 }

@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
+import { timecodeGeometry } from '../../mixer/timecode.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { SignalingError } from '../signaling/SignalingClient.ts';
 import { createBot } from './Bot.ts';
@@ -18,6 +19,7 @@ interface RawOptions {
   token?: string;
   color: string;
   tone: number;
+  timecode: boolean;
   file?: string;
   loop: boolean;
   size: { width: number; height: number };
@@ -120,7 +122,7 @@ function parseRecordPath(value: string): string {
 function toBotOptions(raw: RawOptions): BotOptions {
   const source: BotSource = raw.file
     ? { kind: 'file', path: raw.file, loop: raw.loop }
-    : { kind: 'synthetic', color: raw.color, toneHz: raw.tone };
+    : { kind: 'synthetic', color: raw.color, toneHz: raw.tone, timecode: raw.timecode };
   return {
     url: raw.url,
     room: raw.room,
@@ -144,6 +146,13 @@ function toBotOptions(raw: RawOptions): BotOptions {
 /** What single-option parsers cannot see: combinations of options that cannot work together. */
 function combinationProblem(raw: RawOptions): string | undefined {
   if (raw.loop && !raw.file) return "option '--loop' needs '--file'";
+  if (raw.timecode) {
+    try {
+      timecodeGeometry(raw.size);
+    } catch (error) {
+      return `option '--timecode' with '--size': ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
   if (raw.codec !== 'h264') return undefined;
   if (raw.record !== undefined) {
     try {
@@ -269,6 +278,15 @@ export function botCommand(): Command {
         .conflicts(['color', 'tone']),
     )
     .option('--loop', 'with --file: start the file again at its end', false)
+    .addOption(
+      new Option(
+        '--timecode',
+        'draw the wall-clock time (ms) as a row of black and white blocks across the top of the synthetic picture, ' +
+          'for measuring glass-to-glass latency (read back with mixer/timecode.ts)',
+      )
+        .default(false)
+        .conflicts(['file', 'viewer']),
+    )
     .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: 640, height: 360 }, '640x360'))
     .option('--fps <n>', 'published frame rate (the keyframe interval is one second)', integerIn('--fps', 1, 60), 30)
     .option('--bitrate <kbps>', 'published video bitrate', integerIn('--bitrate', 10, 20000), 800)

@@ -4,6 +4,7 @@ import { createLogger } from '../../mixer/logger.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
 import { planOffer } from '../peers/offer.ts';
+import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
 import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
@@ -106,6 +107,9 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
     this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
     this.#videoTransceiver = video;
+    if (video && attached.videoTrack) {
+      this.#unsubscribes.push(onKeyframeRequest(video, () => this.observer.safeEmit('keyframerequest')));
+    }
 
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
@@ -225,6 +229,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
         clearTimeout(this.#disconnectTimer);
         this.#disconnectTimer = undefined;
         this.observer.safeEmit('connected');
+        // A new receiver cannot decode until the next keyframe: ask for one now, not at the GOP's end.
+        if (this.#media?.plan.video?.receives) this.observer.safeEmit('keyframerequest');
       } else if (state === 'disconnected') {
         this.#disconnectTimer ??= setTimeout(
           () => this.close('connection lost'),

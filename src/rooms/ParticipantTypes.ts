@@ -52,6 +52,8 @@ export type ParticipantEvents = {
 export type ParticipantObserverEvents = {
   close: [reason: string];
   connected: [];
+  /** It needs a keyframe of the composite: it just connected, or sent a PLI or FIR. */
+  keyframerequest: [];
 };
 
 export type ParticipantRole = 'publisher' | 'viewer';

@@ -126,6 +126,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#participants.set(participant.id, participant);
     this.#signals.set(participant.id, options.signal);
     participant.once('@close', () => this.#onParticipantClosed(participant));
+    participant.observer.on('keyframerequest', () => {
+      void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
+    });
     void this.#ensureSession().catch((error: unknown) => {
       log.error({ room: this.name, err: (error as Error).message }, 'session failed to start');
     });
