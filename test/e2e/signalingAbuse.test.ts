@@ -127,6 +127,19 @@ describe('signaling under abuse', () => {
     expect(longestGap(times, start, end)).toBeLessThan(1000);
   }, 90_000);
 
+  it('removes a participant that goes silent without closing anything (frozen), within 10 s', async () => {
+    const frozen = new BotProcess({ url: server.socketUrl, room: 'frozen', name: 'frozen', color: 'green', tone: 500 });
+    try {
+      await frozen.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+      const frozenAt = Date.now();
+      frozen.freeze();
+      await until(async () => ((await server.rooms.get('frozen')) === undefined ? true : undefined), 12_000, 'the room to empty');
+      expect(Date.now() - frozenAt).toBeLessThan(10_000);
+    } finally {
+      await frozen.kill();
+    }
+  }, 60_000);
+
   it('removes a participant whose process dies without leaving, within 10 s, and its session with the last one', async () => {
     const victim = new BotProcess({ url: server.socketUrl, room: 'crash', name: 'victim', color: 'blue', tone: 880 });
     await victim.waitFor((e) => e.event === 'connected', 20_000, 'connected');

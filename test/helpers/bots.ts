@@ -23,6 +23,8 @@ export interface BotSpec {
   bitrate?: number;
   /** The only video codec the bot offers and publishes. */
   codec?: 'vp8' | 'h264';
+  /** Draw the wall-clock time as a code in the published picture (`--timecode`). */
+  timecode?: boolean;
 }
 
 /** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
@@ -46,6 +48,7 @@ export class BotProcess {
     if (spec.size) args.push('--size', spec.size);
     if (spec.bitrate) args.push('--bitrate', String(spec.bitrate));
     if (spec.codec) args.push('--codec', spec.codec);
+    if (spec.timecode) args.push('--timecode');
     this.#child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
@@ -121,6 +124,11 @@ export class BotProcess {
     const code = await this.#exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** Freezes (SIGSTOP): its socket and its peer go silent without closing, like a lost network. */
+  freeze(): void {
+    if (this.running) this.#child.kill('SIGSTOP');
   }
 
   /** Dies without leaving: the socket drops as the kernel closes it. */

@@ -149,7 +149,7 @@ export function isAlive(pid: number): boolean {
 /** What the test reads from `pc.getStats()` in the page (only the fields it asserts on). */
 export interface PageRtpStats {
   connectionState: string;
-  inbound: { kind: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number; totalAudioEnergy: number; bytesReceived: number; frameWidth: number; frameHeight: number }[];
+  inbound: { kind: string; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number; totalAudioEnergy: number; bytesReceived: number; frameWidth: number; frameHeight: number; freezeCount: number; totalFreezesDuration: number }[];
   outbound: { kind: string; packetsSent: number; bytesSent: number }[];
 }
 
@@ -179,6 +179,8 @@ export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
           bytesReceived: Number(r.bytesReceived ?? 0),
           frameWidth: Number(r.frameWidth ?? 0),
           frameHeight: Number(r.frameHeight ?? 0),
+          freezeCount: Number(r.freezeCount ?? 0),
+          totalFreezesDuration: Number(r.totalFreezesDuration ?? 0),
         });
       } else if (r.type === 'outbound-rtp') {
         result.outbound.push({ kind, packetsSent: Number(r.packetsSent ?? 0), bytesSent: Number(r.bytesSent ?? 0) });

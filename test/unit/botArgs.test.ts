@@ -12,6 +12,7 @@ import {
   type AudioOutput,
   type VideoOutput,
 } from '../../mixer/botArgs.ts';
+import { timecodeFilter } from '../../mixer/timecode.ts';
 
 const ctx = Object.freeze({
   video: Object.freeze<VideoOutput>({
@@ -103,6 +104,30 @@ describe('syntheticSourceArgs()', () => {
     const options = { color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio, ...change };
     expect(() => syntheticSourceArgs(options)).toThrow(TypeError);
     expect(() => syntheticSourceArgs(options)).toThrow(message);
+  });
+});
+
+describe('syntheticSourceArgs() with a timecode', () => {
+  test('draws the wall-clock code with a -vf on the video output, before the encoder', () => {
+    const filter = timecodeFilter({ width: 640, height: 360, fps: 30, clock: 'wall' });
+    const [map, input, ...encoder] = VP8_OUT_640;
+    expect(syntheticSourceArgs({ color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio, timecode: true })).toEqual([
+      ...COMMON,
+      '-re', '-f', 'lavfi', '-i', 'color=c=red:s=640x360:r=30',
+      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      map, input, '-vf', filter, ...encoder,
+      ...opusOut('1:a:0'),
+    ]);
+  });
+
+  test('an audio-only bot has nothing to draw on', () => {
+    expect(syntheticSourceArgs({ color: 'red', toneHz: 0, audio: ctx.audio, timecode: true })).toEqual([
+      ...COMMON, '-re', '-f', 'lavfi', '-i', 'sine=frequency=0:sample_rate=48000', ...opusOut('0:a:0'),
+    ]);
+  });
+
+  test('a picture too small for the code is a TypeError', () => {
+    expect(() => syntheticSourceArgs({ color: 'red', toneHz: 0, video: { ...ctx.video, width: 120, height: 90 }, timecode: true })).toThrow(TypeError);
   });
 });
 
