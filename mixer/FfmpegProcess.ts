@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -28,6 +29,19 @@ export interface FfmpegProcessOptions {
 }
 
 const live = new Set<FfmpegProcess>();
+
+/**
+ * util-linux's setpriv sets the parent-death signal and then execs FFmpeg (same PID): if the
+ * server dies without stopping its children (SIGKILL, a crash), each FFmpeg gets SIGTERM, which
+ * it handles like `q` (a recording is finalized), instead of running on as an orphan.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const dieWithParent = existsSync(SETPRIV);
+const NOT_FOUND_EXIT = 127;
+
+function installHint(binary: string): string {
+  return `${binary} not found: install FFmpeg (sudo apt-get install ffmpeg)`;
+}
 
 /**
  * One supervised FFmpeg child: spawned from an argument array (never a shell), its stderr kept
@@ -60,7 +74,9 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
-    this.#child = spawn(binary, options.args, { stdio });
+    this.#child = dieWithParent
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...options.args], { stdio })
+      : spawn(binary, options.args, { stdio });
     live.add(this);
 
     let stderrRest = '';
@@ -81,11 +97,10 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.#exitPromise = new Promise((resolve) => {
       this.#child.once('error', (error) => {
         this.#stderrLines.push(error.message);
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          this.#stderrLines.push(`${binary} not found: install FFmpeg (sudo apt-get install ffmpeg)`);
-        }
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#stderrLines.push(installHint(binary));
       });
       this.#child.once('close', (code, signal) => {
+        if (code === NOT_FOUND_EXIT && dieWithParent) this.#stderrLines.push(installHint(binary));
         this.#exited = true;
         live.delete(this);
         const expected = this.#stopping;

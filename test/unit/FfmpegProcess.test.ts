@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FfmpegError } from '../../mixer/errors.ts';
 import { FfmpegProcess, type FfmpegProcessEvents } from '../../mixer/FfmpegProcess.ts';
@@ -154,7 +156,8 @@ describe('FfmpegProcess', () => {
     const [exit] = exits as [Exit];
     expect(exit.expected).toBe(false);
     expect(exit.code).not.toBe(0);
-    expect(exit.stderrTail).toContain('ENOENT');
+    // ENOENT from spawn, or setpriv's "failed to execute" when FFmpeg runs under it.
+    expect(exit.stderrTail).toMatch(/ENOENT|No such file/);
     expect(exit.stderrTail).toContain('/nonexistent/ffmpeg not found: install FFmpeg');
     expect(FfmpegProcess.liveProcesses().has(ffmpeg)).toBe(false);
   });
@@ -191,4 +194,38 @@ describe('FfmpegProcess', () => {
     expect(a.exits.map((e) => e.expected)).toEqual([true]);
     expect(b.exits.map((e) => e.expected)).toEqual([true]);
   });
+});
+
+/** A zombie (exited, not yet reaped) counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('FfmpegProcess and its parent', () => {
+  it('an FFmpeg whose parent is killed outright exits too (SIGTERM on parent death)', async () => {
+    // A throwaway parent that starts one FfmpegProcess, prints its pid, and waits.
+    const script = `
+      import { FfmpegProcess } from ${JSON.stringify(new URL('../../mixer/FfmpegProcess.ts', import.meta.url).pathname)};
+      const p = new FfmpegProcess({ name: 'orphan', args: ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'sine', '-f', 'null', '-'], stdinIsControl: true });
+      console.log(p.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    expect(isAlive(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(pid)).toBe(false);
+  }, 20_000);
 });
