@@ -4,6 +4,8 @@
 // For browser tests:
 //   window.mcu = { pc, state ('idle'|'joining'|'joined'|'left'|'error'), id, room, mode,
 //                  participants, speaker, stats (latest summary, see stats.js), error, join(), leave() }
+//   pc is the call's RTCPeerConnection (null until `joined`); after leaving or a failure it stays
+//   the last one, closed, while id, participants and speaker are reset.
 //   body[data-state] and #status[data-state] mirror mcu.state.
 //   Form: #join-form #room #name #mode-camera #mode-microphone #mode-viewer #join,
 //         #room-error #name-error; getUserMedia failure: #media-error #join-as-viewer #join-mic-only
@@ -498,6 +500,7 @@ async function join(opts) {
     sampler: new StatsSampler(),
   };
   session = s;
+  mcu.pc = null;
   mcu.id = null;
   mcu.room = room;
   mcu.mode = mode;
@@ -766,7 +769,12 @@ function startStats(s) {
 
 /** Ends the call's resources. Safe to call more than once. */
 function teardown(s, { sendLeave }) {
-  if (session === s) session = null;
+  if (session === s) {
+    session = null;
+    mcu.id = null;
+    mcu.participants = [];
+    mcu.speaker = null;
+  }
   for (const t of s.timers) clearTimeout(t);
   s.timers.clear();
   if (s.statsTimer) clearInterval(s.statsTimer);

@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack } from 'werift';
-import { isRtp } from '../rtp/rtpHeader.ts';
+import { isRtp, readSsrc } from '../rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
-import { isVp8KeyframeStart } from '../rtp/vp8.ts';
+import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../rtp/vp8.ts';
 
 export interface OutgoingStreamOptions {
   kind: 'audio' | 'video';
@@ -26,6 +26,7 @@ export class OutgoingStream {
   readonly switcher: StreamSwitcher;
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
+  readonly #pictureIds: Vp8PictureIdRewriter | undefined;
   packets = 0;
   bytes = 0;
   #closed = false;
@@ -48,6 +49,7 @@ export class OutgoingStream {
     this.#socket = socket;
     this.#onSwitch = options.onSwitch;
     this.track = new MediaStreamTrack({ kind: options.kind });
+    if (options.kind === 'video' && options.codec !== 'H264') this.#pictureIds = new Vp8PictureIdRewriter();
     this.switcher = new StreamSwitcher(
       options.kind === 'video'
         ? {
@@ -75,6 +77,7 @@ export class OutgoingStream {
     if (this.#closed || !isRtp(packet)) return;
     const out = this.switcher.process(packet, performance.now(), this.#onSwitch);
     if (!out) return;
+    this.#pictureIds?.rewrite(out, readSsrc(out));
     this.packets++;
     this.bytes += out.length;
     // A Buffer, not a parsed packet: every sender parses its own copy before rewriting SSRC and

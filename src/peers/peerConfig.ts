@@ -90,6 +90,8 @@ export function peerConfig(network: PeerNetworkOptions): Partial<PeerConfig> {
           ...(only.length === 1 && only[0] ? { iceInterfaceAddresses: { udp4: only[0] } } : {}),
           iceFilterCandidatePair: (pair) =>
             !only.every(isLoopback) || (isLoopback(pair.localCandidate.host) && isLoopback(pair.remoteCandidate.host)),
+          // Pairs werift learns from incoming checks skip the filter above: answer only loopback.
+          iceFilterStunResponse: (_message, address) => !only.every(isLoopback) || isLoopback(address[0]),
         }
       : {}),
   };

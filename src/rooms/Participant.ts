@@ -200,7 +200,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     const kind = transceiver.kind;
     // A connected socket: send() then skips the address lookup it would do for every packet.
     const socket = createSocket('udp4');
-    socket.on('error', (error) => log.warn({ participant: this.id, err: error.message }, 'udp send failed'));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // ECONNREFUSED: the decoder is not listening yet (starting or restarting); the packet is lost either way.
+      if (error.code === 'ECONNREFUSED') log.debug({ participant: this.id }, 'decoder not listening yet');
+      else log.warn({ participant: this.id, err: error.message }, 'udp send failed');
+    });
     socket.connect(port, '127.0.0.1');
     this.#sockets.push(socket);
     const forward = (track: MediaStreamTrack): void => {

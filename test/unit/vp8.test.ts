@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, test } from 'vitest';
 import { readMarker, readSeq, readTimestamp } from '../../src/rtp/rtpHeader.ts';
-import { isVp8KeyframeStart } from '../../src/rtp/vp8.ts';
+import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../../src/rtp/vp8.ts';
 
 // RFC 7741 §4.2, the VP8 payload descriptor:
 //        0 1 2 3 4 5 6 7
@@ -143,5 +143,47 @@ describe('isVp8KeyframeStart() on VP8 that FFmpeg sent over RTP', () => {
 
   it('exactly one packet of the capture is a keyframe start', () => {
     expect(packets.map(isVp8KeyframeStart)).toEqual([true, false, false, false, false, false, false, false, false]);
+  });
+});
+
+describe('Vp8PictureIdRewriter', () => {
+  /** RTP header + VP8 descriptor X=1 S=1, extension I=1, 15-bit PictureID, payload header. */
+  const packet = (pictureId: number): Buffer =>
+    Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x90, 0x80, 0x80 | (pictureId >> 8), pictureId & 0xff, 0x00]);
+  const idOf = (p: Buffer): number => p.readUInt16BE(14) & 0x7fff;
+
+  it('passes the first source through and continues the numbering by one across a switch', () => {
+    const rewriter = new Vp8PictureIdRewriter();
+    const out: number[] = [];
+    for (const id of [100, 100, 101, 102]) {
+      const p = packet(id);
+      rewriter.rewrite(p, 1);
+      out.push(idOf(p));
+    }
+    // a new compositor starts again at 0
+    for (const id of [0, 0, 1]) {
+      const p = packet(id);
+      rewriter.rewrite(p, 2);
+      out.push(idOf(p));
+    }
+    expect(out).toEqual([100, 100, 101, 102, 103, 103, 104]);
+  });
+
+  it('wraps the 15-bit field and keeps the M bit set', () => {
+    const rewriter = new Vp8PictureIdRewriter();
+    const a = packet(0x7fff);
+    rewriter.rewrite(a, 1);
+    const b = packet(5);
+    rewriter.rewrite(b, 2);
+    expect(idOf(b)).toBe(0);
+    expect(b[14]! & 0x80).toBe(0x80);
+  });
+
+  it('leaves a packet without a PictureID unchanged', () => {
+    const rewriter = new Vp8PictureIdRewriter();
+    const p = Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 0x00]);
+    const copy = Buffer.from(p);
+    rewriter.rewrite(p, 1);
+    expect(p).toEqual(copy);
   });
 });

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/server.ts';
+import { BotProcess } from '../helpers/bots.ts';
+import { readFrameLog } from '../helpers/frameLog.ts';
+import { colorAt, frameAt, nearestColor, pcmOf, probe, tonePower } from '../helpers/media.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { sleep, until } from '../helpers/wait.ts';
+
+const ROOM = 'roles';
+
+describe('publishers, audio-only publishers and viewers in one room', () => {
+  let server: RunningServer;
+  let dir: string;
+  const bots: BotProcess[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'mcu-roles-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives the camera its tile, mixes the microphone-only voice in, and lets the viewer see and hear both', async () => {
+    const start = (name: string, extra: Partial<ConstructorParameters<typeof BotProcess>[0]>) => {
+      const bot = new BotProcess({
+        url: server.socketUrl,
+        room: ROOM,
+        name,
+        record: join(dir, `${name}.mkv`),
+        frameLog: join(dir, `${name}.frames`),
+        ...extra,
+      });
+      bots.push(bot);
+      return bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
+    };
+    await start('camera', { color: 'blue', tone: 500 });
+    await start('microphone', { noVideo: true, tone: 900 });
+    await start('viewer', { viewer: true });
+    const room = await server.rooms.get(ROOM);
+    await until(async () => ((await room?.stats())?.session?.tiles.length === 1 ? true : undefined), 15_000, 'one tile');
+    const steadyAt = Date.now();
+    await sleep(4000);
+    expect((await room?.stats())?.session?.tiles).toHaveLength(1);
+    await Promise.all(bots.map((b) => b.stop()));
+
+    const at = (name: string) => (steadyAt + 2000 - readFrameLog(join(dir, `${name}.frames`))[0]!) / 1000;
+    const hears = async (name: string) => {
+      const pcm = await pcmOf(join(dir, `${name}.mkv`), at(name) - 1, 2);
+      return { camera: tonePower(pcm, 500), microphone: tonePower(pcm, 900) };
+    };
+    // Everyone receives the composite: one blue tile filling the frame.
+    for (const name of ['camera', 'microphone', 'viewer']) {
+      const { streams } = await probe(join(dir, `${name}.mkv`));
+      expect(streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+      const frame = await frameAt(join(dir, `${name}.mkv`), at(name));
+      expect(nearestColor(colorAt(frame, 0.5, 0.5))).toBe('blue');
+    }
+    const camera = await hears('camera');
+    expect(camera.microphone).toBeGreaterThan(100 * camera.camera);
+    const microphone = await hears('microphone');
+    expect(microphone.camera).toBeGreaterThan(100 * microphone.microphone);
+    const viewer = await hears('viewer');
+    expect(viewer.camera).toBeGreaterThan(1e-4);
+    expect(viewer.microphone).toBeGreaterThan(1e-4);
+  }, 120_000);
+});
