@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioEncoder } from './AudioEncoder.ts';
 import { AudioMixer, EVERYONE } from './AudioMixer.ts';
 import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
+import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
 import { gridLayout, MAX_GRID_TILES, type Size } from './layout.ts';
 import { createLogger } from './logger.ts';
@@ -47,6 +48,8 @@ interface Member {
   audioDecoder?: Decoder;
   mixEncoder?: AudioEncoder;
   latestFrame?: Buffer;
+  /** File holding the name drawn on its tile. */
+  labelFile?: string;
   lastFrameAt: number;
   lastPliAt: number;
   removed: boolean;
@@ -79,6 +82,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #black: Buffer;
   #everyoneEncoder: AudioEncoder;
   readonly #keyframeTimer: NodeJS.Timeout;
+  readonly #labelFont = findLabelFont();
+  #labelFiles = 0;
   #current?: Compositor;
   #pending?: Compositor;
   #switchFallback?: NodeJS.Timeout;
@@ -109,6 +114,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#recompose();
     this.#videoClock.start();
     this.#audioClock.start();
+    if (!this.#labelFont) log.warn('no font for tile labels (install fonts-dejavu-core); tiles are unlabelled');
     log.info({ workDir, settings }, 'session started');
   }
 
@@ -123,6 +129,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (info.video) ports.videoPort = await allocateRtpPort();
     if (info.audio) ports.audioPort = await allocateRtpPort();
     const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, removed: false };
+    if (this.#labelFont && info.video) {
+      member.labelFile = join(this.#workDir, `label-${++this.#labelFiles}.txt`);
+      await writeFile(member.labelFile, info.name);
+    }
     this.#members.set(info.id, member);
     if (info.audio) this.#mixer.addSource(info.id);
     if (info.mixPort !== undefined) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
@@ -285,6 +295,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       source: tileSource,
       canvas,
       tiles: gridLayout(Math.max(1, ids.length), canvas),
+      labels: ids.map((id) => {
+        const textFile = this.#members.get(id)?.labelFile;
+        return textFile && this.#labelFont ? { fontFile: this.#labelFont, textFile } : undefined;
+      }),
       fps,
       bitrateKbps: videoBitrateKbps,
       keyframeInterval: Math.round(keyframeIntervalSeconds * fps),

@@ -78,6 +78,8 @@ export interface CompositorOptions {
   canvas: Size;
   /** One tile per input, in input order. */
   tiles: Tile[];
+  /** A name label per input (undefined: none), in input order. */
+  labels?: (TileLabel | undefined)[];
   fps: number;
   bitrateKbps: number;
   /** Frames between forced keyframes. */
@@ -93,17 +95,42 @@ export function compositorInputFd(index: number): number {
 }
 
 /** The filter graph that scales every input into its tile and stacks them on a black canvas. */
-export function compositorFilter(o: Pick<CompositorOptions, 'inputs' | 'source' | 'canvas' | 'tiles'>): string {
+/**
+ * A name label at the bottom left of a picture `height` pixels tall. The text comes from a file
+ * (no filter-graph escaping of user text) and is not expanded (`%` stays `%`). Paths must hold no
+ * filter-graph special characters: the session writes them into its own temporary folder.
+ */
+export function labelFilter(label: TileLabel, height: number): string {
+  const size = Math.max(12, Math.round(height / 18));
+  const margin = Math.max(4, Math.round(size / 2));
+  return (
+    `drawtext=fontfile=${label.fontFile}:textfile=${label.textFile}:expansion=none:fontsize=${size}:` +
+    `fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=${Math.round(size / 3)}:x=${margin}:y=h-th-${margin}`
+  );
+}
+
+export interface TileLabel {
+  fontFile: string;
+  textFile: string;
+}
+
+export function compositorFilter(
+  o: Pick<CompositorOptions, 'inputs' | 'source' | 'canvas' | 'tiles' | 'labels'>,
+): string {
   if (o.tiles.length !== o.inputs || o.inputs < 1) {
     throw new RangeError(`compositor needs one tile per input (inputs ${o.inputs}, tiles ${o.tiles.length})`);
   }
   const boxes = o.tiles.map((tile) => letterbox(o.source, tile));
   const { width, height } = o.canvas;
+  const fit = (box: Tile, i: number): string => {
+    const label = o.labels?.[i];
+    return `scale=${box.width}:${box.height},setsar=1${label ? `,${labelFilter(label, box.height)}` : ''}`;
+  };
   if (boxes.length === 1) {
     const [box] = boxes as [Tile];
-    return `[0:v]scale=${box.width}:${box.height},setsar=1,pad=${width}:${height}:${box.x}:${box.y}:color=black[out]`;
+    return `[0:v]${fit(box, 0)},pad=${width}:${height}:${box.x}:${box.y}:color=black[out]`;
   }
-  const scaled = boxes.map((box, i) => `[${i}:v]scale=${box.width}:${box.height},setsar=1[t${i}]`);
+  const scaled = boxes.map((box, i) => `[${i}:v]${fit(box, i)}[t${i}]`);
   const labels = boxes.map((_, i) => `[t${i}]`).join('');
   const positions = boxes.map((box) => `${box.x}_${box.y}`).join('|');
   return (

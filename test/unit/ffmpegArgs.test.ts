@@ -7,6 +7,7 @@ import {
   compositorFilter,
   compositorInputFd,
   h264Level,
+  labelFilter,
   RTP_PACKET_SIZE,
   videoDecoderArgs,
   VP8_REALTIME,
@@ -288,5 +289,34 @@ describe('compositorArgs()', () => {
   it('compositorArgs() throws a RangeError when the tiles do not match the inputs', () => {
     expect(() => compositorArgs({ ...compositorOptions(3), tiles: gridLayout(2, CANVAS) })).toThrow(RangeError);
     expect(() => compositorArgs({ ...compositorOptions(2), inputs: 3 })).toThrow(RangeError);
+  });
+});
+
+describe('tile labels', () => {
+  const label = { fontFile: '/fonts/Sans.ttf', textFile: '/tmp/s/label-1.txt' };
+
+  it('labelFilter() draws the text file, unexpanded, at the bottom left, sized to the picture', () => {
+    expect(labelFilter(label, 360)).toBe(
+      'drawtext=fontfile=/fonts/Sans.ttf:textfile=/tmp/s/label-1.txt:expansion=none:fontsize=20:' +
+        'fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=7:x=10:y=h-th-10',
+    );
+  });
+
+  it('labelFilter() never makes text smaller than 12 pixels', () => {
+    expect(labelFilter(label, 90)).toContain('fontsize=12:');
+  });
+
+  it('compositorFilter() labels each tile that has a label, after scaling it', () => {
+    const filter = compositorFilter({
+      inputs: 2,
+      source: { width: 640, height: 360 },
+      canvas: { width: 1280, height: 720 },
+      tiles: gridLayout(2, { width: 1280, height: 720 }),
+      labels: [label, undefined],
+    });
+    expect(filter).toBe(
+      `[0:v]scale=640:360,setsar=1,${labelFilter(label, 360)}[t0];[1:v]scale=640:360,setsar=1[t1];` +
+        '[t0][t1]xstack=inputs=2:layout=0_180|640_180:fill=black,pad=1280:720:0:0:color=black[out]',
+    );
   });
 });
