@@ -10,6 +10,7 @@ import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
 import { gridLayout, MAX_GRID_TILES, type Size } from './layout.ts';
 import { createLogger } from './logger.ts';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
@@ -24,9 +25,6 @@ import type {
 
 const log = createLogger('Session');
 
-const OPUS_PAYLOAD_TYPE = 111;
-const VP8_PAYLOAD_TYPE = 96;
-const H264_PAYLOAD_TYPE = 102;
 /** Until a decoder's first frame, ask for a keyframe this often (DESIGN.md: keep asking). */
 const FIRST_FRAME_PLI_MS = 500;
 /** A video decoder silent this long has lost its picture (or its publisher): ask again. */

@@ -8,6 +8,7 @@ import {
   useSdesMid,
   type PeerConfig,
 } from 'werift';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
 
 export interface IceServer {
   urls: string | string[];
@@ -39,9 +40,7 @@ export function iceHostAddresses(listenHost: string, announced: string[] = []): 
 // NACK and PLI are negotiated so that lost packets are repaired and keyframes can be asked for.
 const videoFeedback = () => [useNACK(), usePLI(), useFIR(), useREMB()];
 
-export const VP8_PAYLOAD_TYPE = 96;
-export const H264_PAYLOAD_TYPE = 102;
-export const OPUS_PAYLOAD_TYPE = 111;
+export { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE };
 
 export function videoCodecs(): RTCRtpCodecParameters[] {
   return [

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RgbFrame } from './media.ts';
+import { descendants } from './processes.ts';
 
 /** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
 export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
@@ -98,37 +99,6 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
       return closing;
     },
   };
-}
-
-/** PIDs of live processes below `root` (any depth), read from /proc. */
-function descendants(root: number): Map<number, string> {
-  const parentOf = new Map<number, number>();
-  const commOf = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z') continue;
-      parentOf.set(Number(entry), Number(ppid));
-      commOf.set(Number(entry), comm);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const found = new Map<number, string>();
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, ppid] of parentOf) {
-      if (!found.has(pid) && (ppid === root || found.has(ppid))) {
-        found.set(pid, commOf.get(pid) ?? '');
-        grew = true;
-      }
-    }
-  }
-  return found;
 }
 
 /** PIDs of live Chromium processes that descend from this process. */

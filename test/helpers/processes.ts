@@ -1,8 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** PIDs of live FFmpeg processes whose parent is this process (any thread of it), read from /proc. */
-export function ffmpegChildren(parent = process.pid): number[] {
-  const pids: number[] = [];
+interface ProcessEntry {
+  ppid: number;
+  comm: string;
+}
+
+/** Every live (not zombie) process, from /proc. */
+function liveProcesses(): Map<number, ProcessEntry> {
+  const all = new Map<number, ProcessEntry>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -10,10 +15,32 @@ export function ffmpegChildren(parent = process.pid): number[] {
       // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm === 'ffmpeg' && Number(ppid) === parent && state !== 'Z') pids.push(Number(entry));
+      if (state !== 'Z') all.set(Number(entry), { ppid: Number(ppid), comm });
     } catch {
       // the process ended while we looked
     }
   }
-  return pids;
+  return all;
+}
+
+/** Live processes below `root` at any depth: pid → command name. */
+export function descendants(root: number): Map<number, string> {
+  const all = liveProcesses();
+  const found = new Map<number, string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, { ppid, comm }] of all) {
+      if (!found.has(pid) && (ppid === root || found.has(ppid))) {
+        found.set(pid, comm);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+/** PIDs of live FFmpeg processes whose parent is this process (any thread of it). */
+export function ffmpegChildren(parent = process.pid): number[] {
+  return [...liveProcesses()].filter(([, p]) => p.comm === 'ffmpeg' && p.ppid === parent).map(([pid]) => pid);
 }
