@@ -8,10 +8,11 @@ import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
-import { gridLayout, MAX_GRID_TILES, type Size } from './layout.ts';
+import { gridLayout, MAX_GRID_TILES } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
+import { blackFrame, placeholderFrame, tileFrame } from './tileFrames.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -53,14 +54,6 @@ interface Member {
   removed: boolean;
 }
 
-/** Y=16, U=V=128: black in the video range FFmpeg's encoders expect. */
-function blackFrame(size: Size): Buffer {
-  const luma = size.width * size.height;
-  const frame = Buffer.alloc((luma * 3) / 2, 128);
-  frame.fill(16, 0, luma);
-  return frame;
-}
-
 // FFmpeg's RTP muxer takes the SSRC as a signed 32-bit option.
 const randomSsrc = (): number => randomInt(1, 0x7fffffff);
 
@@ -77,7 +70,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #mixer = new AudioMixer();
   readonly #videoClock: FrameClock;
   readonly #audioClock: FrameClock;
-  readonly #black: Buffer;
+  readonly #tileFrames: { black: Buffer; placeholder: Buffer };
   #everyoneEncoder: AudioEncoder;
   readonly #keyframeTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
@@ -104,7 +97,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     super();
     this.settings = settings;
     this.#workDir = workDir;
-    this.#black = blackFrame(settings.tileSource);
+    this.#tileFrames = { black: blackFrame(settings.tileSource), placeholder: placeholderFrame(settings.tileSource) };
     this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
@@ -339,10 +332,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #videoTick(): void {
     for (const compositor of [this.#current, this.#pending]) {
       if (!compositor) continue;
+      const now = performance.now();
+      const { placeholderAfterMs } = this.settings;
       const frames =
         compositor.tileIds.length === 0
-          ? [this.#black]
-          : compositor.tileIds.map((id) => this.#members.get(id)?.latestFrame ?? this.#black);
+          ? [this.#tileFrames.black]
+          : compositor.tileIds.map((id) => tileFrame(this.#members.get(id), now, placeholderAfterMs, this.#tileFrames));
       compositor.writeFrames(frames);
     }
   }

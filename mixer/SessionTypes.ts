@@ -10,6 +10,8 @@ export interface SessionSettings {
   /** Every participant's video is letterboxed to this size before composition. */
   tileSource: Size;
   keyframeIntervalSeconds: number;
+  /** A participant whose video stopped shows a dark tile with its name after this long. */
+  placeholderAfterMs: number;
   /** Loopback port the composite's RTP is sent to (bound by the server). */
   compositePort: number;
   /** Loopback port for the composite in H.264, encoded only while someone needs it. */
@@ -28,6 +30,7 @@ export const SESSION_DEFAULTS: SessionMediaSettings = {
   audioBitrateKbps: 32,
   tileSource: { width: 640, height: 360 },
   keyframeIntervalSeconds: 2,
+  placeholderAfterMs: 3000,
 };
 
 /** What a participant publishes, as negotiated, and where its own mix goes. */
