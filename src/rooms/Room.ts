@@ -3,7 +3,7 @@ import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLike } from '../../mixer/SessionTypes.ts';
 import { WorkerSession } from '../../mixer/WorkerSession.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
-import { RoomFullError, RoomNotFoundError } from '../errors.ts';
+import { ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';
 import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
 import { Participant } from './Participant.ts';
@@ -162,9 +162,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     const participant = this.#participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
     const session = await this.#ensureSession();
+    const left = () => !this.#participants.has(participantId);
+    if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
     let mix: OutgoingStream | undefined;
     if (media.audio) {
       mix = await OutgoingStream.create({ kind: 'audio', label: `${this.name} mix for ${participantId}` });
+      if (left()) {
+        mix.close();
+        throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      }
       this.#mixStreams.set(participantId, mix);
     }
     // The composite is VP8, or H.264 for a client that offered no VP8 (PROTOCOL.md, Codecs).
@@ -177,6 +183,11 @@ export class Room extends TypedEmitter<RoomEvents> {
       ...(mix ? { mixPort: mix.port } : {}),
       ...(receivesH264 ? { receivesH264 } : {}),
     });
+    // It left while the session was adding it: its removal ran before the add, so undo the add.
+    if (left()) {
+      await session.removeParticipant(participantId);
+      throw new ProtocolError('not_joined', 'left while the offer was being answered');
+    }
     const composite = receivesH264 ? this.#compositeH264 : this.#composite;
     return {
       ports,
