@@ -1,3 +1,5 @@
+import { levelDb, SILENCE_DB } from './SpeakerDetector.ts';
+
 /**
  * The mix: per-participant PCM in, one 20 ms mix per listener out. Pure (no timers, no pipes):
  * the session's clock calls `mix()` every 20 ms and writes the results to the Opus encoders.
@@ -59,6 +61,7 @@ export function limit(sample: number): number {
 export class AudioMixer {
   readonly #options: AudioMixerOptions;
   readonly #sources = new Map<string, Source>();
+  readonly #levels = new Map<string, number>();
 
   constructor(options: Partial<AudioMixerOptions> = {}) {
     this.#options = {
@@ -105,8 +108,10 @@ export class AudioMixer {
   mix(listeners: Iterable<string>): Map<string, Int16Array> {
     const frames = new Map<string, Int16Array>();
     const sum = new Int32Array(FRAME_SAMPLES);
+    this.#levels.clear();
     for (const [id, source] of this.#sources) {
       const frame = this.#takeFrame(source);
+      this.#levels.set(id, frame ? levelDb(frame) : SILENCE_DB);
       if (!frame) continue;
       frames.set(id, frame);
       for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += frame[i]!;
@@ -122,6 +127,11 @@ export class AudioMixer {
       if (listener !== EVERYONE) out.set(listener, render(frames.get(listener)));
     }
     return out;
+  }
+
+  /** The level (dBFS) of each source's frame in the last `mix()`: the speaker detector's input. */
+  levels(): ReadonlyMap<string, number> {
+    return this.#levels;
   }
 
   #takeFrame(source: Source): Int16Array | undefined {

@@ -13,6 +13,7 @@ import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
 import { blackFrame, placeholderFrame, tileFrame } from './tileFrames.ts';
+import { SpeakerDetector } from './SpeakerDetector.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -68,6 +69,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #workDir: string;
   readonly #members = new Map<string, Member>();
   readonly #mixer = new AudioMixer();
+  readonly #speakers = new SpeakerDetector();
   readonly #videoClock: FrameClock;
   readonly #audioClock: FrameClock;
   readonly #tileFrames: { black: Buffer; placeholder: Buffer };
@@ -139,6 +141,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     member.removed = true;
     this.#members.delete(id);
     this.#mixer.removeSource(id);
+    if (this.#speakers.remove(id) === null) this.safeEmit('speaker', null);
     this.#recompose();
     await Promise.all([member.videoDecoder?.close(), member.audioDecoder?.close(), member.mixEncoder?.close()]);
     for (const port of [member.ports.videoPort, member.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
@@ -345,6 +348,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #audioTick(): void {
     const listeners = [...this.#members.values()].filter((m) => m.mixEncoder).map((m) => m.info.id);
     const mixes = this.#mixer.mix(listeners);
+    const speaker = this.#speakers.process(this.#mixer.levels(), performance.now());
+    if (speaker !== undefined) this.safeEmit('speaker', speaker);
     const everyone = mixes.get(EVERYONE);
     if (everyone) this.#everyoneEncoder.write(everyone);
     for (const id of listeners) {

@@ -62,6 +62,8 @@ export type SessionEvents = {
   keyframeneeded: [participantId: string];
   /** A new compositor is sending with these SSRCs; switch to it at its first keyframe. */
   compositestart: [sources: CompositeSources];
+  /** The active speaker changed (null: none). */
+  speaker: [participantId: string | null];
   '@close': [];
 };
 

@@ -161,6 +161,7 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
       }
       case 'event':
         if (message.event === 'keyframeneeded') this.safeEmit('keyframeneeded', ...message.args);
+        else if (message.event === 'speaker') this.safeEmit('speaker', ...message.args);
         else this.safeEmit('compositestart', ...message.args);
         return;
       case 'observer':

@@ -16,6 +16,7 @@ const { settings } = workerData as SessionWorkerData;
 const session = await Session.create(settings);
 session.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));
 session.on('compositestart', (...args) => post({ op: 'event', event: 'compositestart', args }));
+session.on('speaker', (...args) => post({ op: 'event', event: 'speaker', args }));
 session.observer.on('layoutchange', (...args) => post({ op: 'observer', event: 'layoutchange', args }));
 session.observer.on('firstframe', (...args) => post({ op: 'observer', event: 'firstframe', args }));
 const statsTimer = setInterval(() => post({ op: 'stats', stats: session.stats() }), STATS_INTERVAL_MS);

@@ -20,6 +20,7 @@ export type WorkerToHost =
   | { op: 'reply'; requestId: number; result?: unknown; error?: string }
   | { op: 'event'; event: 'keyframeneeded'; args: SessionEvents['keyframeneeded'] }
   | { op: 'event'; event: 'compositestart'; args: SessionEvents['compositestart'] }
+  | { op: 'event'; event: 'speaker'; args: SessionEvents['speaker'] }
   | { op: 'observer'; event: 'layoutchange'; args: SessionObserverEvents['layoutchange'] }
   | { op: 'observer'; event: 'firstframe'; args: SessionObserverEvents['firstframe'] }
   | { op: 'stats'; stats: SessionStats };

@@ -40,6 +40,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #speaker: string | null = null;
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
@@ -137,9 +138,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     return participant;
   }
 
-  /** Sends every participant the new roster (PROTOCOL.md `participants`). */
+  /** Sends every participant the new roster (PROTOCOL.md `participants`), and who speaks. */
   broadcastParticipants(): void {
-    const message: ServerMessage = { type: 'participants', participants: this.participants() };
+    this.#broadcast({ type: 'participants', participants: this.participants() });
+  }
+
+  /** The active speaker, for a newcomer (PROTOCOL.md `speaker`). */
+  get speaker(): string | null {
+    return this.#speaker;
+  }
+
+  #broadcast(message: ServerMessage): void {
     for (const signal of this.#signals.values()) signal.send(message);
   }
 
@@ -221,6 +230,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264);
     });
     session.once('@close', () => this.#onSessionLost(session));
+    session.on('speaker', (id) => {
+      this.#speaker = id;
+      this.#broadcast({ type: 'speaker', id });
+    });
     log.info({ room: this.name }, 'session started');
     this.observer.safeEmit('sessionstart');
     return session;
@@ -233,6 +246,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const stopping = this.#sessionChain.then(async () => {
       const session = await current.catch(() => undefined);
       await session?.close();
+      this.#speaker = null;
       log.info({ room: this.name }, 'session stopped');
       this.observer.safeEmit('sessionclose');
     });

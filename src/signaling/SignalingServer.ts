@@ -115,6 +115,7 @@ class SignalingConnection {
             participants: room.participants(),
           });
           room.broadcastParticipants();
+          if (room.speaker !== null) this.send({ type: 'speaker', id: room.speaker });
         } finally {
           this.#joining = false;
         }
