@@ -138,7 +138,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     return participant;
   }
 
-  /** Sends every participant the new roster (PROTOCOL.md `participants`), and who speaks. */
+  /** Removes a participant at an operator's request; it is told with a `kicked` error. False if unknown. */
+  kick(id: string): boolean {
+    const participant = this.#participants.get(id);
+    if (!participant) return false;
+    this.#signals.get(id)?.send({ type: 'error', code: 'kicked', message: 'an operator removed you from the room' });
+    participant.close('kicked');
+    return true;
+  }
+
+  /** Sends every participant the new roster (PROTOCOL.md `participants`). */
   broadcastParticipants(): void {
     this.#broadcast({ type: 'participants', participants: this.participants() });
   }
@@ -152,9 +161,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const signal of this.#signals.values()) signal.send(message);
   }
 
-  async close(): Promise<void> {
+  /** Closes the room; `reason`, when given, is sent to every participant as a `room_closed` error. */
+  async close(reason?: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (reason) this.#broadcast({ type: 'error', code: 'room_closed', message: reason });
     for (const p of [...this.#participants.values()]) p.roomClosed();
     this.#participants.clear();
     await this.#stopSession();

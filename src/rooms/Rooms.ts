@@ -18,6 +18,11 @@ export class Rooms {
     this.#autoCreate = options.autoCreate;
   }
 
+  /** The settings a room gets unless told otherwise. */
+  get defaults(): RoomSettings {
+    return this.#defaults;
+  }
+
   /** Creates a room an operator asked for; it stays when empty. */
   async create(name: string, settings: Partial<RoomSettings> = {}): Promise<Room> {
     const existing = await this.#rooms.get(name)?.catch(() => undefined);

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { roomNameSchema } from '../signaling/messages.ts';
+
+/** Bodies of the REST API, validated at the boundary. */
+
+const size = z
+  .string()
+  .regex(/^\d{2,4}x\d{2,4}$/, 'size must be WIDTHxHEIGHT, e.g. 1280x720')
+  .transform((s) => {
+    const [width, height] = s.split('x').map(Number) as [number, number];
+    return { width, height };
+  })
+  .refine((s) => s.width >= 64 && s.height >= 64 && s.width <= 3840 && s.height <= 2160, 'size must be from 64x64 to 3840x2160')
+  .refine((s) => s.width % 2 === 0 && s.height % 2 === 0, 'width and height must be even');
+
+export const createRoomSchema = z
+  .object({
+    name: roomNameSchema,
+    maxParticipants: z.number().int().min(1).max(25).optional(),
+    size: size.optional(),
+    fps: z.number().int().min(1).max(60).optional(),
+    bitrateKbps: z.number().int().min(100).max(20000).optional(),
+  })
+  .strict();
+
+export type CreateRoomBody = z.infer<typeof createRoomSchema>;
+
+/** The first problem of a failed parse, as one line for the client. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid body';
+  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}

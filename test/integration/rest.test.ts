@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/server.ts';
+import { RawClient } from '../helpers/socketClient.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { until } from '../helpers/wait.ts';
+
+describe('REST API against a running server', () => {
+  let server: RunningServer;
+  const api = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init);
+  const post = (path: string, body: unknown) =>
+    api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('creates a room with its settings, lists it, gets it, and deletes it', async () => {
+    const created = await post('/api/rooms', { name: 'api-room', maxParticipants: 3, size: '640x360', fps: 25, bitrateKbps: 800 });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name: 'api-room', participants: [], sessionRunning: false });
+    const room = await server.rooms.get('api-room');
+    expect(room?.settings.maxParticipants).toBe(3);
+    expect(room?.settings.session).toMatchObject({ canvas: { width: 640, height: 360 }, fps: 25, videoBitrateKbps: 800 });
+
+    const list = (await (await api('/api/rooms')).json()) as { rooms: { name: string }[] };
+    expect(list.rooms.map((r) => r.name)).toContain('api-room');
+    const one = await api('/api/rooms/api-room');
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { name: string }).name).toBe('api-room');
+
+    expect((await api('/api/rooms/api-room', { method: 'DELETE' })).status).toBe(204);
+    expect((await api('/api/rooms/api-room')).status).toBe(404);
+  });
+
+  it.each([
+    ['no name', {}, 'name'],
+    ['a bad name', { name: 'a b' }, 'name'],
+    ['an odd size', { name: 'x', size: '641x360' }, 'even'],
+    ['a bad size', { name: 'x', size: 'big' }, 'size'],
+    ['too many participants', { name: 'x', maxParticipants: 26 }, 'maxParticipants'],
+    ['an unknown field', { name: 'x', colour: 'red' }, 'colour'],
+    ['a string fps', { name: 'x', fps: '30' }, 'fps'],
+  ])('refuses a room with %s: 400 and a message naming the problem', async (_what, body, word) => {
+    const res = await post('/api/rooms', body);
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toContain(word);
+  });
+
+  it('answers malformed JSON, a duplicate room, unknown rooms and endpoints with JSON errors', async () => {
+    const bad = await api('/api/rooms', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+
+    expect((await post('/api/rooms', { name: 'twice' })).status).toBe(201);
+    const again = await post('/api/rooms', { name: 'twice' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('room_exists');
+
+    const missing = await api('/api/rooms/nowhere');
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('room_not_found');
+    expect((await api('/api/rooms/nowhere', { method: 'DELETE' })).status).toBe(404);
+    expect((await api('/api/nothing-here')).status).toBe(404);
+  });
+
+  it('kicks a participant, who is told, and tells everyone when its room is deleted', async () => {
+    expect((await post('/api/rooms', { name: 'kick-room' })).status).toBe(201);
+    const alice = await RawClient.connect(server.socketUrl);
+    const bob = await RawClient.connect(server.socketUrl);
+    alice.send(JSON.stringify({ type: 'join', room: 'kick-room', name: 'alice' }));
+    bob.send(JSON.stringify({ type: 'join', room: 'kick-room', name: 'bob' }));
+    await until(() => (alice.replies.some((r) => r.type === 'joined') && bob.replies.some((r) => r.type === 'joined') ? true : undefined), 5000, 'both joined');
+    const aliceId = String(alice.replies.find((r) => r.type === 'joined')?.id);
+
+    expect((await api('/api/rooms/kick-room/participants/nobody', { method: 'DELETE' })).status).toBe(404);
+    expect((await api(`/api/rooms/kick-room/participants/${aliceId}`, { method: 'DELETE' })).status).toBe(204);
+    await until(() => (alice.errors().some((e) => e.code === 'kicked') ? true : undefined), 5000, 'alice told she was kicked');
+    const room = await server.rooms.get('kick-room');
+    expect(room?.participants().map((p) => p.name)).toEqual(['bob']);
+
+    expect((await api('/api/rooms/kick-room', { method: 'DELETE' })).status).toBe(204);
+    await until(() => (bob.errors().some((e) => e.code === 'room_closed') ? true : undefined), 5000, 'bob told the room closed');
+    alice.close();
+    bob.close();
+  });
+});
