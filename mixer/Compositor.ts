@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
+import type { LayoutKind } from './layout.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 export type CompositorEvents = { died: [FfmpegError] };
@@ -16,6 +17,8 @@ const MAX_QUEUED_FRAMES = 3;
  */
 export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly tileIds: readonly string[];
+  /** The layout the tiles are arranged in. */
+  readonly layoutKind: LayoutKind;
   readonly ssrc: number;
   readonly h264Ssrc: number | undefined;
   readonly #process: FfmpegProcess;
@@ -24,9 +27,10 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   framesWritten = 0;
   ticksSkipped = 0;
 
-  constructor(options: CompositorOptions & { tileIds: readonly string[] }) {
+  constructor(options: CompositorOptions & { tileIds: readonly string[]; layoutKind: LayoutKind }) {
     super();
     this.tileIds = options.tileIds;
+    this.layoutKind = options.layoutKind;
     this.ssrc = options.output.ssrc;
     this.h264Ssrc = options.h264Output?.ssrc;
     this.#frameBytes = (options.source.width * options.source.height * 3) / 2;

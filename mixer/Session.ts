@@ -8,7 +8,7 @@ import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
-import { gridLayout, MAX_GRID_TILES } from './layout.ts';
+import { layoutTiles, MAX_GRID_TILES } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
@@ -17,6 +17,7 @@ import { SpeakerDetector } from './SpeakerDetector.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
+  SessionLayout,
   SessionLike,
   SessionObserverEvents,
   SessionParticipant,
@@ -81,6 +82,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #pending?: Compositor;
   #switchFallback?: NodeJS.Timeout;
   #closed = false;
+  #layout: SessionLayout;
   /** Whether the running compositors encode H.264 too (someone receives it). */
   #h264 = false;
   #decoderRestarts = 0;
@@ -98,6 +100,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   private constructor(settings: SessionSettings, workDir: string) {
     super();
     this.settings = settings;
+    this.#layout = settings.layout;
     this.#workDir = workDir;
     this.#tileFrames = { black: blackFrame(settings.tileSource), placeholder: placeholderFrame(settings.tileSource) };
     this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
@@ -152,6 +155,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (this.#pending?.ssrc === ssrc) this.#promotePending();
   }
 
+  setLayout(layout: SessionLayout): void {
+    this.#layout = layout;
+    log.info({ layout }, 'layout changed');
+    this.#recompose();
+  }
+
   requestCompositeKeyframe(): void {
     if (this.#closed || this.#keyframeTimerPending) return;
     // A compositor that is starting anyway will open with a keyframe.
@@ -173,6 +182,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     return {
       participants: this.#members.size,
       tiles: [...(compositor?.tileIds ?? [])],
+      layout: this.#layout,
       compositorFramesWritten: compositor?.framesWritten ?? 0,
       compositorTicksSkipped: compositor?.ticksSkipped ?? 0,
       videoClockSkipped: this.#videoClock.skipped,
@@ -261,12 +271,16 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
   }
 
-  /** Participants that get a tile: video publishers with a decoded picture, in join order. */
+  /**
+   * Participants that get a tile: video publishers with a decoded picture, in join order; in the
+   * speaker and presenter layouts the one in focus comes first (tile 0 is the large one).
+   */
   #tileIds(): string[] {
-    return [...this.#members.values()]
-      .filter((m) => m.latestFrame !== undefined)
-      .slice(0, MAX_GRID_TILES)
-      .map((m) => m.info.id);
+    const ids = [...this.#members.values()].filter((m) => m.latestFrame !== undefined).map((m) => m.info.id);
+    const focus = this.#layout.kind === 'speaker' ? this.#speakers.speaker : this.#layout.kind === 'presenter' ? this.#layout.presenter : undefined;
+    const at = focus ? ids.indexOf(focus) : -1;
+    if (at > 0) ids.unshift(...ids.splice(at, 1));
+    return ids.slice(0, MAX_GRID_TILES);
   }
 
   /** Starts a compositor for the current roster beside the running one (make before break). */
@@ -275,7 +289,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const ids = this.#tileIds();
     const h264 = [...this.#members.values()].some((m) => m.info.receivesH264);
     const target = this.#pending ?? this.#current;
-    if (!force && target && sameIds(target.tileIds, ids) && (target.h264Ssrc !== undefined) === h264) return;
+    const kind = this.#layout.kind;
+    if (!force && target && sameIds(target.tileIds, ids) && target.layoutKind === kind && (target.h264Ssrc !== undefined) === h264) {
+      return;
+    }
     if (this.#pending) {
       void this.#pending.close();
       this.#pending = undefined;
@@ -285,10 +302,11 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#h264 = h264;
     const compositor = new Compositor({
       tileIds: ids,
+      layoutKind: kind,
       inputs: Math.max(1, ids.length),
       source: tileSource,
       canvas,
-      tiles: gridLayout(Math.max(1, ids.length), canvas),
+      tiles: layoutTiles(kind, Math.max(1, ids.length), canvas),
       labels: ids.map((id) => {
         const textFile = this.#members.get(id)?.labelFile;
         return textFile && this.#labelFont ? { fontFile: this.#labelFont, textFile } : undefined;
@@ -349,7 +367,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const listeners = [...this.#members.values()].filter((m) => m.mixEncoder).map((m) => m.info.id);
     const mixes = this.#mixer.mix(listeners);
     const speaker = this.#speakers.process(this.#mixer.levels(), performance.now());
-    if (speaker !== undefined) this.safeEmit('speaker', speaker);
+    if (speaker !== undefined) {
+      this.safeEmit('speaker', speaker);
+      if (this.#layout.kind === 'speaker') this.#recompose();
+    }
     const everyone = mixes.get(EVERYONE);
     if (everyone) this.#everyoneEncoder.write(everyone);
     for (const id of listeners) {

@@ -1,5 +1,11 @@
-import type { Size } from './layout.ts';
+import type { LayoutKind, Size } from './layout.ts';
 import type { TypedEmitter } from './TypedEmitter.ts';
+
+/** The arrangement of tiles: for `presenter`, who is large. */
+export interface SessionLayout {
+  kind: LayoutKind;
+  presenter?: string;
+}
 
 /** How a room's session composes and encodes. */
 export interface SessionSettings {
@@ -12,6 +18,7 @@ export interface SessionSettings {
   keyframeIntervalSeconds: number;
   /** A participant whose video stopped shows a dark tile with its name after this long. */
   placeholderAfterMs: number;
+  layout: SessionLayout;
   /** Loopback port the composite's RTP is sent to (bound by the server). */
   compositePort: number;
   /** Loopback port for the composite in H.264, encoded only while someone needs it. */
@@ -31,6 +38,7 @@ export const SESSION_DEFAULTS: SessionMediaSettings = {
   tileSource: { width: 640, height: 360 },
   keyframeIntervalSeconds: 2,
   placeholderAfterMs: 3000,
+  layout: { kind: 'grid' },
 };
 
 /** What a participant publishes, as negotiated, and where its own mix goes. */
@@ -77,6 +85,7 @@ export type SessionObserverEvents = {
 export interface SessionStats {
   participants: number;
   tiles: string[];
+  layout: SessionLayout;
   compositorFramesWritten: number;
   compositorTicksSkipped: number;
   videoClockSkipped: number;
@@ -97,6 +106,8 @@ export interface SessionLike extends TypedEmitter<SessionEvents> {
   compositeSwitched(ssrc: number): void;
   /** A receiver needs a keyframe of the composite (it joined, or sent a PLI/FIR). Rate-limited. */
   requestCompositeKeyframe(): void;
+  /** Switches the layout at runtime (make before break, like any recomposition). */
+  setLayout(layout: SessionLayout): void;
   stats(): SessionStats;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { HostToWorker, SessionWorkerData, WorkerToHost } from './sessionWor
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
+  SessionLayout,
   SessionLike,
   SessionObserverEvents,
   SessionParticipant,
@@ -48,6 +49,7 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
     this.#stats = {
       participants: 0,
       tiles: [],
+      layout: settings.layout,
       compositorFramesWritten: 0,
       compositorTicksSkipped: 0,
       videoClockSkipped: 0,
@@ -90,6 +92,10 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
 
   compositeSwitched(ssrc: number): void {
     if (!this.#closed) this.#post({ op: 'switched', ssrc });
+  }
+
+  setLayout(layout: SessionLayout): void {
+    if (!this.#closed) this.#post({ op: 'layout', layout });
   }
 
   requestCompositeKeyframe(): void {

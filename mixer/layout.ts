@@ -62,3 +62,38 @@ export function letterbox(source: Size, tile: Tile): Tile {
     height,
   };
 }
+
+/** How tiles are arranged: `grid` (all equal), `speaker` (the active speaker large), `presenter` (a chosen participant large). */
+export type LayoutKind = 'grid' | 'speaker' | 'presenter';
+
+export const LAYOUT_KINDS: readonly LayoutKind[] = ['grid', 'speaker', 'presenter'];
+
+export function parseLayoutKind(raw: string): LayoutKind | undefined {
+  return (LAYOUT_KINDS as readonly string[]).includes(raw) ? (raw as LayoutKind) : undefined;
+}
+
+/** Share of the canvas height the strip of small tiles takes under the large one. */
+const STRIP_SHARE = 0.25;
+
+/**
+ * One large tile on top and the others in a centred strip below it, tile 0 being the large one.
+ * Small tiles keep the canvas' aspect ratio; a crowded strip narrows them instead of overflowing.
+ */
+export function focusLayout(count: number, canvas: Size): Tile[] {
+  if (!Number.isInteger(count) || count < 0 || count > MAX_GRID_TILES) {
+    throw new RangeError(`a layout holds 0 to ${MAX_GRID_TILES} tiles, not ${count}`);
+  }
+  if (count <= 1) return gridLayout(count, canvas);
+  const stripHeight = even(canvas.height * STRIP_SHARE);
+  const main: Tile = { x: 0, y: 0, width: even(canvas.width), height: even(canvas.height - stripHeight) };
+  const others = count - 1;
+  const width = even(Math.min((stripHeight * canvas.width) / canvas.height, canvas.width / others));
+  const left = floorEven((canvas.width - others * width) / 2);
+  const strip = Array.from({ length: others }, (_, i) => ({ x: left + i * width, y: main.height, width, height: stripHeight }));
+  return [main, ...strip];
+}
+
+/** The tiles of a layout for `count` participants; for speaker and presenter, tile 0 is the large one. */
+export function layoutTiles(kind: LayoutKind, count: number, canvas: Size): Tile[] {
+  return kind === 'grid' ? gridLayout(count, canvas) : focusLayout(count, canvas);
+}

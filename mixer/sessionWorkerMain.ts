@@ -33,6 +33,9 @@ async function handle(message: HostToWorker): Promise<unknown> {
     case 'keyframe':
       session.requestCompositeKeyframe();
       return undefined;
+    case 'layout':
+      session.setLayout(message.layout);
+      return undefined;
     case 'close':
       clearInterval(statsTimer);
       await session.close();

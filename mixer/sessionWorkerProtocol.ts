@@ -1,5 +1,6 @@
 import type {
   SessionEvents,
+  SessionLayout,
   SessionObserverEvents,
   SessionParticipant,
   SessionSettings,
@@ -13,6 +14,7 @@ export type HostToWorker =
   | { op: 'remove'; requestId: number; id: string }
   | { op: 'switched'; ssrc: number }
   | { op: 'keyframe' }
+  | { op: 'layout'; layout: SessionLayout }
   | { op: 'close'; requestId: number };
 
 export type WorkerToHost =

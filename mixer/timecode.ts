@@ -11,6 +11,7 @@
  * its threshold from the two marker blocks and rejects a code whose count does not match.
  *
  * Pure: the FFmpeg filter that draws the code is a string, and the reader takes pixels.
+ * Drawn as FFmpeg draws it: black is luma 16 and white 235 (limited range).
  */
 
 import type { Size, Tile } from './layout.ts';
@@ -98,44 +99,42 @@ export interface TimecodeFilterOptions {
   clock: 'wall' | 'pts';
 }
 
+/** The code's ms from the frame time `t` (seconds), as an FFmpeg expression. */
+const MS_EXPRESSION = `mod(floor(t*1000+0.5),${TIMECODE_MODULUS})`;
+/** The number of 1 bits of the code's ms, as an FFmpeg expression (variables 0 and 1 are scratch). */
+const COUNT_EXPRESSION = `st(0,${MS_EXPRESSION});st(1,0);while(ld(0),st(1,ld(1)+mod(ld(0),2));st(0,floor(ld(0)/2)));ld(1)`;
+
 /**
- * The per-block luma expression for FFmpeg's `geq` on a 40x2 picture (one column per block):
- * variable 0 holds the code's ms (from the frame time T), variable 1 its count of 1 bits.
+ * When block `b` is white, as an FFmpeg timeline (`enable`) expression of the frame time.
+ * Blocks 0 and 1 (the marker) are drawn unconditionally.
  */
-function blockExpression(): string {
-  const black = TIMECODE_BLACK;
-  const span = TIMECODE_WHITE - TIMECODE_BLACK;
-  const dataEnd = CHECK_START - 1; // block of the data's least significant bit
-  const checkEnd = TIMECODE_BLOCKS - 1;
-  return [
-    `st(0,mod(floor(T*1000+0.5),${TIMECODE_MODULUS}))`,
-    'st(1,0)',
-    'st(2,ld(0))',
-    'while(ld(2),st(1,ld(1)+mod(ld(2),2));st(2,floor(ld(2)/2)))',
-    `${black}+${span}*if(lt(X,${DATA_START}),eq(X,0),` +
-      `if(lt(X,${CHECK_START}),mod(floor(ld(0)/pow(2,${dataEnd}-X)),2),mod(floor(ld(1)/pow(2,${checkEnd}-X)),2)))`,
-  ].join(';');
+function blockEnable(b: number): string {
+  if (b < CHECK_START) return `mod(floor(${MS_EXPRESSION}/${2 ** (CHECK_START - 1 - b)}),2)`;
+  return `mod(floor((${COUNT_EXPRESSION})/${2 ** (TIMECODE_BLOCKS - 1 - b)}),2)`;
 }
 
 /**
- * A simple FFmpeg filter graph (one input, one output: usable as `-vf`) that draws the code over
- * the top rows of the picture. Cheap: `geq` runs on a 40x2 crop (one pixel per block), which is
- * scaled up without interpolation and overlaid; measured here with FFmpeg 5.1 on a 640x360 30 fps
- * colour source with libvpx realtime (one thread), 0.078 of a core against 0.062 without it.
+ * A simple FFmpeg filter chain (one input, one output: usable as `-vf`) that draws the code over
+ * the top rows of the picture: a black strip, the white marker block, then one `drawbox` per
+ * block whose `enable` expression is that bit of the frame time. Each box touches only its own
+ * pixels. Measured here with FFmpeg 5.1 on a 640x360 30 fps colour source paced at real time:
+ * the chain costs 0.016 of a core without an encoder; with libvpx realtime (one thread) the
+ * source took 0.066 of a core against 0.056 without the code. (A first version drew the strip
+ * with `geq` on a 40x2 crop and `overlay`: 0.095 against 0.057, overlay alone 0.044.)
  */
 export function timecodeFilter(o: TimecodeFilterOptions): string {
   const { blockWidth, blockHeight } = timecodeGeometry(o);
   if (!Number.isInteger(o.fps) || o.fps < 1 || o.fps > 120) throw new RangeError(`fps must be an integer from 1 to 120, got ${o.fps}`);
-  // Millisecond timestamps holding the wall clock while the code is drawn (T = pts × 1/1000).
-  const clockIn = o.clock === 'wall' ? 'settb=1/1000,setpts=floor(RTCTIME/1000),' : '';
+  const box = (b: number, width: number, color: 'black' | 'white'): string =>
+    `drawbox=x=${b * blockWidth}:y=0:w=${width}:h=${blockHeight}:color=${color}:t=fill`;
+  const filters = ['format=yuv420p'];
+  // Millisecond timestamps holding the wall clock while the code is drawn (t = pts × 1/1000).
+  if (o.clock === 'wall') filters.push('settb=1/1000', 'setpts=floor(RTCTIME/1000)');
+  filters.push(box(0, TIMECODE_BLOCKS * blockWidth, 'black'), box(0, blockWidth, 'white'));
+  for (let b = DATA_START; b < TIMECODE_BLOCKS; b++) filters.push(`${box(b, blockWidth, 'white')}:enable='${blockEnable(b)}'`);
   // Back to frame-numbered timestamps, as the source had: the encoder and muxer see no jump.
-  const clockOut = o.clock === 'wall' ? `,settb=1/${o.fps},setpts=N` : '';
-  return (
-    `format=yuv420p,${clockIn}split[tc_main][tc_code];` +
-    `[tc_code]crop=${TIMECODE_BLOCKS}:2:0:0,geq=lum='${blockExpression()}':cb=128:cr=128,` +
-    `scale=${TIMECODE_BLOCKS * blockWidth}:${blockHeight}:flags=neighbor[tc_strip];` +
-    `[tc_main][tc_strip]overlay=0:0${clockOut}`
-  );
+  if (o.clock === 'wall') filters.push(`settb=1/${o.fps}`, 'setpts=N');
+  return filters.join(',');
 }
 
 /** A picture as planes of bytes: packed I420 (Y, then U, then V at half size) or packed RGB24. */

@@ -20,10 +20,22 @@ export const createRoomSchema = z
     size: size.optional(),
     fps: z.number().int().min(1).max(60).optional(),
     bitrateKbps: z.number().int().min(100).max(20000).optional(),
+    layout: z.enum(['grid', 'speaker']).optional(),
   })
   .strict();
 
 export type CreateRoomBody = z.infer<typeof createRoomSchema>;
+
+export const updateRoomSchema = z
+  .object({
+    layout: z.enum(['grid', 'speaker', 'presenter']),
+    presenter: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .refine((b) => b.layout !== 'presenter' || b.presenter !== undefined, {
+    message: 'the presenter layout needs a presenter (a participant id)',
+    path: ['presenter'],
+  });
 
 /** The first problem of a failed parse, as one line for the client. */
 export function describeIssue(error: z.ZodError): string {

@@ -5,7 +5,7 @@ import { ProtocolError } from '../errors.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { Rooms } from '../rooms/Rooms.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
-import { createRoomSchema, describeIssue } from './apiSchemas.ts';
+import { createRoomSchema, describeIssue, updateRoomSchema } from './apiSchemas.ts';
 
 const log = createLogger('http');
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -65,6 +65,7 @@ export function createApp(rooms: Rooms): Express {
         ...(body.size ? { canvas: body.size } : {}),
         ...(body.fps !== undefined ? { fps: body.fps } : {}),
         ...(body.bitrateKbps !== undefined ? { videoBitrateKbps: body.bitrateKbps } : {}),
+        ...(body.layout ? { layout: { kind: body.layout } } : {}),
       },
     });
     res.status(201).json(await room.stats());
@@ -72,6 +73,15 @@ export function createApp(rooms: Rooms): Express {
 
   app.get('/api/rooms/:room', async (req, res) => {
     res.json(await (await roomOf(rooms, req)).stats());
+  });
+
+  app.patch('/api/rooms/:room', async (req, res) => {
+    const room = await roomOf(rooms, req);
+    const parsed = updateRoomSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssue(parsed.error));
+    const { layout, presenter } = parsed.data;
+    room.setLayout(layout === 'presenter' ? { kind: layout, ...(presenter ? { presenter } : {}) } : { kind: layout });
+    res.json(await room.stats());
   });
 
   app.delete('/api/rooms/:room', async (req, res) => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
-import type { SessionLike } from '../../mixer/SessionTypes.ts';
+import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
 import { WorkerSession } from '../../mixer/WorkerSession.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
-import { ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
+import { BadRequestError, ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';
 import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
 import { Participant } from './Participant.ts';
@@ -41,6 +41,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #speaker: string | null = null;
+  #layout: SessionLayout;
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
@@ -65,6 +66,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     super();
     this.name = name;
     this.settings = settings;
+    this.#layout = settings.session.layout;
     this.#network = network;
     this.#composite = streams.composite;
     this.#compositeH264 = streams.compositeH264;
@@ -93,7 +95,26 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   summary(): RoomSummary {
-    return { name: this.name, participants: this.participants(), sessionRunning: this.#session !== undefined };
+    return {
+      name: this.name,
+      participants: this.participants(),
+      layout: this.#layout,
+      speaker: this.#speaker,
+      sessionRunning: this.#session !== undefined,
+    };
+  }
+
+  get layout(): SessionLayout {
+    return this.#layout;
+  }
+
+  /** Switches the layout, now and for later sessions. A presenter must be in the room. */
+  setLayout(layout: SessionLayout): void {
+    if (layout.kind === 'presenter' && (!layout.presenter || !this.#participants.has(layout.presenter))) {
+      throw new BadRequestError(`the presenter must be a participant of room ${this.name}`);
+    }
+    this.#layout = layout.kind === 'presenter' ? layout : { kind: layout.kind };
+    void this.#session?.then((session) => session.setLayout(this.#layout)).catch(() => {});
   }
 
   /** Live figures of the room's session and outgoing composite (undefined session: none running). */
@@ -231,6 +252,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #startSession(): Promise<SessionLike> {
     const session = await WorkerSession.create({
       ...this.settings.session,
+      layout: this.#layout,
       compositePort: this.#composite.port,
       compositeH264Port: this.#compositeH264.port,
       everyoneMixPort: this.#everyoneMix.port,

@@ -1,4 +1,4 @@
-import type { SessionMediaSettings, SessionStats } from '../../mixer/SessionTypes.ts';
+import type { SessionLayout, SessionMediaSettings, SessionStats } from '../../mixer/SessionTypes.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
@@ -42,6 +42,9 @@ export type RoomObserverEvents = {
 export interface RoomSummary {
   name: string;
   participants: ParticipantSummary[];
+  layout: SessionLayout;
+  /** The active speaker's id, or null. */
+  speaker: string | null;
   sessionRunning: boolean;
 }
 

@@ -69,6 +69,30 @@ describe('REST API against a running server', () => {
     expect((await api('/api/nothing-here')).status).toBe(404);
   });
 
+  it('switches the layout at runtime, and refuses a presenter who is not in the room', async () => {
+    expect((await post('/api/rooms', { name: 'layout-room', layout: 'speaker' })).status).toBe(201);
+    const patch = (body: unknown) =>
+      api('/api/rooms/layout-room', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const grid = await patch({ layout: 'grid' });
+    expect(grid.status).toBe(200);
+    expect(((await grid.json()) as { layout: unknown }).layout).toEqual({ kind: 'grid' });
+
+    expect((await patch({ layout: 'mosaic' })).status).toBe(400);
+    const noPresenter = await patch({ layout: 'presenter' });
+    expect(noPresenter.status).toBe(400);
+    expect(((await noPresenter.json()) as { error: { message: string } }).error.message).toContain('presenter');
+    expect((await patch({ layout: 'presenter', presenter: 'nobody' })).status).toBe(400);
+
+    const carol = await RawClient.connect(server.socketUrl);
+    carol.send(JSON.stringify({ type: 'join', room: 'layout-room', name: 'carol' }));
+    await until(() => (carol.replies.some((r) => r.type === 'joined') ? true : undefined), 5000, 'carol joined');
+    const carolId = String(carol.replies.find((r) => r.type === 'joined')?.id);
+    const presenter = await patch({ layout: 'presenter', presenter: carolId });
+    expect(presenter.status).toBe(200);
+    expect(((await presenter.json()) as { layout: unknown }).layout).toEqual({ kind: 'presenter', presenter: carolId });
+    carol.close();
+  });
+
   it('kicks a participant, who is told, and tells everyone when its room is deleted', async () => {
     expect((await post('/api/rooms', { name: 'kick-room' })).status).toBe(201);
     const alice = await RawClient.connect(server.socketUrl);

@@ -1,5 +1,15 @@
 import { describe, expect, it, test } from 'vitest';
-import { gridColumns, gridLayout, letterbox, MAX_GRID_TILES, type Size, type Tile } from '../../mixer/layout.ts';
+import {
+  focusLayout,
+  gridColumns,
+  gridLayout,
+  layoutTiles,
+  letterbox,
+  MAX_GRID_TILES,
+  parseLayoutKind,
+  type Size,
+  type Tile,
+} from '../../mixer/layout.ts';
 
 const CANVAS: Readonly<Size> = Object.freeze({ width: 1280, height: 720 });
 
@@ -220,5 +230,54 @@ describe('letterbox()', () => {
         expect(Math.abs(top - bottom), where).toBeLessThanOrEqual(2);
       }
     }
+  });
+});
+
+describe('focus layouts (speaker, presenter)', () => {
+  const CANVAS = { width: 1280, height: 720 };
+
+  it('focusLayout() puts tile 0 large on top and the others in a strip below', () => {
+    expect(focusLayout(3, CANVAS)).toEqual([
+      { x: 0, y: 0, width: 1280, height: 540 },
+      { x: 320, y: 540, width: 320, height: 180 },
+      { x: 640, y: 540, width: 320, height: 180 },
+    ]);
+  });
+
+  it('focusLayout() of one participant is the whole canvas', () => {
+    expect(focusLayout(1, CANVAS)).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
+  });
+
+  it.each([2, 5, 9, 16, 25])('focusLayout(%i) keeps every tile inside the canvas, even, without overlap', (count) => {
+    const tiles = focusLayout(count, CANVAS);
+    expect(tiles).toHaveLength(count);
+    for (const t of tiles) {
+      for (const v of [t.x, t.y, t.width, t.height]) expect(v % 2).toBe(0);
+      expect(t.x + t.width).toBeLessThanOrEqual(1280);
+      expect(t.y + t.height).toBeLessThanOrEqual(720);
+    }
+    const strip = tiles.slice(1);
+    for (let i = 1; i < strip.length; i++) expect(strip[i]!.x).toBeGreaterThanOrEqual(strip[i - 1]!.x + strip[i - 1]!.width);
+  });
+
+  it('focusLayout() refuses more than 25 tiles', () => {
+    expect(() => focusLayout(26, CANVAS)).toThrow(RangeError);
+  });
+
+  it.each([
+    ['grid', 'grid'],
+    ['speaker', 'speaker'],
+    ['presenter', 'presenter'],
+    ['Grid', undefined],
+    ['', undefined],
+    ['mosaic', undefined],
+  ])('parseLayoutKind(%j) is %j', (raw, kind) => {
+    expect(parseLayoutKind(raw)).toBe(kind);
+  });
+
+  it('layoutTiles() is the grid for grid and the focus layout otherwise', () => {
+    expect(layoutTiles('grid', 4, CANVAS)).toEqual(gridLayout(4, CANVAS));
+    expect(layoutTiles('speaker', 4, CANVAS)).toEqual(focusLayout(4, CANVAS));
+    expect(layoutTiles('presenter', 4, CANVAS)).toEqual(focusLayout(4, CANVAS));
   });
 });

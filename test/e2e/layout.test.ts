@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { BotProcess } from '../helpers/bots.ts';
+import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
+import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { sleep, until } from '../helpers/wait.ts';
+
+const ROOM = 'layouts';
+const CANVAS = { width: 1280, height: 720 };
+const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
+
+describe('layouts switched at runtime', () => {
+  let server: RunningServer;
+  let dir: string;
+  const bots: BotProcess[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'mcu-layout-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('puts the presenter large over a strip, then goes back to the grid', async () => {
+    const viewerLog = join(dir, 'watcher.frames');
+    for (const [name, color] of [['first', 'red'], ['second', 'lime']] as const) {
+      const bot = new BotProcess({ url: server.socketUrl, room: ROOM, name, color, tone: 440 });
+      bots.push(bot);
+      await bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
+    }
+    const watcher = new BotProcess({ url: server.socketUrl, room: ROOM, name: 'watcher', viewer: true, record: join(dir, 'watcher.mkv'), frameLog: viewerLog });
+    bots.push(watcher);
+    await watcher.waitFor((e) => e.event === 'connected', 30_000, 'connected');
+    const room = (await server.rooms.get(ROOM))!;
+    await until(async () => ((await room.stats()).session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');
+    const secondId = String(bots[1]!.events.find((e) => e.event === 'joined')?.id);
+    await sleep(2000);
+
+    const presenterAt = Date.now();
+    room.setLayout({ kind: 'presenter', presenter: secondId });
+    await until(async () => ((await room.stats()).session?.layout.kind === 'presenter' ? true : undefined), 5000, 'presenter');
+    await sleep(3000);
+    const gridAt = Date.now();
+    room.setLayout({ kind: 'grid' });
+    await sleep(3000);
+    await Promise.all(bots.map((b) => b.stop()));
+
+    const frames = readFrameLog(viewerLog);
+    const file = join(dir, 'watcher.mkv');
+    const [main, small] = focusLayout(2, CANVAS) as [Tile, Tile];
+    const presenting = await frameAt(file, (presenterAt + 2000 - frames[0]!) / 1000);
+    expect(nearestColor(colorAt(presenting, ...centre(main)))).toBe('lime');
+    expect(nearestColor(colorAt(presenting, ...centre(small)))).toBe('red');
+    const grid = await frameAt(file, (gridAt + 2000 - frames[0]!) / 1000);
+    expect(gridLayout(2, CANVAS).map((t) => nearestColor(colorAt(grid, ...centre(t))))).toEqual(['red', 'lime']);
+    const gap = Math.max(longestGap(frames, presenterAt - 500, presenterAt + 2000), longestGap(frames, gridAt - 500, gridAt + 2000));
+    console.log(`longest gap around the layout switches: ${gap} ms`);
+  }, 120_000);
+});
