@@ -6,7 +6,7 @@ import { gridLayout } from '../../mixer/layout.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, frameAt, nearestColor, probe } from '../helpers/media.ts';
+import { colorAt, frameAt, nearestColor, probe, recordingClock } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
@@ -60,8 +60,8 @@ describe('a client that offers no VP8', () => {
       const file = join(dir, `${spec.name}.mkv`);
       const { streams } = await probe(file);
       expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe(spec.codec);
-      const first = readFrameLog(join(dir, `${spec.name}.frames`))[0]!;
-      const frame = await frameAt(file, (bothAt + 2500 - first) / 1000);
+      const at = await recordingClock(file, readFrameLog(join(dir, `${spec.name}.frames`)));
+      const frame = await frameAt(file, at(bothAt + 2500));
       const colors = tiles.map((t) =>
         nearestColor(colorAt(frame, (t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height)),
       );

@@ -6,7 +6,7 @@ import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
+import { colorAt, frameAt, nearestColor, recordingClock } from '../helpers/media.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -57,10 +57,11 @@ describe('layouts switched at runtime', () => {
     const frames = readFrameLog(viewerLog);
     const file = join(dir, 'watcher.mkv');
     const [main, small] = focusLayout(2, CANVAS) as [Tile, Tile];
-    const presenting = await frameAt(file, (presenterAt + 2000 - frames[0]!) / 1000);
+    const at = await recordingClock(file, frames);
+    const presenting = await frameAt(file, at(presenterAt + 2000));
     expect(nearestColor(colorAt(presenting, ...centre(main)))).toBe('lime');
     expect(nearestColor(colorAt(presenting, ...centre(small)))).toBe('red');
-    const grid = await frameAt(file, (gridAt + 2000 - frames[0]!) / 1000);
+    const grid = await frameAt(file, at(gridAt + 2000));
     expect(gridLayout(2, CANVAS).map((t) => nearestColor(colorAt(grid, ...centre(t))))).toEqual(['red', 'lime']);
     const gap = Math.max(longestGap(frames, presenterAt - 500, presenterAt + 2000), longestGap(frames, gridAt - 500, gridAt + 2000));
     console.log(`longest gap around the layout switches: ${gap} ms`);

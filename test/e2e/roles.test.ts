@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, frameAt, nearestColor, pcmOf, probe, tonePower } from '../helpers/media.ts';
+import { colorAt, frameAt, nearestColor, pcmOf, probe, recordingClock, tonePower } from '../helpers/media.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -55,7 +55,11 @@ describe('publishers, audio-only publishers and viewers in one room', () => {
     }
     await Promise.all(bots.map((b) => b.stop()));
 
-    const at = (name: string) => (steadyAt + 2000 - readFrameLog(join(dir, `${name}.frames`))[0]!) / 1000;
+    const clocks = new Map<string, (wall: number) => number>();
+    for (const name of ['camera', 'microphone', 'viewer']) {
+      clocks.set(name, await recordingClock(join(dir, `${name}.mkv`), readFrameLog(join(dir, `${name}.frames`))));
+    }
+    const at = (name: string) => clocks.get(name)!(steadyAt + 2000);
     const hears = async (name: string) => {
       const pcm = await pcmOf(join(dir, `${name}.mkv`), at(name) - 1, 2);
       return { camera: tonePower(pcm, 500), microphone: tonePower(pcm, 900) };

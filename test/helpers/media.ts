@@ -107,3 +107,15 @@ export async function probe(file: string): Promise<{ streams: { codec_type: stri
   const parsed = JSON.parse(out.toString()) as { streams: { codec_type: string; codec_name: string }[]; format: { duration?: string } };
   return { streams: parsed.streams, duration: Number(parsed.format.duration ?? 0) };
 }
+
+/**
+ * Maps wall-clock times (ms) to seconds into a bot's recording, from the frame log the bot wrote
+ * beside it. Anchored at the end: the recorder starts at the first keyframe it sees, which may be
+ * long after the first frame arrived on a busy machine, but it runs until the bot leaves.
+ */
+export async function recordingClock(file: string, frameTimes: number[]): Promise<(wallMs: number) => number> {
+  const { duration } = await probe(file);
+  const last = frameTimes[frameTimes.length - 1];
+  if (!duration || last === undefined) throw new Error(`${file} has no duration or its frame log is empty`);
+  return (wallMs) => duration - (last - wallMs) / 1000;
+}

@@ -215,11 +215,26 @@ describe('readTimecode()', () => {
 });
 
 describe('timecodeFilter()', () => {
-  test('draws on a 40x2 crop, scales it up without interpolation and restores frame-numbered timestamps', () => {
-    const filter = timecodeFilter({ width: 640, height: 360, fps: 30, clock: 'wall' });
-    expect(filter.startsWith('format=yuv420p,settb=1/1000,setpts=floor(RTCTIME/1000),split[tc_main][tc_code];[tc_code]crop=40:2:0:0,geq=lum=')).toBe(true);
-    expect(filter.endsWith(":cb=128:cr=128,scale=640:32:flags=neighbor[tc_strip];[tc_main][tc_strip]overlay=0:0,settb=1/30,setpts=N")).toBe(true);
-    expect(timecodeFilter({ width: 640, height: 360, fps: 30, clock: 'pts' })).not.toContain('RTCTIME');
+  test('draws a black strip, the white marker and one box per bit, with the wall clock as frame time', () => {
+    const filter = timecodeFilter({ width: 640, height: 360, fps: 30, clock: 'wall' }).split(',drawbox=');
+    expect(filter[0]).toBe('format=yuv420p,settb=1/1000,setpts=floor(RTCTIME/1000)');
+    expect(filter[1]).toBe('x=0:y=0:w=640:h=32:color=black:t=fill');
+    expect(filter[2]).toBe('x=0:y=0:w=16:h=32:color=white:t=fill');
+    // 38 conditional boxes: the 32 data bits, MSB first, then the 6 bits of the count.
+    expect(filter.slice(3)).toHaveLength(38);
+    expect(filter[3]).toBe("x=32:y=0:w=16:h=32:color=white:t=fill:enable='mod(floor(mod(floor(t*1000+0.5),4294967296)/2147483648),2)'");
+    expect(filter[34]).toBe("x=528:y=0:w=16:h=32:color=white:t=fill:enable='mod(floor(mod(floor(t*1000+0.5),4294967296)/1),2)'");
+    expect(filter[40]).toMatch(/^x=624:y=0:w=16:h=32:color=white:t=fill:enable='mod\(floor\(\(st\(0,.*\)\/1\),2\)',settb=1\/30,setpts=N$/);
+  });
+
+  test('a clip keeps its own timestamps', () => {
+    const filter = timecodeFilter({ width: 640, height: 360, fps: 30, clock: 'pts' });
+    expect(filter).not.toContain('RTCTIME');
+    expect(filter).not.toContain('setpts');
+  });
+
+  test('the blocks follow the picture size', () => {
+    expect(timecodeFilter({ width: 1280, height: 720, fps: 30, clock: 'pts' })).toContain('drawbox=x=64:y=0:w=32:h=64:color=white:t=fill:enable=');
   });
 
   test('refuses a bad frame rate', () => {
