@@ -65,3 +65,81 @@ export function cpuShare(before: TreeSample, after: TreeSample): number {
   for (const [pid, cpu] of after.cpuSeconds) seconds += cpu - (before.cpuSeconds.get(pid) ?? 0);
   return seconds / ((after.at - before.at) / 1000);
 }
+
+/** What a process is: its short name (`comm`) and its command line. */
+export interface ProcessDetails {
+  pid: number;
+  comm: string;
+  args: string[];
+}
+
+export function processDetails(pid: number): ProcessDetails | undefined {
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0);
+    return { pid, comm, args };
+  } catch {
+    return undefined;
+  }
+}
+
+/** PIDs of a process's live descendants (not the process itself). */
+export function descendants(root: number): number[] {
+  return [...sampleTree(root).cpuSeconds.keys()].filter((pid) => pid !== root);
+}
+
+/** True while /proc has the process and it is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export interface ThreadSample {
+  at: number;
+  /** CPU seconds and name of every thread of one process. */
+  threads: Map<number, { name: string; cpuSeconds: number }>;
+}
+
+/** CPU time of every thread of one process (/proc/<pid>/task), e.g. a Node main thread vs its workers. */
+export function sampleThreads(pid: number): ThreadSample {
+  const threads = new Map<number, { name: string; cpuSeconds: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // the process is gone
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), { name, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return { at: performance.now(), threads };
+}
+
+/** Share of one core used by each thread between two samples (threads present in the second). */
+export function threadShares(before: ThreadSample, after: ThreadSample): { tid: number; name: string; share: number }[] {
+  const seconds = (after.at - before.at) / 1000;
+  return [...after.threads].map(([tid, t]) => ({
+    tid,
+    name: t.name,
+    share: (t.cpuSeconds - (before.threads.get(tid)?.cpuSeconds ?? 0)) / seconds,
+  }));
+}
+
+/** Share of one core used by each process of a tree between two samples. */
+export function processShares(before: TreeSample, after: TreeSample): Map<number, number> {
+  const seconds = (after.at - before.at) / 1000;
+  const shares = new Map<number, number>();
+  for (const [pid, cpu] of after.cpuSeconds) shares.set(pid, (cpu - (before.cpuSeconds.get(pid) ?? 0)) / seconds);
+  return shares;
+}
