@@ -58,10 +58,10 @@ describe('layouts switched at runtime', () => {
     const file = join(dir, 'watcher.mkv');
     const [main, small] = focusLayout(2, CANVAS) as [Tile, Tile];
     const at = await recordingClock(file, frames);
-    const presenting = await frameAt(file, at(presenterAt + 2000));
+    const presenting = await frameAt(file, at(presenterAt + 2500));
     expect(nearestColor(colorAt(presenting, ...centre(main)))).toBe('lime');
     expect(nearestColor(colorAt(presenting, ...centre(small)))).toBe('red');
-    const grid = await frameAt(file, at(gridAt + 2000));
+    const grid = await frameAt(file, at(gridAt + 2500));
     expect(gridLayout(2, CANVAS).map((t) => nearestColor(colorAt(grid, ...centre(t))))).toEqual(['red', 'lime']);
     const gap = Math.max(longestGap(frames, presenterAt - 500, presenterAt + 2000), longestGap(frames, gridAt - 500, gridAt + 2000));
     console.log(`longest gap around the layout switches: ${gap} ms`);

@@ -52,11 +52,10 @@ export function colorAt(frame: RgbFrame, fx: number, fy: number, radius = 4): [n
   return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
 }
 
-/** The name of the nearest of a few reference colours. */
+/** The name of the nearest of a few reference colours (no dark green: a compressed lime can look like it). */
 export function nearestColor(rgb: [number, number, number]): string {
   const refs: Record<string, [number, number, number]> = {
     red: [255, 0, 0],
-    green: [0, 128, 0],
     lime: [0, 255, 0],
     blue: [0, 0, 255],
     yellow: [255, 255, 0],
