@@ -105,7 +105,7 @@ function parseOptions(argv: string[]): Options {
     .option('--seconds <n>', 'length of the steady measuring window', parseSeconds, 12)
     .option('--settle <n>', 'seconds to wait after the last join before measuring', parseSeconds, 5)
     .option('--out <dir>', 'where the JSON and the chart go', join(ROOT, 'artifacts', 'bench'))
-    .option('--quiet-wait <n>', 'before each N, wait up to this long for other work on the machine to stop', parseWait, 15)
+    .option('--quiet-wait <n>', 'before each N, wait up to this long for other work on the machine to stop', parseWait, 10)
     .option('--windows <n>', 'windows to measure at most when other work disturbs one (the cleanest is kept)', parseCount(1, 5), 2)
     .option('--bot-nice <n>', 'nice value of every bot but bot 0 (0 = none): the bots stand in for remote clients', parseCount(0, 19), 10)
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
@@ -245,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
           settleMs: options.settle * 1000,
           windowMs: options.seconds * 1000,
           joinTimeoutMs: 30_000,
-          joinBudgetMs: Math.max(45_000, 6000 * n),
+          joinBudgetMs: Math.max(60_000, 8000 * n),
           windows: options.windows,
           botNice: options.botNice,
           dir: join(work, `n${n}`),
@@ -319,5 +319,6 @@ export async function main(argv: string[]): Promise<number> {
   const rel = (p: string): string => relative(process.cwd(), p) || p;
   say(`wrote ${rel(jsonPath)}, ${rel(join(options.out, 'latest.json'))}, ${rel(join(options.out, 'bench.svg'))}${png ? `, ${rel(png)}` : ''}`);
   if (options.keep) say(`kept the recordings and logs in ${work}`);
-  return runs.every((r) => r.mcu.ok) ? 0 : 1;
+  // Misses and incomplete runs are results, in the report; only a bench that measured nothing fails.
+  return runs.some((r) => r.mcu.server.cpu !== null) ? 0 : 1;
 }

@@ -337,43 +337,56 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
     const serverPid = server.child.pid!;
     const url = `ws://127.0.0.1:${port}/socket`;
 
-    // One bot at a time, each until connected; a bot that fails gets one more try.
+    // Bots join one after the other: the next one starts once the previous one has joined
+    // (its node start-up overlaps the previous handshake). A bot that fails gets one more try.
     const joinDeadline = Date.now() + o.joinBudgetMs;
+    const joinBot = (i: number, hasJoined: () => void): Promise<void> =>
+      (async () => {
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          if (attempt > 1) await removeOutputs(i);
+          const bot = new BotProcess({
+            url,
+            room: ROOM,
+            name: `bot${i}`,
+            color: ffmpegColor(i),
+            tone: 220 + 55 * i,
+            size: `${SOURCE.width}x${SOURCE.height}`,
+            bitrate: BOT_BITRATE_KBPS,
+            timecode: true,
+            frameLog: frameLog(i),
+            ...(i === 0 ? { record: recording } : {}),
+          });
+          started.push(bot);
+          times.watch(bot);
+          try {
+            const joined = await bot.waitFor((e) => e.event === 'joined', o.joinTimeoutMs, 'joined');
+            hasJoined();
+            await bot.waitFor((e) => e.event === 'connected', o.joinTimeoutMs, 'connected');
+            // Niced once connected, not before: its start and its handshake run at normal
+            // priority, as a remote client's would, and do not crawl behind the running room.
+            if (i > 0 && o.botNice > 0 && bot.pid !== undefined) reniceTree(bot.pid, o.botNice);
+            slots.push({ index: i, bot, joinedAt: times.at(joined) ?? Date.now() });
+            return;
+          } catch (error) {
+            result.problems.push(`${botProblem(bot, error)} (attempt ${attempt})`);
+            await bot.stop(BOT_STOP_MS);
+          }
+        }
+        hasJoined();
+      })();
+    const joining: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       if (Date.now() > joinDeadline) {
-        result.problems.push(`joining took longer than ${o.joinBudgetMs / 1000} s: stopped after ${slots.length} of ${n} bots`);
+        result.problems.push(`joining took longer than ${o.joinBudgetMs / 1000} s: ${i} of ${n} bots started`);
         break;
       }
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        if (attempt > 1) await removeOutputs(i);
-        const bot = new BotProcess({
-          url,
-          room: ROOM,
-          name: `bot${i}`,
-          color: ffmpegColor(i),
-          tone: 220 + 55 * i,
-          size: `${SOURCE.width}x${SOURCE.height}`,
-          bitrate: BOT_BITRATE_KBPS,
-          timecode: true,
-          frameLog: frameLog(i),
-          ...(i === 0 ? { record: recording } : {}),
-        });
-        started.push(bot);
-        times.watch(bot);
-        try {
-          const joined = await bot.waitFor((e) => e.event === 'joined', o.joinTimeoutMs, 'joined');
-          await bot.waitFor((e) => e.event === 'connected', o.joinTimeoutMs, 'connected');
-          // Niced once connected, not before: its start and its handshake run at normal
-          // priority, as a remote client's would, and do not crawl behind the running room.
-          if (i > 0 && o.botNice > 0 && bot.pid !== undefined) reniceTree(bot.pid, o.botNice);
-          slots.push({ index: i, bot, joinedAt: times.at(joined) ?? Date.now() });
-          break;
-        } catch (error) {
-          result.problems.push(`${botProblem(bot, error)} (attempt ${attempt})`);
-          await bot.stop(BOT_STOP_MS);
-        }
-      }
+      let hasJoined: () => void = () => {};
+      const joined = new Promise<void>((resolve) => (hasJoined = resolve));
+      joining.push(joinBot(i, hasJoined));
+      await joined;
     }
+    await Promise.all(joining);
+    slots.sort((a, b) => a.index - b.index);
     result.connected = slots.length;
 
     await sleep(o.settleMs);

@@ -54,7 +54,7 @@ function pad(cells: string[][]): string {
 export function formatTable(runs: RunFigures[]): string {
   const header = [
     'N', 'alive', 'srv CPU', 'bare CPU', 'ratio', 'RSS MiB', 'fps med/min', 'gap ms', 'lat p50/p95', '1st-seen p50',
-    'codes read', 'join→tile med/max', 'down kbps', 'SFU kbps', 'MCU/SFU', 'other load',
+    'codes read', 'join→tile med/max', 'down kbps', 'SFU kbps', 'MCU/SFU', 'SFU nominal', 'other load',
   ];
   const rows = runs.map((r) => {
     const m = r.mcu;
@@ -76,6 +76,7 @@ export function formatTable(runs: RunFigures[]): string {
       f(m.downlink.totalKbps),
       f(m.sfuDownlinkKbps),
       f(m.mcuOverSfu, 2),
+      String(r.nominalSfuDownlinkKbps),
       m.machine.otherCores === null ? '-' : `${m.machine.otherCores.toFixed(2)} cores`,
     ];
   });
@@ -180,10 +181,11 @@ export function formatCalibration(c: CalibrationResult | null): string {
 }
 
 export function chartPanels(runs: RunFigures[]): [ChartPanel, ChartPanel] {
-  const point = (r: RunFigures, y: number | null | undefined): { x: number; y: number | null; incomplete: boolean } => ({
+  // Figures of the server's run are hollow where not every bot stayed; the reference's never are.
+  const point = (r: RunFigures, y: number | null | undefined, complete = r.mcu.ok): { x: number; y: number | null; incomplete: boolean } => ({
     x: r.participants,
     y: y ?? null,
-    incomplete: !r.mcu.ok,
+    incomplete: !complete,
   });
   return [
     {
@@ -191,12 +193,12 @@ export function chartPanels(runs: RunFigures[]): [ChartPanel, ChartPanel] {
       yLabel: 'share of one core',
       series: [
         { label: 'MCU server', color: '#1f77b4', points: runs.map((r) => point(r, r.mcu.server.cpu)) },
-        { label: 'bare FFmpeg (decode + grid + encode)', color: '#ff7f0e', points: runs.map((r) => point(r, r.bare?.ok ? r.bare.cpu : null)) },
+        { label: 'bare FFmpeg (decode + grid + encode)', color: '#ff7f0e', points: runs.map((r) => point(r, r.bare?.ok ? r.bare.cpu : null, true)) },
         {
           label: 'target: 1.25 x bare FFmpeg',
           color: '#999',
           dashed: true,
-          points: runs.map((r) => point(r, r.bare?.ok && r.bare.cpu !== null ? 1.25 * r.bare.cpu : null)),
+          points: runs.map((r) => point(r, r.bare?.ok && r.bare.cpu !== null ? 1.25 * r.bare.cpu : null, true)),
         },
       ],
     },
@@ -206,7 +208,6 @@ export function chartPanels(runs: RunFigures[]): [ChartPanel, ChartPanel] {
       series: [
         { label: 'MCU (composite + mix), measured', color: '#1f77b4', points: runs.map((r) => point(r, r.mcu.downlink.totalKbps)) },
         { label: "SFU: others' measured uplink", color: '#2ca02c', points: runs.map((r) => point(r, r.mcu.sfuDownlinkKbps ?? (r.participants === 1 ? 0 : null))) },
-        { label: 'SFU at nominal 832 kbit/s each', color: '#2ca02c', dashed: true, points: runs.map((r) => point(r, r.nominalSfuDownlinkKbps)) },
       ],
     },
   ];
