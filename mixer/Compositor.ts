@@ -26,6 +26,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly #frameBytes: number;
   framesWritten = 0;
   ticksSkipped = 0;
+  readonly startedAt = performance.now();
 
   constructor(options: CompositorOptions & { tileIds: readonly string[]; layoutKind: LayoutKind }) {
     super();

@@ -152,7 +152,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   compositeSwitched(ssrc: number): void {
-    if (this.#pending?.ssrc === ssrc) this.#promotePending();
+    const pending = this.#pending;
+    if (pending?.ssrc !== ssrc) return;
+    log.info({ ssrc, afterMs: Math.round(performance.now() - pending.startedAt) }, 'composite switched to the new compositor');
+    this.#promotePending();
   }
 
   setLayout(layout: SessionLayout): void {

@@ -41,9 +41,11 @@ import {
 } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { payloadOffset } from '../rtp/rtpHeader.ts';
+import { isVp8KeyframeStart } from '../rtp/vp8.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
 import type { Bot, BotEvents, BotOptions, BotStats, BotVideoCodec } from './BotTypes.ts';
+import { dropOutgoingRtp } from './lossyUplink.ts';
 
 const log = createLogger('Bot');
 
@@ -125,6 +127,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #recorder: Recorder | undefined;
   #frameLog: WriteStream | undefined;
   #audioLevelExtensionId: number | undefined;
+  #videoSending: 'on' | 'off' | 'resuming' = 'on';
   readonly #unsubscribes: (() => void)[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   #statsTimer: NodeJS.Timeout | undefined;
@@ -325,6 +328,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     this.#assertStarting();
 
     this.#connectedAt = Date.now();
+    if (o.uplinkLoss) this.#loseUplink(o.uplinkLoss);
     if (o.recordPath) {
       this.#later(RECORD_VIDEO_WAIT_MS, () => this.#maybeStartRecorder());
     }
@@ -435,9 +439,27 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     await source.untilReady(withTimeout(gotFirstPacket, SOURCE_FIRST_PACKET_MS, 'no RTP from FFmpeg'), 'its first RTP packet');
   }
 
+  setVideoSending(sending: boolean): void {
+    if (sending === (this.#videoSending !== 'off')) return;
+    this.#videoSending = sending ? 'resuming' : 'off';
+    if (!sending) this.safeEmit('videosending', false);
+  }
+
+  #loseUplink(share: number): void {
+    const transports = new Set(Object.values(this.#transceivers).map((t) => t.dtlsTransport));
+    for (const transport of transports) this.#unsubscribes.push(dropOutgoingRtp(transport, share));
+  }
+
   #sendRtp(kind: Kind, track: MediaStreamTrack, packet: Buffer): void {
     const payloadBytes = packet.length - payloadOffset(packet);
     if (kind === 'video') {
+      if (this.#videoSending === 'off') return;
+      if (this.#videoSending === 'resuming') {
+        const keyframe = this.options.codec === 'h264' ? isH264KeyframeStart(packet) : isVp8KeyframeStart(packet);
+        if (!keyframe) return;
+        this.#videoSending = 'on';
+        this.safeEmit('videosending', true);
+      }
       this.#stats.sentVideoPackets++;
       this.#stats.sentVideoBytes += payloadBytes;
       track.writeRtp(packet);
@@ -468,6 +490,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     } else {
       this.#remoteVideoSsrc = header.ssrc;
       this.#stats.videoBytes += payload.length;
+      const keyframe = isKeyframeStart(codec, rtp);
       if (header.timestamp !== this.#lastVideoTimestamp) {
         // A new RTP timestamp is a new frame (RFC 3550 5.1: one timestamp per video frame).
         const now = Date.now();
@@ -477,9 +500,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         this.#lastFrameAt = now;
         this.#lastVideoTimestamp = header.timestamp;
         this.#stats.videoFrames++;
-        this.#frameLog?.write(`${now} ${header.timestamp}\n`);
+        this.#frameLog?.write(`${now} ${header.timestamp}${keyframe ? ' k' : ''}\n`);
       }
-      if (isKeyframeStart(codec, rtp)) {
+      if (keyframe) {
         if (header.timestamp !== this.#lastKeyframeTimestamp) this.#stats.keyframes++;
         this.#lastKeyframeTimestamp = header.timestamp;
         this.#stopAskingForKeyframes();

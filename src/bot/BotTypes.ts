@@ -32,12 +32,14 @@ export interface BotOptions {
   video: boolean;
   /** Stream-copy the received composite and mix into this `.mkv`/`.webm` file (`.mkv` only for `h264`). */
   recordPath?: string;
-  /** Append `<wall ms since epoch> <rtp timestamp>` for every received video frame. */
+  /** Append `<wall ms since epoch> <rtp timestamp>`, then ` k` for a keyframe, for every received video frame. */
   frameLogPath?: string;
   /** Give up if not connected (joined, answered, ICE and DTLS done) after this long. */
   connectTimeoutMs: number;
   /** How often `stats` is emitted. */
   statsIntervalMs: number;
+  /** Fault injection: drop this share (0-1) of the RTP packets sent, retransmissions included. */
+  uplinkLoss?: number;
 }
 
 /** Counters of what the bot received (the composite and the mix) and sent. */
@@ -88,6 +90,8 @@ export type BotEvents = {
   sourceended: [];
   /** Something the bot cannot go on without failed after `start()` resolved; the bot stops itself. */
   died: [Error];
+  /** Video stopped (false) or started again, at its first keyframe (true): see `setVideoSending`. */
+  videosending: [sending: boolean];
   /** The bot has left and every child process has exited; final counters. */
   left: [BotStats];
 };
@@ -98,6 +102,11 @@ export interface Bot extends TypedEmitter<BotEvents> {
   readonly stats: BotStats;
   /** Joins, negotiates and starts media; rejects (after cleaning up) if any step fails. */
   start(): Promise<void>;
+  /**
+   * Stops sending video (a stalled camera) or starts again. The source keeps encoding; on resume
+   * the bot sends from the next keyframe, as a camera that comes back does.
+   */
+  setVideoSending(sending: boolean): void;
   /** Leaves, closes the peer and waits for every child process. Idempotent. */
   stop(): Promise<BotStats>;
 }

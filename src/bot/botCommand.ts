@@ -32,6 +32,7 @@ interface RawOptions {
   frameLog?: string;
   duration?: number;
   timeout: number;
+  uplinkLoss?: number;
 }
 
 function integerIn(name: string, min: number, max: number): (value: string) => number {
@@ -140,6 +141,7 @@ function toBotOptions(raw: RawOptions): BotOptions {
     ...(raw.frameLog !== undefined ? { frameLogPath: raw.frameLog } : {}),
     connectTimeoutMs: Math.round(raw.timeout * 1000),
     statsIntervalMs: 1000,
+    ...(raw.uplinkLoss ? { uplinkLoss: raw.uplinkLoss / 100 } : {}),
   };
 }
 
@@ -200,6 +202,7 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   bot.on('participants', (participants) => emitLine('participants', { participants }));
   bot.on('speaker', (id) => emitLine('speaker', { id }));
   bot.on('error', (problem) => emitLine('error', problem));
+  bot.on('videosending', (sending) => emitLine('videosending', { sending, at: Date.now() }));
   bot.on('died', (error) => {
     exitCode = 1;
     emitLine('error', { code: error instanceof SignalingError ? error.code : 'fatal', message: error.message, fatal: true });
@@ -227,6 +230,9 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   const onSignal = (): void => void stop();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Fault injection for tests: each SIGUSR2 stops or restarts the video (a stalled camera).
+  let videoSending = true;
+  process.on('SIGUSR2', () => bot.setVideoSending((videoSending = !videoSending)));
 
   try {
     await bot.start();
@@ -256,7 +262,8 @@ export function botCommand(): Command {
     .description(
       'Join a room as a headless participant: publish a synthetic colour and tone (or a media file), ' +
         'receive the composite and the mix, print JSON lines on stdout (joined, connected, stats every ' +
-        'second, participants, speaker, error, left). Stops on SIGINT/SIGTERM or after --duration.',
+        'second, participants, speaker, videosending, error, left). Stops on SIGINT/SIGTERM or after --duration. ' +
+        'SIGUSR2 stops the video or starts it again at its next keyframe (a stalled camera).',
     )
     .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
     .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', parseRoom, 'default')
@@ -302,9 +309,10 @@ export function botCommand(): Command {
     .addOption(new Option('--viewer', 'watch and listen only: both transceivers recvonly').default(false).conflicts(['file']))
     .option('--no-video', 'publish audio only (the video transceiver is recvonly)')
     .option('--record <path>', 'stream-copy the received composite and mix into a .mkv or .webm file (.mkv with --codec h264)', parseRecordPath)
-    .option('--frame-log <path>', 'append "<wall ms since epoch> <rtp timestamp>" per received video frame', writablePath)
+    .option('--frame-log <path>', 'append "<wall ms since epoch> <rtp timestamp> [k]" (k: a keyframe) per received video frame', writablePath)
     .option('--duration <seconds>', 'leave after this long (default: run until SIGINT/SIGTERM)', positiveSeconds)
     .option('--timeout <seconds>', 'give up if not connected after this long', positiveSeconds, 15)
+    .option('--uplink-loss <percent>', 'fault injection: drop this share of the RTP packets sent, retransmissions included', integerIn('--uplink-loss', 0, 100))
     .action(async (raw: RawOptions) => {
       const problem = combinationProblem(raw);
       if (problem) command.error(`error: ${problem}`);

@@ -4,6 +4,7 @@ import { createLogger } from '../../mixer/logger.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
 import { planOffer } from '../peers/offer.ts';
+import { IncomingVideo } from '../peers/IncomingVideo.ts';
 import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
 import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
@@ -36,6 +37,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   #media?: NegotiatedMedia;
   #videoTransceiver?: RTCRtpTransceiver;
   #videoSsrc?: number;
+  #incomingVideo?: IncomingVideo;
   #earlyCandidates: IceCandidateInit[] = [];
   #disconnectTimer?: NodeJS.Timeout;
   #connectTimer?: NodeJS.Timeout;
@@ -61,6 +63,12 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   get role(): ParticipantRole {
     const plan = this.#media?.plan;
     return plan?.audio?.publishes || plan?.video?.publishes ? 'publisher' : 'viewer';
+  }
+
+  /** What the frame gate did to this participant's video (undefined: it publishes none). */
+  get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number } | undefined {
+    const video = this.#incomingVideo;
+    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests };
   }
 
   get publishesAudio(): boolean {
@@ -207,13 +215,23 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     });
     socket.connect(port, '127.0.0.1');
     this.#sockets.push(socket);
+    const send = (packet: Buffer): void => socket.send(packet);
+    const video =
+      kind === 'video'
+        ? new IncomingVideo({ codec: this.#media?.video?.codec ?? 'VP8', forward: send, requestKeyframe: () => this.requestKeyframe() })
+        : undefined;
+    if (video) {
+      this.#incomingVideo = video;
+      this.#unsubscribes.push(() => video.close());
+    }
     const forward = (track: MediaStreamTrack): void => {
       log.debug({ participant: this.id, kind, ssrc: track.ssrc }, 'receiving track');
       if (kind === 'video') this.#videoSsrc = track.ssrc;
       const rtp = track.onReceiveRtp.subscribe((packet) => {
-        if (kind === 'video' && this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
         this.rtpPacketsIn++;
-        socket.send(packet.serialize());
+        if (!video) return send(packet.serialize());
+        if (this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
+        video.push(packet.serialize());
       });
       this.#unsubscribes.push(rtp.unSubscribe);
     };

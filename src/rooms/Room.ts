@@ -263,6 +263,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264);
     });
     session.once('@close', () => this.#onSessionLost(session));
+    session.observer.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));
+    session.observer.on('layoutchange', (ids) => this.observer.safeEmit('layoutchange', ids));
     session.on('speaker', (id) => {
       this.#speaker = id;
       this.#broadcast({ type: 'speaker', id });

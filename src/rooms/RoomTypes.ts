@@ -37,6 +37,10 @@ export type RoomObserverEvents = {
   participantleft: [participantId: string];
   sessionstart: [];
   sessionclose: [];
+  /** A participant's decoder produced its first picture (its tile may appear now). */
+  firstframe: [participantId: string];
+  /** The participants that have a tile, in tile order. */
+  layoutchange: [tileIds: string[]];
 };
 
 export interface RoomSummary {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -20,11 +21,19 @@ export interface BotSpec {
   record?: string;
   frameLog?: string;
   size?: string;
+  fps?: number;
   bitrate?: number;
   /** The only video codec the bot offers and publishes. */
   codec?: 'vp8' | 'h264';
   /** Draw the wall-clock time as a code in the published picture (`--timecode`). */
   timecode?: boolean;
+  /**
+   * Scheduling niceness of the bot and the FFmpeg it starts: bots that only add load to a test
+   * run at a lower priority, so that two cores measure the server and not the harness.
+   */
+  nice?: number;
+  /** Percentage of its RTP packets the bot drops on their way out (`--uplink-loss`). */
+  uplinkLoss?: number;
 }
 
 /** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
@@ -46,13 +55,16 @@ export class BotProcess {
     if (spec.record) args.push('--record', spec.record);
     if (spec.frameLog) args.push('--frame-log', spec.frameLog);
     if (spec.size) args.push('--size', spec.size);
+    if (spec.fps) args.push('--fps', String(spec.fps));
     if (spec.bitrate) args.push('--bitrate', String(spec.bitrate));
     if (spec.codec) args.push('--codec', spec.codec);
     if (spec.timecode) args.push('--timecode');
+    if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
     this.#child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
     });
+    if (spec.nice && this.#child.pid !== undefined) setPriority(this.#child.pid, spec.nice);
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line) as BotEvent);
@@ -124,6 +136,11 @@ export class BotProcess {
     const code = await this.#exited;
     clearTimeout(timer);
     return code;
+  }
+
+  /** Stops its video, or starts it again at the next keyframe (SIGUSR2 toggles). */
+  toggleVideo(): void {
+    if (this.running) this.#child.kill('SIGUSR2');
   }
 
   /** Freezes (SIGSTOP): its socket and its peer go silent without closing, like a lost network. */

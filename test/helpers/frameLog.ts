@@ -28,3 +28,11 @@ export function framesPerSecond(times: number[], from: number, to: number): numb
   }
   return counts;
 }
+
+/** Wall-clock arrival times (ms) of the keyframes in a bot's --frame-log. */
+export function readKeyframeTimes(path: string): number[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().endsWith(' k'))
+    .map((line) => Number(line.split(' ')[0]));
+}

@@ -118,3 +118,24 @@ export async function recordingClock(file: string, frameTimes: number[]): Promis
   if (!duration || last === undefined) throw new Error(`${file} has no duration or its frame log is empty`);
   return (wallMs) => duration - (last - wallMs) / 1000;
 }
+
+/** Every frame of the file's video, scaled down, as packed RGB: to follow a tile over time. */
+export async function decodeFrames(file: string, width = 128, height = 72): Promise<RgbFrame[]> {
+  const data = await runFfmpeg([
+    '-v', 'error', '-i', file, '-map', '0:v:0', '-vf', `scale=${width}:${height}`,
+    '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ]);
+  const size = width * height * 3;
+  const frames: RgbFrame[] = [];
+  for (let offset = 0; offset + size <= data.length; offset += size) frames.push({ width, height, data: data.subarray(offset, offset + size) });
+  return frames;
+}
+
+/**
+ * The wall-clock arrival time of each of a recording's `frameCount` frames, from the bot's frame
+ * log. Anchored at the end, like `recordingClock`: the recorder starts late, but stops last.
+ */
+export function frameWallTimes(frameCount: number, frameLog: number[]): number[] {
+  if (frameCount > frameLog.length) throw new Error(`${frameCount} frames recorded but only ${frameLog.length} logged`);
+  return frameLog.slice(frameLog.length - frameCount);
+}

@@ -1,0 +1,57 @@
+import { FRAME_GATE_DEFAULTS, FrameGate, type GateOutput } from '../rtp/FrameGate.ts';
+import { isH264KeyframeStart } from '../rtp/h264.ts';
+import { isVp8KeyframeStart } from '../rtp/vp8.ts';
+
+/** While frames are being dropped for want of a keyframe, ask the publisher at most this often. */
+const KEYFRAME_REQUEST_INTERVAL_MS = 300;
+
+export interface IncomingVideoOptions {
+  codec: 'VP8' | 'H264';
+  /** Hands a packet to the decoder. */
+  forward: (packet: Buffer) => void;
+  /** Asks the publisher for a keyframe (PLI). */
+  requestKeyframe: () => void;
+}
+
+/**
+ * A publisher's video on its way to the decoder, through a frame gate (reordering, whole frames
+ * only, nothing after a loss until a keyframe), with the timer that gives up on a gap when no
+ * more packets come to do it, and rate-limited keyframe requests.
+ */
+export class IncomingVideo {
+  readonly gate: FrameGate;
+  readonly #options: IncomingVideoOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #lastRequest = -Infinity;
+  keyframeRequests = 0;
+
+  constructor(options: IncomingVideoOptions) {
+    this.#options = options;
+    this.gate = new FrameGate({
+      isKeyframeStart: options.codec === 'H264' ? isH264KeyframeStart : isVp8KeyframeStart,
+      ...FRAME_GATE_DEFAULTS,
+    });
+  }
+
+  push(packet: Buffer): void {
+    this.#handle(this.gate.push(packet, performance.now()));
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #handle(out: GateOutput): void {
+    for (const packet of out.packets) this.#options.forward(packet);
+    const now = performance.now();
+    if (out.keyframeNeeded && now - this.#lastRequest >= KEYFRAME_REQUEST_INTERVAL_MS) {
+      this.#lastRequest = now;
+      this.keyframeRequests++;
+      this.#options.requestKeyframe();
+    }
+    clearTimeout(this.#timer);
+    this.#timer = this.gate.holding
+      ? setTimeout(() => this.#handle(this.gate.poll(performance.now())), FRAME_GATE_DEFAULTS.lossTimeoutMs)
+      : undefined;
+  }
+}
