@@ -5,6 +5,7 @@ import { createLogger } from '../mixer/logger.ts';
 import type { ServerConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { iceHostAddresses } from './peers/peerConfig.ts';
+import { prepareDtlsCertificate } from './peers/weriftQuirks.ts';
 import { Rooms } from './rooms/Rooms.ts';
 import { SignalingServer } from './signaling/SignalingServer.ts';
 
@@ -20,6 +21,7 @@ export interface RunningServer {
 
 /** Starts HTTP, signaling and the room registry; resolves once listening. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  await prepareDtlsCertificate();
   const rooms = new Rooms({
     defaults: config.room,
     autoCreate: config.autoCreateRooms,

@@ -1,4 +1,4 @@
-import type { RTCPeerConnection } from 'werift';
+import { RTCDtlsTransport, type RTCPeerConnection } from 'werift';
 import type { IceServer } from './peerConfig.ts';
 
 /**
@@ -41,4 +41,13 @@ export function actAsDtlsServer(pc: RTCPeerConnection): void {
   for (const transceiver of pc.getTransceivers()) {
     if (transceiver.dtlsTransport && transceiver.dtlsTransport.role === 'auto') transceiver.dtlsTransport.role = 'server';
   }
+}
+
+/**
+ * werift makes its DTLS certificate on the first peer's createAnswer (ECDSA key and X.509 in
+ * JavaScript: 300 ms of event loop measured here), freezing every stream of the server during the
+ * first join. Made at start-up instead; werift keeps it for every later peer.
+ */
+export async function prepareDtlsCertificate(): Promise<void> {
+  await RTCDtlsTransport.SetupCertificate();
 }
