@@ -26,10 +26,14 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly #frameBytes: number;
   framesWritten = 0;
   ticksSkipped = 0;
-  readonly startedAt = performance.now();
+  /** When it was started or, for a standby, first fed. */
+  startedAt = performance.now();
+  /** What it composes (tiles, layout, outputs), comparable between compositors. */
+  readonly planKey: string;
 
-  constructor(options: CompositorOptions & { tileIds: readonly string[]; layoutKind: LayoutKind }) {
+  constructor(options: CompositorOptions & { tileIds: readonly string[]; layoutKind: LayoutKind; planKey: string }) {
     super();
+    this.planKey = options.planKey;
     this.tileIds = options.tileIds;
     this.layoutKind = options.layoutKind;
     this.ssrc = options.output.ssrc;
@@ -45,6 +49,10 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     this.#process.on('exit', ({ expected, code, signal, stderrTail }) => {
       if (!expected) this.safeEmit('died', new FfmpegError(`compositor exited (code ${code}, signal ${signal})`, stderrTail));
     });
+  }
+
+  get exited(): boolean {
+    return this.#process.exited || this.#process.stopping;
   }
 
   get pid(): number | undefined {

@@ -8,7 +8,7 @@ import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
-import { layoutTiles, MAX_GRID_TILES } from './layout.ts';
+import { layoutTiles, MAX_GRID_TILES, type LayoutKind } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
@@ -41,6 +41,15 @@ const SWITCH_FALLBACK_MS = 3000;
  * frame is a keyframe, and the stream switches there (make before break).
  */
 const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
+/** Compositors started ahead of need (see #prepareStandby): one for the roster, one for a newcomer. */
+const MAX_STANDBY_COMPOSITORS = 2;
+
+interface CompositorPlan {
+  ids: string[];
+  kind: LayoutKind;
+  h264: boolean;
+  key: string;
+}
 
 interface Member {
   readonly info: SessionParticipant;
@@ -80,6 +89,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #labelFiles = 0;
   #current?: Compositor;
   #pending?: Compositor;
+  readonly #standbys = new Map<string, Compositor>();
   #switchFallback?: NodeJS.Timeout;
   #closed = false;
   #layout: SessionLayout;
@@ -134,6 +144,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (info.mixPort !== undefined) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
     await Promise.all([this.#startDecoder(member, 'video'), this.#startDecoder(member, 'audio')]);
     if (info.receivesH264 && !this.#h264) this.#recompose();
+    // Its tile appears at its first decoded frame: have the compositor for that roster ready.
+    else if (info.video) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
     log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
     return ports;
   }
@@ -211,6 +223,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     await Promise.all([
       this.#current?.close(),
       this.#pending?.close(),
+      ...[...this.#standbys.values()].map((c) => c.close()),
       this.#everyoneEncoder.close(),
       ...members.flatMap((m) => [m.videoDecoder?.close(), m.audioDecoder?.close(), m.mixEncoder?.close()]),
     ]);
@@ -278,8 +291,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    * Participants that get a tile: video publishers with a decoded picture, in join order; in the
    * speaker and presenter layouts the one in focus comes first (tile 0 is the large one).
    */
-  #tileIds(): string[] {
-    const ids = [...this.#members.values()].filter((m) => m.latestFrame !== undefined).map((m) => m.info.id);
+  #tileIds(newcomer?: string): string[] {
+    const ids = [...this.#members.values()]
+      .filter((m) => m.latestFrame !== undefined || m.info.id === newcomer)
+      .map((m) => m.info.id);
     const focus = this.#layout.kind === 'speaker' ? this.#speakers.speaker : this.#layout.kind === 'presenter' ? this.#layout.presenter : undefined;
     const at = focus ? ids.indexOf(focus) : -1;
     if (at > 0) ids.unshift(...ids.splice(at, 1));
@@ -289,28 +304,75 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   /** Starts a compositor for the current roster beside the running one (make before break). */
   #recompose(force = false): void {
     if (this.#closed) return;
-    const ids = this.#tileIds();
-    const h264 = [...this.#members.values()].some((m) => m.info.receivesH264);
+    const plan = this.#plan(this.#tileIds());
     const target = this.#pending ?? this.#current;
-    const kind = this.#layout.kind;
-    if (!force && target && sameIds(target.tileIds, ids) && target.layoutKind === kind && (target.h264Ssrc !== undefined) === h264) {
-      return;
-    }
+    if (!force && target && target.planKey === plan.key) return;
     if (this.#pending) {
       void this.#pending.close();
       this.#pending = undefined;
     }
+    this.#h264 = plan.h264;
+    // A standby has started FFmpeg and loaded its libraries already: it answers in half the time.
+    const standby = this.#standbys.get(plan.key);
+    this.#standbys.delete(plan.key);
+    const compositor = standby && !standby.exited ? standby : this.#startCompositor(plan);
+    compositor.startedAt = performance.now();
+    log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
+    this.safeEmit('compositestart', {
+      vp8: compositor.ssrc,
+      ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
+    });
+    if (!this.#current) {
+      this.#current = compositor;
+      this.observer.safeEmit('layoutchange', [...plan.ids]);
+    } else {
+      this.#pending = compositor;
+      clearTimeout(this.#switchFallback);
+      this.#switchFallback = setTimeout(() => this.#promotePending(), SWITCH_FALLBACK_MS);
+    }
+    // The next keyframe request will find one ready for this very roster.
+    this.#prepareStandby(plan);
+  }
+
+  /** The compositor a roster needs: its tiles, layout and outputs, and a key to compare plans by. */
+  #plan(ids: string[]): CompositorPlan {
+    const h264 = [...this.#members.values()].some((m) => m.info.receivesH264);
+    const kind = this.#layout.kind;
+    return { ids, kind, h264, key: JSON.stringify([ids, kind, h264]) };
+  }
+
+  /**
+   * Starts FFmpeg for a roster that is likely next (the same one, for keyframe requests; one with
+   * a newcomer, before its first frame), warmed up by one frame and then left waiting. Starting
+   * FFmpeg, its filter graph and its encoder is the slow part of a switch; fed later, a standby
+   * sends its keyframe after one frame's encode.
+   */
+  #prepareStandby(plan: CompositorPlan): void {
+    if (this.#closed || this.#standbys.has(plan.key)) return;
+    const standby = this.#startCompositor(plan);
+    // One black frame makes FFmpeg build its graph and encoder now; the SSRC is not announced, so
+    // the outgoing stream ignores that frame, and the next one is a keyframe (WAKE_KEYFRAME).
+    standby.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black));
+    this.#standbys.set(plan.key, standby);
+    for (const [key, compositor] of this.#standbys) {
+      if (this.#standbys.size <= MAX_STANDBY_COMPOSITORS) break;
+      this.#standbys.delete(key);
+      void compositor.close();
+    }
+  }
+
+  #startCompositor(plan: CompositorPlan): Compositor {
     const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
       this.settings;
-    this.#h264 = h264;
     const compositor = new Compositor({
-      tileIds: ids,
-      layoutKind: kind,
-      inputs: Math.max(1, ids.length),
+      tileIds: plan.ids,
+      layoutKind: plan.kind,
+      planKey: plan.key,
+      inputs: Math.max(1, plan.ids.length),
       source: tileSource,
       canvas,
-      tiles: layoutTiles(kind, Math.max(1, ids.length), canvas),
-      labels: ids.map((id) => {
+      tiles: layoutTiles(plan.kind, Math.max(1, plan.ids.length), canvas),
+      labels: plan.ids.map((id) => {
         const textFile = this.#members.get(id)?.labelFile;
         return textFile && this.#labelFont ? { fontFile: this.#labelFont, textFile } : undefined;
       }),
@@ -318,28 +380,22 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       bitrateKbps: videoBitrateKbps,
       keyframeInterval: Math.round(keyframeIntervalSeconds * fps),
       output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
-      ...(h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
+      ...(plan.h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
     });
     compositor.on('died', (error) => {
+      if (this.#standbys.get(plan.key) === compositor) {
+        this.#standbys.delete(plan.key);
+        log.warn({ err: error.message }, 'standby compositor died');
+        return;
+      }
+      if (compositor !== this.#current && compositor !== this.#pending) return;
       log.warn({ err: error.message }, 'compositor died; starting a new one');
       this.#compositorRestarts++;
       if (compositor === this.#current) this.#current = undefined;
       if (compositor === this.#pending) this.#pending = undefined;
       setTimeout(() => this.#recompose(true), RESTART_DELAY_MS);
     });
-    log.info({ tiles: ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc }, 'compositor started');
-    this.safeEmit('compositestart', {
-      vp8: compositor.ssrc,
-      ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
-    });
-    if (!this.#current) {
-      this.#current = compositor;
-      this.observer.safeEmit('layoutchange', ids);
-      return;
-    }
-    this.#pending = compositor;
-    clearTimeout(this.#switchFallback);
-    this.#switchFallback = setTimeout(() => this.#promotePending(), SWITCH_FALLBACK_MS);
+    return compositor;
   }
 
   #promotePending(): void {
@@ -420,8 +476,4 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#keyframeRequests++;
     this.safeEmit('keyframeneeded', member.info.id);
   }
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

@@ -155,10 +155,16 @@ function h264EncodeArgs(o: CompositorOptions, output: RtpOutput): string[] {
     '-map', '[h264]', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
     '-profile:v', 'baseline', '-level:v', h264Level(o.canvas), '-pix_fmt', 'yuv420p', '-threads', '1',
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval),
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...WAKE_KEYFRAME,
     ...rtpOutputArgs(output),
   ];
 }
+
+/**
+ * The second frame is a keyframe too. A standby compositor encodes one frame to warm up (graph,
+ * encoder) and then waits; the first frame it is fed for real must open a stream by itself.
+ */
+const WAKE_KEYFRAME = ['-force_key_frames', 'expr:eq(n,1)'];
 
 /** The compositor: raw tile sources in (paced by the Node clock), the composite out as VP8 RTP (and H.264). */
 export function compositorArgs(o: CompositorOptions): string[] {
@@ -176,7 +182,7 @@ export function compositorArgs(o: CompositorOptions): string[] {
     '-filter_complex', filter, '-map', o.h264Output ? '[vp8]' : '[out]',
     '-c:v', 'libvpx', ...VP8_REALTIME,
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval),
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...WAKE_KEYFRAME,
     ...rtpOutputArgs(o.output),
     ...(o.h264Output ? h264EncodeArgs(o, o.h264Output) : []),
   ];

@@ -150,6 +150,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     sentAudioPackets: 0,
     sentVideoBytes: 0,
     sentAudioBytes: 0,
+    uplinkDropped: 0,
     keyframeRequests: 0,
   };
   #framesAtLastTick = 0;
@@ -335,7 +336,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     if (publish.size > 0) await this.#startSource(publish);
     this.#assertStarting();
     this.#statsTimer = setInterval(() => this.#tick(), o.statsIntervalMs);
-    this.safeEmit('connected');
+    this.safeEmit('connected', this.#connectedAt);
   }
 
   /**
@@ -447,7 +448,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
 
   #loseUplink(share: number): void {
     const transports = new Set(Object.values(this.#transceivers).map((t) => t.dtlsTransport));
-    for (const transport of transports) this.#unsubscribes.push(dropOutgoingRtp(transport, share));
+    for (const transport of transports) {
+      this.#unsubscribes.push(dropOutgoingRtp(transport, share, () => this.#stats.uplinkDropped++));
+    }
   }
 
   #sendRtp(kind: Kind, track: MediaStreamTrack, packet: Buffer): void {

@@ -62,6 +62,8 @@ export interface BotStats {
   /** RTP payload bytes handed to werift for sending (what an SFU would forward to each other participant). */
   sentVideoBytes: number;
   sentAudioBytes: number;
+  /** RTP packets dropped on purpose by `uplinkLoss` (retransmissions included). */
+  uplinkDropped: number;
   /** Picture loss indications and FIRs the server sent for the bot's video. */
   keyframeRequests: number;
 }
@@ -80,8 +82,8 @@ export interface BotProblem {
 
 export type BotEvents = {
   joined: [BotJoinedInfo];
-  /** The peer connection is connected and the media source is running. */
-  connected: [];
+  /** The peer connection is connected (at `connectedAt`, ms since the epoch) and the media source is running. */
+  connected: [connectedAt: number];
   stats: [BotStats];
   participants: [ParticipantInfo[]];
   speaker: [id: string | null];

@@ -196,7 +196,7 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   let stopping: Promise<unknown> | undefined;
 
   bot.on('joined', (info) => emitLine('joined', info));
-  bot.on('connected', () => emitLine('connected'));
+  bot.on('connected', (at) => emitLine('connected', { at }));
   bot.on('stats', (stats) => emitLine('stats', stats));
   bot.on('sourceended', () => emitLine('sourceended'));
   bot.on('participants', (participants) => emitLine('participants', { participants }));

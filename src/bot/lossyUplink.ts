@@ -5,9 +5,18 @@ import type { RTCDtlsTransport } from 'werift';
  * the wire, retransmissions included — a lossy uplink, reproducible on loopback without root
  * (netem would need it). RTCP, DTLS and STUN pass untouched. Returns the undo.
  */
-export function dropOutgoingRtp(transport: RTCDtlsTransport, share: number, random: () => number = Math.random): () => void {
+export function dropOutgoingRtp(
+  transport: RTCDtlsTransport,
+  share: number,
+  onDrop: () => void,
+  random: () => number = Math.random,
+): () => void {
   const original = transport.sendRtp.bind(transport);
-  transport.sendRtp = async (payload, header) => (random() < share ? 0 : original(payload, header));
+  transport.sendRtp = async (payload, header) => {
+    if (random() >= share) return original(payload, header);
+    onDrop();
+    return 0;
+  };
   return () => {
     transport.sendRtp = original;
   };

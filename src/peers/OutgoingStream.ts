@@ -56,6 +56,7 @@ export class OutgoingStream {
             clockRate: 90000,
             canSwitchAt: options.codec === 'H264' ? isH264KeyframeStart : isVp8KeyframeStart,
             retime: true,
+            onlyExpected: true,
           }
         : { clockRate: 48000, canSwitchAt: () => true },
     );

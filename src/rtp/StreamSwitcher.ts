@@ -15,6 +15,11 @@ export interface StreamSwitcherOptions {
    * numbers its frames by count, and its timestamps would fall behind real time.
    */
   retime?: boolean;
+  /**
+   * Take a new source only when it was announced with `expect()`. The composite needs it: a
+   * standby compositor warms up by encoding one frame that nobody must see.
+   */
+  onlyExpected?: boolean;
 }
 
 /**
@@ -59,7 +64,8 @@ export class StreamSwitcher {
   process(packet: Buffer, nowMs: number, switched?: (ssrc: number) => void): Buffer | undefined {
     const ssrc = readSsrc(packet);
     if (ssrc !== this.#current) {
-      const wanted = !this.#retired.has(ssrc) && (this.#expected === undefined || this.#expected === ssrc);
+      const announced = this.#expected === ssrc || (this.#expected === undefined && !this.#options.onlyExpected);
+      const wanted = announced && !this.#retired.has(ssrc);
       if (!wanted || !this.#options.canSwitchAt(packet)) {
         this.dropped++;
         return undefined;

@@ -57,6 +57,18 @@ describe('StreamSwitcher', () => {
     expect(switcher.dropped).toBe(2);
   });
 
+  it('StreamSwitcher with onlyExpected ignores a source that was not announced, even at a keyframe', () => {
+    switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: isKey, onlyExpected: true });
+    expect(send({ ssrc: A, seq: 1, ts: 0, key: true }, 0)).toBeUndefined();
+    switcher.expect(A);
+    expect(send({ ssrc: A, seq: 2, ts: 3000, key: true }, 33)).toEqual({ seq: 2, ts: 3000 });
+    // A standby warming up: its keyframe must not take the stream.
+    expect(send({ ssrc: B, seq: 50, ts: 0, key: true }, 40)).toBeUndefined();
+    expect(switcher.currentSsrc).toBe(A);
+    switcher.expect(B);
+    expect(send({ ssrc: B, seq: 51, ts: 3000, key: true }, 66)).toEqual({ seq: 3, ts: 5970 });
+  });
+
   it('StreamSwitcher.process() rewrites the packet in place and returns the same buffer', () => {
     send({ ssrc: A, seq: 100, ts: 0, key: true }, 0);
     const p = packet({ ssrc: B, seq: 7, ts: 7, key: true });

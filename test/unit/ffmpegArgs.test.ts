@@ -43,7 +43,7 @@ const COMPOSITOR_ENCODE = [
   '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
   '-threads', '1',
   '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
-  '-g', '60', '-keyint_min', '60',
+  '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:eq(n,1)',
   '-f', 'rtp', '-payload_type', '96', '-ssrc', '1234567', 'rtp://127.0.0.1:40000?pkt_size=1200',
 ];
 
@@ -233,7 +233,7 @@ describe('compositorArgs()', () => {
       '-map', '[h264]', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
       '-profile:v', 'baseline', '-level:v', '3.1', '-pix_fmt', 'yuv420p', '-threads', '1',
       '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
-      '-g', '60', '-keyint_min', '60',
+      '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:eq(n,1)',
       '-f', 'rtp', '-payload_type', '102', '-ssrc', '7654321', 'rtp://127.0.0.1:40002?pkt_size=1200',
     ]);
   });
@@ -261,7 +261,7 @@ describe('compositorArgs()', () => {
       '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0',
       '-threads', '1',
       '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
-      '-g', '60', '-keyint_min', '60',
+      '-g', '60', '-keyint_min', '60', '-force_key_frames', 'expr:eq(n,1)',
       '-f', 'rtp', '-payload_type', '96', '-ssrc', '1234567', 'rtp://127.0.0.1:40000?pkt_size=1200',
     ]);
   });
