@@ -43,6 +43,8 @@ const SWITCH_FALLBACK_MS = 3000;
 const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 /** Compositors started ahead of need (see #prepareStandby): one for the roster, one for a newcomer. */
 const MAX_STANDBY_COMPOSITORS = 2;
+/** A newcomer's first frame comes a second or more after it joins (ICE, DTLS, a keyframe). */
+const NEWCOMER_STANDBY_DELAY_MS = 600;
 
 interface CompositorPlan {
   ids: string[];
@@ -144,8 +146,13 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (info.mixPort !== undefined) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
     await Promise.all([this.#startDecoder(member, 'video'), this.#startDecoder(member, 'audio')]);
     if (info.receivesH264 && !this.#h264) this.#recompose();
-    // Its tile appears at its first decoded frame: have the compositor for that roster ready.
-    else if (info.video) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
+    // Its tile appears at its first decoded frame: have the compositor for that roster ready by
+    // then, started after the burst of work a join brings (its decoders, its peer's handshake).
+    else if (info.video) {
+      setTimeout(() => {
+        if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
+      }, NEWCOMER_STANDBY_DELAY_MS);
+    }
     log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
     return ports;
   }
@@ -325,13 +332,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (!this.#current) {
       this.#current = compositor;
       this.observer.safeEmit('layoutchange', [...plan.ids]);
+      this.#prepareStandby(plan);
     } else {
       this.#pending = compositor;
       clearTimeout(this.#switchFallback);
       this.#switchFallback = setTimeout(() => this.#promotePending(), SWITCH_FALLBACK_MS);
     }
-    // The next keyframe request will find one ready for this very roster.
-    this.#prepareStandby(plan);
   }
 
   /** The compositor a roster needs: its tiles, layout and outputs, and a key to compare plans by. */
@@ -407,6 +413,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#pending = undefined;
     void old?.close();
     this.observer.safeEmit('layoutchange', [...next.tileIds]);
+    // The next keyframe request will find one ready for this very roster. Started only now: two
+    // FFmpeg starting at once slow down the one that is needed.
+    this.#prepareStandby(this.#plan([...next.tileIds]));
   }
 
   #videoTick(): void {
