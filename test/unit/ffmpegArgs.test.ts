@@ -86,7 +86,7 @@ describe('videoDecoderArgs()', () => {
     expect(args).toEqual([
       '-hide_banner', '-loglevel', 'warning', '-nostats',
       '-protocol_whitelist', 'file,udp,rtp', '-probesize', '32', '-analyzeduration', '0',
-      '-i', '/tmp/mcu/video-40002.sdp',
+      '-threads', '1', '-i', '/tmp/mcu/video-40002.sdp',
       '-an',
       '-vf',
       'scale=640:360:force_original_aspect_ratio=decrease:force_divisible_by=2,' +
