@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gridLayout, type Tile } from '../../mixer/layout.ts';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import type { BotProcess } from '../helpers/bots.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, decodeFrames, frameWallTimes, nearestColor } from '../helpers/media.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'churn';
@@ -27,27 +24,13 @@ const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 };
 const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
 
 describe('churn: four participants join and leave one by one beside one who stays', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), 'mcu-churn-'));
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
-    else console.log(`kept ${dir}`);
-  });
+  const e2e = e2eContext('churn');
 
   it('never freezes the stayer and shows each newcomer soon after its first decoded frame', async () => {
+    const { server, dir } = e2e;
     const stayerLog = join(dir, 'stayer.frames');
     const stayerFile = join(dir, 'stayer.mkv');
-    const stayer = new BotProcess({ url: server.socketUrl, room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog });
-    bots.push(stayer);
+    const stayer = e2e.bot({ room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog });
     await stayer.waitFor((e) => e.event === 'connected', 30_000, 'stayer connected');
     await stayer.waitForFrames(60, 20_000);
     const room = (await server.rooms.get(ROOM))!;
@@ -67,8 +50,7 @@ describe('churn: four participants join and leave one by one beside one who stay
     const newcomers: { bot: BotProcess; color: string; id: string; tiles: number }[] = [];
     for (const color of NEWCOMERS) {
       // Small and slow: on two cores, four more full-size bots would measure the bots, not the server.
-      const bot = new BotProcess({ url: server.socketUrl, room: ROOM, name: color, color, tone: 0, ...LIGHT_BOT });
-      bots.push(bot);
+      const bot = e2e.bot({ room: ROOM, name: color, color, tone: 0, ...LIGHT_BOT });
       const joined = await bot.waitFor((e) => e.event === 'joined', 30_000, `${color} joined`);
       await bot.waitFor((e) => e.event === 'connected', 30_000, `${color} connected`);
       const tiles = newcomers.length + 2;

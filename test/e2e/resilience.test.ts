@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gridLayout, type Tile } from '../../mixer/layout.ts';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess, type BotSpec } from '../helpers/bots.ts';
+import type { BotProcess, BotSpec } from '../helpers/bots.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { framesPerSecond, longestGap, readFrameLog, readKeyframeTimes } from '../helpers/frameLog.ts';
 import { colorAt, decodeFrames, frameWallTimes, nearestColor } from '../helpers/media.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const CANVAS = { width: 1280, height: 720 };
@@ -21,40 +18,25 @@ const FIRST_KEYFRAME_WITHIN_MS = 300;
 const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
 
 describe('a composite that never freezes', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), 'mcu-resilience-'));
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
-    else console.log(`kept ${dir}`);
-  });
+  const e2e = e2eContext('resilience');
 
   async function connectedBot(spec: Omit<BotSpec, 'url'>): Promise<BotProcess> {
-    const bot = new BotProcess({ url: server.socketUrl, ...spec });
-    bots.push(bot);
+    const bot = e2e.bot(spec);
     await bot.waitFor((e) => e.event === 'connected', 30_000, `${spec.name} connected`);
     return bot;
   }
 
   async function untilTiles(room: string, count: number): Promise<void> {
     await until(async () => {
-      const stats = await (await server.rooms.get(room))?.stats();
+      const stats = await (await e2e.server.rooms.get(room))?.stats();
       return stats?.session?.tiles.length === count ? true : undefined;
     }, 15_000, `${count} tiles in ${room}`);
   }
 
   it('stall: a publisher that stops sending for 4 s costs nobody a frame, turns into a placeholder and comes back live', async () => {
     const room = 'stall';
-    const log = join(dir, 'stall-watcher.frames');
-    const file = join(dir, 'stall-watcher.mkv');
+    const log = join(e2e.dir, 'stall-watcher.frames');
+    const file = join(e2e.dir, 'stall-watcher.mkv');
     const watcher = await connectedBot({ room, name: 'watcher', color: 'red', tone: 440, frameLog: log, record: file });
     const staller = await connectedBot({ room, name: 'staller', color: 'lime', tone: 0, ...LIGHT_BOT });
     await untilTiles(room, 2);
@@ -92,14 +74,14 @@ describe('a composite that never freezes', () => {
 
   it('loss: 10% of one publisher’s packets lost on their way in does not lower anyone’s frame rate', async () => {
     const room = 'loss';
-    const log = join(dir, 'loss-watcher.frames');
+    const log = join(e2e.dir, 'loss-watcher.frames');
     const watcher = await connectedBot({ room, name: 'watcher', color: 'red', tone: 440, frameLog: log });
     const lossy = await connectedBot({ room, name: 'lossy', color: 'lime', tone: 700, uplinkLoss: 10 });
     await untilTiles(room, 2);
     const from = Date.now() + 1000;
     await sleep(8000);
     const to = Date.now();
-    const roomNow = await server.rooms.get(room);
+    const roomNow = await e2e.server.rooms.get(room);
     const lossyId = String(lossy.events.find((e) => e.event === 'joined')?.id);
     const ingest = roomNow?.getParticipant(lossyId)?.videoIngest;
     await Promise.all([watcher.stop(), lossy.stop()]);
@@ -124,7 +106,7 @@ describe('a composite that never freezes', () => {
     await sleep(2500);
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const log = join(dir, `late-${i}.frames`);
+      const log = join(e2e.dir, `late-${i}.frames`);
       const viewer = await connectedBot({ room, name: `late-${i}`, viewer: true, frameLog: log });
       const connectedAt = Number(viewer.events.find((e) => e.event === 'connected')?.at);
       await viewer.waitForFrames(30, 10_000);
