@@ -25,6 +25,8 @@ export interface FfmpegProcessOptions {
   extraInputPipes?: number;
   /** When stdin is FFmpeg's control channel (not a data input), stop sends `q` there. */
   stdinIsControl?: boolean;
+  /** A job that ends by itself (a repair, a probe): its exit is expected, whatever its code. */
+  job?: boolean;
   binary?: string;
 }
 
@@ -51,6 +53,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   readonly name: string;
   readonly #child: ChildProcess;
   readonly #stdinIsControl: boolean;
+  readonly #job: boolean;
   readonly #stderrLines: string[] = [];
   #stopping = false;
   #exited = false;
@@ -70,6 +73,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     super();
     this.name = options.name;
     this.#stdinIsControl = options.stdinIsControl ?? false;
+    this.#job = options.job ?? false;
     const binary = options.binary ?? process.env.MCU_FFMPEG ?? 'ffmpeg';
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
@@ -103,7 +107,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
         if (code === NOT_FOUND_EXIT && dieWithParent) this.#stderrLines.push(installHint(binary));
         this.#exited = true;
         live.delete(this);
-        const expected = this.#stopping;
+        const expected = this.#stopping || this.#job;
         const stderrTail = this.stderrTail;
         if (!expected) log.warn({ name: this.name, code, signal, stderrTail }, 'ffmpeg exited unexpectedly');
         else log.debug({ name: this.name, code, signal }, 'ffmpeg exited');

@@ -97,6 +97,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #layout: SessionLayout;
   /** Whether the running compositors encode H.264 too (someone receives it). */
   #h264 = false;
+  /** H.264 wanted by someone other than a participant (an MP4 recording). */
+  #h264Wanted = false;
   #decoderRestarts = 0;
   #compositorRestarts = 0;
   #keyframeRequests = 0;
@@ -175,6 +177,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (pending?.ssrc !== ssrc) return;
     log.info({ ssrc, afterMs: Math.round(performance.now() - pending.startedAt) }, 'composite switched to the new compositor');
     this.#promotePending();
+  }
+
+  setH264Wanted(wanted: boolean): void {
+    if (this.#h264Wanted === wanted) return;
+    this.#h264Wanted = wanted;
+    this.#recompose();
   }
 
   setLayout(layout: SessionLayout): void {
@@ -342,7 +350,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
 
   /** The compositor a roster needs: its tiles, layout and outputs, and a key to compare plans by. */
   #plan(ids: string[]): CompositorPlan {
-    const h264 = [...this.#members.values()].some((m) => m.info.receivesH264);
+    const h264 = this.#h264Wanted || [...this.#members.values()].some((m) => m.info.receivesH264);
     const kind = this.#layout.kind;
     return { ids, kind, h264, key: JSON.stringify([ids, kind, h264]) };
   }

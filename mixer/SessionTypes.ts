@@ -108,6 +108,8 @@ export interface SessionLike extends TypedEmitter<SessionEvents> {
   requestCompositeKeyframe(): void;
   /** Switches the layout at runtime (make before break, like any recomposition). */
   setLayout(layout: SessionLayout): void;
+  /** Encodes the composite in H.264 too even when no participant receives it (an MP4 recording). */
+  setH264Wanted(wanted: boolean): void;
   stats(): SessionStats;
   close(): Promise<void>;
 }

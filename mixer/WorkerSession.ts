@@ -98,6 +98,10 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
     if (!this.#closed) this.#post({ op: 'layout', layout });
   }
 
+  setH264Wanted(wanted: boolean): void {
+    if (!this.#closed) this.#post({ op: 'h264', wanted });
+  }
+
   requestCompositeKeyframe(): void {
     if (!this.#closed) this.#post({ op: 'keyframe' });
   }

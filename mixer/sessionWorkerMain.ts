@@ -36,6 +36,9 @@ async function handle(message: HostToWorker): Promise<unknown> {
     case 'layout':
       session.setLayout(message.layout);
       return undefined;
+    case 'h264':
+      session.setH264Wanted(message.wanted);
+      return undefined;
     case 'close':
       clearInterval(statsTimer);
       await session.close();

@@ -15,6 +15,7 @@ export type HostToWorker =
   | { op: 'switched'; ssrc: number }
   | { op: 'keyframe' }
   | { op: 'layout'; layout: SessionLayout }
+  | { op: 'h264'; wanted: boolean }
   | { op: 'close'; requestId: number };
 
 export type WorkerToHost =

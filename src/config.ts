@@ -12,6 +12,8 @@ export interface ServerConfig {
   /** Rooms are created on the first join; off means only operator-created rooms exist. */
   autoCreateRooms: boolean;
   room: RoomSettings;
+  /** The only folder recordings are written to (relative: to the working directory). */
+  recordingsDir: string;
   pingIntervalMs: number;
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
@@ -24,6 +26,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   announcedAddresses: [],
   autoCreateRooms: true,
   room: { session: SESSION_DEFAULTS, maxParticipants: 16, persistent: false },
+  recordingsDir: 'recordings',
   // A dead socket is dropped within two intervals: well inside the 10 s promise.
   pingIntervalMs: 4000,
   disconnectTimeoutMs: 5000,

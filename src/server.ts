@@ -1,11 +1,14 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import { createLogger } from '../mixer/logger.ts';
 import type { ServerConfig } from './config.ts';
 import { createApp } from './http/app.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { iceHostAddresses } from './peers/peerConfig.ts';
 import { prepareDtlsCertificate } from './peers/weriftQuirks.ts';
+import { recoverRecordings, type RecoveredRecording } from './recording/recovery.ts';
 import { Rooms } from './rooms/Rooms.ts';
 import { SignalingServer } from './signaling/SignalingServer.ts';
 
@@ -16,6 +19,10 @@ export interface RunningServer {
   readonly socketUrl: string;
   readonly port: number;
   readonly rooms: Rooms;
+  /** Absolute path of the recordings folder. */
+  readonly recordingsDir: string;
+  /** Resolves with what was found of recordings an earlier run left unfinished, once repaired. */
+  readonly recovery: Promise<RecoveredRecording[]>;
   close(): Promise<void>;
 }
 
@@ -32,7 +39,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       connectTimeoutMs: config.connectTimeoutMs,
     },
   });
-  const http: HttpServer = createServer(createApp(rooms));
+  const recordingsDir = resolve(config.recordingsDir);
+  const metrics = createMetrics(async () => Promise.all((await rooms.list()).map((room) => room.stats())));
+  let recovered: RecoveredRecording[] | undefined;
+  const app = createApp(rooms, { recordingsDir, metrics, recovered: () => recovered });
+  const http: HttpServer = createServer(app);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {
@@ -45,6 +56,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     iceServers: config.iceServers,
     pingIntervalMs: config.pingIntervalMs,
   });
+  // After listening: a port in use fails fast, without touching any file. Repairs run meanwhile.
+  const recovery = recoverRecordings(recordingsDir).catch((error: unknown) => {
+    log.error({ err: error }, 'looking for unfinished recordings failed');
+    return [];
+  });
+  void recovery.then((found) => (recovered = found));
   const { port } = http.address() as AddressInfo;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/`;
@@ -56,8 +73,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     socketUrl: `ws://${hostForUrl}:${port}/socket`,
     port,
     rooms,
+    recordingsDir,
+    recovery,
     close() {
       closing ??= (async () => {
+        await recovery;
         await signaling.close();
         await rooms.closeAll();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -21,6 +21,8 @@ export const createRoomSchema = z
     fps: z.number().int().min(1).max(60).optional(),
     bitrateKbps: z.number().int().min(100).max(20000).optional(),
     layout: z.enum(['grid', 'speaker']).optional(),
+    /** Start recording at once, into this file of the recordings folder. */
+    record: z.string().min(1).max(255).optional(),
   })
   .strict();
 
@@ -36,6 +38,13 @@ export const updateRoomSchema = z
     message: 'the presenter layout needs a presenter (a participant id)',
     path: ['presenter'],
   });
+
+export const startRecordingSchema = z
+  .object({
+    /** Name inside the recordings folder; its extension picks the container (default: `<room>-<time>.webm`). */
+    file: z.string().min(1).max(255).optional(),
+  })
+  .strict();
 
 /** The first problem of a failed parse, as one line for the client. */
 export function describeIssue(error: z.ZodError): string {

@@ -2,10 +2,14 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Res
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../mixer/logger.ts';
 import { ProtocolError } from '../errors.ts';
+import type { MetricsEndpoint } from '../metrics/metrics.ts';
+import { RecordingError, type RecordingErrorCode } from '../recording/errors.ts';
+import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget } from '../recording/recordingPath.ts';
+import type { RecoveredRecording } from '../recording/recovery.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { Rooms } from '../rooms/Rooms.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
-import { createRoomSchema, describeIssue, updateRoomSchema } from './apiSchemas.ts';
+import { createRoomSchema, describeIssue, startRecordingSchema, updateRoomSchema } from './apiSchemas.ts';
 
 const log = createLogger('http');
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -23,6 +27,21 @@ class ApiError extends Error {
 }
 
 const STATUS_BY_CODE: Record<string, number> = { room_not_found: 404, room_full: 409, bad_request: 400 };
+const RECORDING_STATUS: Record<RecordingErrorCode, number> = {
+  bad_path: 400,
+  file_exists: 409,
+  recording_active: 409,
+  recording_not_found: 404,
+  recorder_failed: 500,
+};
+
+export interface AppOptions {
+  /** Absolute path of the recordings folder: the only place files are written. */
+  recordingsDir: string;
+  metrics: MetricsEndpoint;
+  /** Unfinished recordings found at start; undefined while still looking and repairing. */
+  recovered: () => RecoveredRecording[] | undefined;
+}
 
 function sendError(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
@@ -36,15 +55,34 @@ async function roomOf(rooms: Rooms, req: Request): Promise<Room> {
   return room;
 }
 
-/** The HTTP side: the web page at `/` and the REST API under `/api` (see README). */
-export function createApp(rooms: Rooms): Express {
+/** The HTTP side: the web page at `/`, the REST API under `/api` (see README), metrics at `/metrics`. */
+export function createApp(rooms: Rooms, options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.static(WEB_ROOT));
   app.use('/api', express.json({ limit: MAX_BODY }));
 
+  /** Checks a requested recording name (or makes one) before anything is created. */
+  const recordingTarget = async (room: string, file: string | undefined) =>
+    prepareRecordingTarget(options.recordingsDir, planRecordingTarget(options.recordingsDir, file ?? defaultRecordingName(room, new Date())));
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.contentType).send(await options.metrics.render());
+  });
+
   app.get('/api', (_req, res) => {
-    res.json({ name: 'mcu', socket: '/socket', endpoints: ['/api/rooms', '/api/rooms/:room', '/api/rooms/:room/participants/:id'] });
+    res.json({
+      name: 'mcu',
+      socket: '/socket',
+      endpoints: [
+        '/api/rooms',
+        '/api/rooms/:room',
+        '/api/rooms/:room/recording',
+        '/api/rooms/:room/participants/:id',
+        '/api/recordings',
+        '/metrics',
+      ],
+    });
   });
 
   app.get('/api/rooms', async (_req, res) => {
@@ -58,6 +96,7 @@ export function createApp(rooms: Rooms): Express {
     const body = parsed.data;
     const existing = await rooms.get(body.name);
     if (existing && !existing.closed) throw new ApiError(409, 'room_exists', `room ${body.name} already exists`);
+    const target = body.record !== undefined ? await recordingTarget(body.name, body.record) : undefined;
     const room = await rooms.create(body.name, {
       ...(body.maxParticipants !== undefined ? { maxParticipants: body.maxParticipants } : {}),
       session: {
@@ -68,6 +107,15 @@ export function createApp(rooms: Rooms): Express {
         ...(body.layout ? { layout: { kind: body.layout } } : {}),
       },
     });
+    if (target) {
+      try {
+        await room.startRecording(target);
+      } catch (error) {
+        // All or nothing: a room whose recording could not start is not left behind.
+        await room.close();
+        throw error;
+      }
+    }
     res.status(201).json(await room.stats());
   });
 
@@ -90,6 +138,31 @@ export function createApp(rooms: Rooms): Express {
     res.status(204).end();
   });
 
+  app.post('/api/rooms/:room/recording', async (req, res) => {
+    const room = await roomOf(rooms, req);
+    const parsed = startRecordingSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssue(parsed.error));
+    const target = await recordingTarget(room.name, parsed.data.file);
+    res.status(201).json(await room.startRecording(target));
+  });
+
+  app.get('/api/rooms/:room/recording', async (req, res) => {
+    const room = await roomOf(rooms, req);
+    const recording = room.recording;
+    if (!recording) throw new RecordingError('recording_not_found', `room ${room.name} has not been recorded`);
+    res.json(recording);
+  });
+
+  app.delete('/api/rooms/:room/recording', async (req, res) => {
+    const room = await roomOf(rooms, req);
+    res.json(await room.stopRecording());
+  });
+
+  app.get('/api/recordings', async (_req, res) => {
+    const active = (await rooms.list()).map((room) => room.recording).filter((r) => r !== undefined);
+    res.json({ folder: options.recordingsDir, recordings: active, recovered: options.recovered() ?? null });
+  });
+
   app.delete('/api/rooms/:room/participants/:id', async (req, res) => {
     const room = await roomOf(rooms, req);
     const id = String(req.params.id);
@@ -102,6 +175,10 @@ export function createApp(rooms: Rooms): Express {
   const onError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
     if (error instanceof ApiError) return sendError(res, error.status, error.code, error.message);
     if (error instanceof ProtocolError) return sendError(res, STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
+    if (error instanceof RecordingError) {
+      if (error.code === 'recorder_failed') log.error({ err: error }, 'recording failed to start');
+      return sendError(res, RECORDING_STATUS[error.code], error.code, error.message);
+    }
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // express.json(): malformed JSON (400) or a body over the limit (413).

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack } from 'werift';
-import { isRtp, readSsrc } from '../rtp/rtpHeader.ts';
+import { RateMeter } from '../metrics/RateMeter.ts';
+import { isRtp, readMarker, readSsrc } from '../rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../rtp/vp8.ts';
@@ -13,6 +14,13 @@ export interface OutgoingStreamOptions {
   /** Called when the stream switched to a new source (e.g. a new compositor). */
   onSwitch?: (ssrc: number) => void;
 }
+
+/** A reader of the outgoing RTP (the recorder): gets each packet as participants receive it. */
+export type OutgoingRtpListener = (packet: Buffer) => void;
+
+/** How often the frame and byte rates are sampled, and over how long they are averaged. */
+const METER_SAMPLE_MS = 1000;
+const METER_WINDOW_MS = 5000;
 
 /**
  * One stream the server sends (the composite, or a mix): RTP from the mixer arrives on a
@@ -27,8 +35,14 @@ export class OutgoingStream {
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
   readonly #pictureIds: Vp8PictureIdRewriter | undefined;
+  readonly #listeners = new Set<OutgoingRtpListener>();
+  readonly #frameRate = new RateMeter(METER_WINDOW_MS);
+  readonly #byteRate = new RateMeter(METER_WINDOW_MS);
+  readonly #meterTimer: NodeJS.Timeout;
   packets = 0;
   bytes = 0;
+  /** Video: frames (packets with the marker bit, RFC 7741 §4.1); audio: packets (one frame each). */
+  frames = 0;
   #closed = false;
 
   static async create(options: OutgoingStreamOptions): Promise<OutgoingStream> {
@@ -62,6 +76,28 @@ export class OutgoingStream {
     );
     socket.on('message', (packet) => this.#onPacket(packet));
     socket.on('error', () => {});
+    this.#meterTimer = setInterval(() => {
+      const now = performance.now();
+      this.#frameRate.sample(now, this.frames);
+      this.#byteRate.sample(now, this.bytes);
+    }, METER_SAMPLE_MS);
+    this.#meterTimer.unref();
+  }
+
+  /** Frames per second sent, over the last few seconds. */
+  get frameRate(): number {
+    return this.#frameRate.rate();
+  }
+
+  /** Bits per second sent (RTP packets, headers included), over the last few seconds. */
+  get bitrate(): number {
+    return this.#byteRate.rate() * 8;
+  }
+
+  /** Adds a reader of the outgoing packets; returns its removal. */
+  onRtp(listener: OutgoingRtpListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The loopback port the mixer sends this stream's RTP to. */
@@ -81,6 +117,14 @@ export class OutgoingStream {
     this.#pictureIds?.rewrite(out, readSsrc(out));
     this.packets++;
     this.bytes += out.length;
+    if (this.kind === 'audio' || readMarker(out)) this.frames++;
+    for (const listener of this.#listeners) {
+      try {
+        listener(out);
+      } catch {
+        // A reader's failure is its own (the recorder reports its own state); the stream goes on.
+      }
+    }
     // A Buffer, not a parsed packet: every sender parses its own copy before rewriting SSRC and
     // payload type, where a shared RtpPacket would be mutated by each of them in turn.
     this.track.writeRtp(out);
@@ -89,6 +133,8 @@ export class OutgoingStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#meterTimer);
+    this.#listeners.clear();
     this.#socket.close();
     this.track.stop();
   }

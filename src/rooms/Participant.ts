@@ -6,6 +6,7 @@ import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors
 import { planOffer } from '../peers/offer.ts';
 import { IncomingVideo } from '../peers/IncomingVideo.ts';
 import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
+import { nackCounts, type NackCounts } from '../peers/nackCounts.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
 import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
@@ -156,6 +157,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     const ssrc = this.#videoSsrc;
     if (this.#closed || ssrc === undefined || !this.#videoTransceiver) return;
     this.#videoTransceiver.receiver.sendRtcpPLI(ssrc).catch(() => {});
+  }
+
+  /** NACKs it sent about the composite and mix, and we sent about its media (for metrics). */
+  get nacks(): NackCounts {
+    return nackCounts(this.#pc);
   }
 
   /** Leaves the room. Idempotent. */

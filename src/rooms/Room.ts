@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
 import { WorkerSession } from '../../mixer/WorkerSession.ts';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
+import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
+import type { NackCounts } from '../peers/nackCounts.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';
+import { RecordingError } from '../recording/errors.ts';
+import { Recorder } from '../recording/Recorder.ts';
+import type { RecordingInfo } from '../recording/RecorderTypes.ts';
+import type { RecordingTarget } from '../recording/recordingPath.ts';
 import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
 import { Participant } from './Participant.ts';
 import type { AttachedMedia, NegotiatedMedia } from './ParticipantTypes.ts';
@@ -42,6 +49,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   #closed = false;
   #speaker: string | null = null;
   #layout: SessionLayout;
+  /** The running recording; while there is one, the session runs even in an empty room. */
+  #recorder?: Recorder;
+  #recorderStarting = false;
+  #recordingUnsubscribes: (() => void)[] = [];
+  #lastRecording?: RecordingInfo;
+  /** NACKs of participants that have left (the live ones are read from their peers). */
+  readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
@@ -120,15 +134,103 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Live figures of the room's session and outgoing composite (undefined session: none running). */
   async stats(): Promise<RoomStats> {
     const session = await this.#session?.catch(() => undefined);
+    const nacks = { ...this.#pastNacks };
+    for (const participant of this.#participants.values()) {
+      const live = participant.nacks;
+      nacks.received += live.received;
+      nacks.sent += live.sent;
+    }
+    const round = (n: number): number => Math.round(n * 10) / 10;
     return {
       ...this.summary(),
+      settings: {
+        maxParticipants: this.settings.maxParticipants,
+        size: `${this.settings.session.canvas.width}x${this.settings.session.canvas.height}`,
+        fps: this.settings.session.fps,
+        bitrateKbps: this.settings.session.videoBitrateKbps,
+      },
       session: session?.stats(),
       composite: {
         packets: this.#composite.packets,
         bytes: this.#composite.bytes,
+        frames: this.#composite.frames,
         switches: this.#composite.switcher.switches,
+        fps: round(this.#composite.frameRate),
+        bitrateKbps: round(this.#composite.bitrate / 1000),
       },
+      mix: { bitrateKbps: round(this.#everyoneMix.bitrate / 1000) },
+      nacks,
+      recording: this.recording ?? null,
     };
+  }
+
+  /** The running recording, else the last one (finished or failed), else undefined. */
+  get recording(): RecordingInfo | undefined {
+    return this.#recorder?.info() ?? this.#lastRecording;
+  }
+
+  /**
+   * Records the composite and the mix of everyone into `target` (checked to be inside the
+   * recordings folder), from now until `stopRecording()` or the room closes. The session runs
+   * meanwhile even when nobody is in the room: the file then shows a black composite and silence.
+   */
+  async startRecording(target: RecordingTarget): Promise<RecordingInfo> {
+    if (this.#closed) throw new RoomNotFoundError(this.name);
+    if (this.#recorder || this.#recorderStarting) {
+      throw new RecordingError('recording_active', `room ${this.name} is already recording ${this.#recorder?.file ?? ''}`.trim());
+    }
+    this.#recorderStarting = true;
+    try {
+      const session = this.#ensureSession();
+      session.catch(() => {});
+      const h264 = recordingVideoCodec(target.container) === 'H264';
+      const recorder = await Recorder.create({
+        room: this.name,
+        ...target,
+        videoPayloadType: h264 ? H264_PAYLOAD_TYPE : VP8_PAYLOAD_TYPE,
+        audioPayloadType: OPUS_PAYLOAD_TYPE,
+        requestKeyframe: () => void this.#session?.then((s) => s.requestCompositeKeyframe()).catch(() => {}),
+      });
+      if (this.#closed) {
+        await recorder.stop();
+        throw new RoomNotFoundError(this.name);
+      }
+      this.#recorder = recorder;
+      const video = h264 ? this.#compositeH264 : this.#composite;
+      this.#recordingUnsubscribes = [
+        video.onRtp((packet) => recorder.push('video', packet)),
+        this.#everyoneMix.onRtp((packet) => recorder.push('audio', packet)),
+      ];
+      recorder.once('@close', (info) => this.#onRecordingClosed(recorder, info));
+      if (h264) void this.#session?.then((s) => s.setH264Wanted(true)).catch(() => {});
+      log.info({ room: this.name, file: target.file }, 'recording started');
+      this.observer.safeEmit('recordingstart', recorder.info());
+      return recorder.info();
+    } finally {
+      this.#recorderStarting = false;
+    }
+  }
+
+  /** Stops the recording and resolves once its file is finalized. */
+  async stopRecording(): Promise<RecordingInfo> {
+    const recorder = this.#recorder;
+    if (!recorder) throw new RecordingError('recording_not_found', `room ${this.name} is not recording`);
+    return recorder.stop();
+  }
+
+  #onRecordingClosed(recorder: Recorder, info: RecordingInfo): void {
+    if (this.#recorder !== recorder) return;
+    for (const unsubscribe of this.#recordingUnsubscribes.splice(0)) unsubscribe();
+    this.#recorder = undefined;
+    this.#lastRecording = info;
+    log.info({ room: this.name, file: info.file, state: info.state }, 'recording ended');
+    this.observer.safeEmit('recordingstop', info);
+    if (recordingVideoCodec(info.container) === 'H264') void this.#session?.then((s) => s.setH264Wanted(false)).catch(() => {});
+    // The session ran for the recording alone: it can go, and so can a temporary room.
+    if (!this.#closed && this.#participants.size === 0) {
+      void this.#stopSession();
+      this.safeEmit('@empty');
+    }
   }
 
   /** Adds a participant; its session starts with the first one. */
@@ -189,6 +291,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (reason) this.#broadcast({ type: 'error', code: 'room_closed', message: reason });
     for (const p of [...this.#participants.values()]) p.roomClosed();
     this.#participants.clear();
+    // Before the session: the recorder finishes its file while the composite still flows.
+    await this.#recorder?.stop();
     await this.#stopSession();
     this.#composite.close();
     this.#compositeH264.close();
@@ -265,6 +369,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     session.once('@close', () => this.#onSessionLost(session));
     session.observer.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));
     session.observer.on('layoutchange', (ids) => this.observer.safeEmit('layoutchange', ids));
+    if (this.#recorder && recordingVideoCodec(this.#recorder.info().container) === 'H264') session.setH264Wanted(true);
     session.on('speaker', (id) => {
       this.#speaker = id;
       this.#broadcast({ type: 'speaker', id });
@@ -302,6 +407,12 @@ export class Room extends TypedEmitter<RoomEvents> {
         this.#signals.get(id)?.send({ type: 'error', code: 'internal', message: 'the mixer failed; join again' });
         participant.close('session lost');
       }
+      // A recording goes on through a new session (its file shows the gap as a held picture).
+      if (this.#recorder) {
+        void this.#ensureSession().catch((error: unknown) => {
+          log.error({ room: this.name, err: (error as Error).message }, 'session failed to restart for the recording');
+        });
+      }
     });
   }
 
@@ -310,6 +421,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   #onParticipantClosed(participant: Participant): void {
+    const nacks = participant.nacks;
+    this.#pastNacks.received += nacks.received;
+    this.#pastNacks.sent += nacks.sent;
     this.#participants.delete(participant.id);
     this.#signals.delete(participant.id);
     const mix = this.#mixStreams.get(participant.id);
@@ -324,7 +438,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.observer.safeEmit('participantleft', participant.id);
     this.broadcastParticipants();
     if (this.#participants.size === 0) {
-      void this.#stopSession();
+      if (!this.#recorder && !this.#recorderStarting) void this.#stopSession();
       this.safeEmit('@empty');
     }
   }

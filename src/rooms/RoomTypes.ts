@@ -1,5 +1,7 @@
 import type { SessionLayout, SessionMediaSettings, SessionStats } from '../../mixer/SessionTypes.ts';
+import type { NackCounts } from '../peers/nackCounts.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
+import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
 import type { ParticipantSignal } from './ParticipantTypes.ts';
@@ -41,6 +43,9 @@ export type RoomObserverEvents = {
   firstframe: [participantId: string];
   /** The participants that have a tile, in tile order. */
   layoutchange: [tileIds: string[]];
+  recordingstart: [RecordingInfo];
+  /** Finished or failed. */
+  recordingstop: [RecordingInfo];
 };
 
 export interface RoomSummary {
@@ -53,6 +58,13 @@ export interface RoomSummary {
 }
 
 export interface RoomStats extends RoomSummary {
+  settings: { maxParticipants: number; size: string; fps: number; bitrateKbps: number };
   session: SessionStats | undefined;
-  composite: { packets: number; bytes: number; switches: number };
+  /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
+  composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };
+  /** The mix of everyone (what a viewer hears, what a recording takes). */
+  mix: { bitrateKbps: number };
+  nacks: NackCounts;
+  /** The running recording, else the room's last one, else null. */
+  recording: RecordingInfo | null;
 }

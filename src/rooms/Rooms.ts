@@ -62,7 +62,11 @@ export class Rooms {
           if (this.#rooms.get(name) === creating) this.#rooms.delete(name);
         });
         room.on('@empty', () => {
-          if (!room.settings.persistent) void room.close();
+          // A recording keeps even a temporary room; the room hears `@empty` again when it ends.
+          const recording = room.recording?.state;
+          if (!room.settings.persistent && recording !== 'starting' && recording !== 'recording' && recording !== 'stopping') {
+            void room.close();
+          }
         });
       },
       () => this.#rooms.delete(name),

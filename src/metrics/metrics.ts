@@ -1,0 +1,180 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { RoomStats } from '../rooms/RoomTypes.ts';
+
+/**
+ * Prometheus metrics (GET /metrics). The figures come from `room.stats()` at each scrape; which
+ * figure becomes which metric is the pure table below, tested on its own.
+ */
+
+export type MetricType = 'gauge' | 'counter';
+
+export interface RoomMetricDefinition {
+  name: string;
+  type: MetricType;
+  help: string;
+  value: (stats: RoomStats) => number;
+}
+
+const recordingActive = (s: RoomStats): boolean =>
+  s.recording !== null && (s.recording.state === 'starting' || s.recording.state === 'recording' || s.recording.state === 'stopping');
+
+/** Every per-room metric, labelled `room`. Session counters start again with each session. */
+export const ROOM_METRICS: readonly RoomMetricDefinition[] = Object.freeze([
+  { name: 'mcu_participants', type: 'gauge', help: 'Participants in the room', value: (s) => s.participants.length },
+  { name: 'mcu_session_running', type: 'gauge', help: '1 while the room has a running session (mixer)', value: (s) => Number(s.sessionRunning) },
+  {
+    name: 'mcu_composite_fps',
+    type: 'gauge',
+    help: 'Composite frames sent per second, over the last 5 s',
+    value: (s) => s.composite.fps,
+  },
+  {
+    name: 'mcu_composite_bitrate_bps',
+    type: 'gauge',
+    help: 'Bitrate of the composite as the encoder sends it (RTP), over the last 5 s',
+    value: (s) => Math.round(s.composite.bitrateKbps * 1000),
+  },
+  {
+    name: 'mcu_composite_target_bitrate_bps',
+    type: 'gauge',
+    help: 'Bitrate the composite encoder is configured for',
+    value: (s) => s.settings.bitrateKbps * 1000,
+  },
+  {
+    name: 'mcu_mix_bitrate_bps',
+    type: 'gauge',
+    help: 'Bitrate of the mix of everyone (Opus, RTP), over the last 5 s',
+    value: (s) => Math.round(s.mix.bitrateKbps * 1000),
+  },
+  {
+    name: 'mcu_composite_frames_total',
+    type: 'counter',
+    help: 'Composite frames sent since the room was created',
+    value: (s) => s.composite.frames,
+  },
+  {
+    name: 'mcu_decoder_restarts_total',
+    type: 'counter',
+    help: 'Participant decoders restarted after dying, in the current session',
+    value: (s) => s.session?.decoderRestarts ?? 0,
+  },
+  {
+    name: 'mcu_compositor_restarts_total',
+    type: 'counter',
+    help: 'Compositors restarted after dying, in the current session',
+    value: (s) => s.session?.compositorRestarts ?? 0,
+  },
+  {
+    name: 'mcu_keyframe_requests_total',
+    type: 'counter',
+    help: 'Keyframe requests (RTCP PLI) sent to publishers, in the current session',
+    value: (s) => s.session?.keyframeRequests ?? 0,
+  },
+  {
+    name: 'mcu_composite_keyframes_total',
+    type: 'counter',
+    help: 'Composite keyframes made because a receiver (or a recording) asked, in the current session',
+    value: (s) => s.session?.compositeKeyframes ?? 0,
+  },
+  {
+    name: 'mcu_nacks_received_total',
+    type: 'counter',
+    help: 'RTCP NACKs received from participants about the composite and the mix',
+    value: (s) => s.nacks.received,
+  },
+  {
+    name: 'mcu_nacks_sent_total',
+    type: 'counter',
+    help: 'RTCP NACKs sent to participants about what they publish',
+    value: (s) => s.nacks.sent,
+  },
+  { name: 'mcu_recording_active', type: 'gauge', help: '1 while the room is being recorded', value: (s) => Number(recordingActive(s)) },
+  {
+    name: 'mcu_recording_bytes',
+    type: 'gauge',
+    help: 'Size of the running recording file',
+    value: (s) => (recordingActive(s) ? (s.recording?.bytes ?? 0) : 0),
+  },
+  {
+    name: 'mcu_recording_seconds',
+    type: 'gauge',
+    help: 'Media in the running recording file',
+    value: (s) => (recordingActive(s) ? (s.recording?.durationSeconds ?? 0) : 0),
+  },
+] satisfies RoomMetricDefinition[]);
+
+/** The value of every per-room metric for one room. Pure. */
+export function roomMetricValues(stats: RoomStats): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const metric of ROOM_METRICS) {
+    const value = metric.value(stats);
+    values[metric.name] = Number.isFinite(value) ? value : 0;
+  }
+  return values;
+}
+
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  /** The exposition text, from fresh room figures. */
+  render(): Promise<string>;
+}
+
+/**
+ * A registry of its own (not prom-client's global one: tests run several servers in a
+ * process), with the per-room metrics, `mcu_rooms`, and Node's process metrics (CPU, memory,
+ * event-loop delay: the figure werift's handshakes push up, DESIGN.md).
+ */
+export function createMetrics(rooms: () => Promise<RoomStats[]>, options: { processMetrics?: boolean } = {}): MetricsEndpoint {
+  const registry = new Registry();
+  let snapshot: RoomStats[] = [];
+  new Gauge({
+    name: 'mcu_rooms',
+    help: 'Rooms on this server',
+    registers: [registry],
+    collect() {
+      this.set(snapshot.length);
+    },
+  });
+  for (const metric of ROOM_METRICS) {
+    const set = (target: { reset(): void }, apply: (room: string, value: number) => void): void => {
+      // Reset first: a room that is gone must not linger with its last figures.
+      target.reset();
+      for (const stats of snapshot) apply(stats.name, roomMetricValues(stats)[metric.name] ?? 0);
+    };
+    if (metric.type === 'gauge') {
+      new Gauge({
+        name: metric.name,
+        help: metric.help,
+        labelNames: ['room'],
+        registers: [registry],
+        collect() {
+          set(this, (room, value) => this.set({ room }, value));
+        },
+      });
+    } else {
+      new Counter({
+        name: metric.name,
+        help: metric.help,
+        labelNames: ['room'],
+        registers: [registry],
+        collect() {
+          set(this, (room, value) => this.inc({ room }, value));
+        },
+      });
+    }
+  }
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mcu_' });
+  // One scrape at a time: the metrics' collect() read the snapshot this scrape took.
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    contentType: registry.contentType,
+    render() {
+      const next = chain.then(async () => {
+        snapshot = await rooms();
+        return registry.metrics();
+      });
+      chain = next.catch(() => {});
+      return next;
+    },
+  };
+}

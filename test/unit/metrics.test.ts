@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics, ROOM_METRICS, roomMetricValues } from '../../src/metrics/metrics.ts';
+import type { RoomStats } from '../../src/rooms/RoomTypes.ts';
+
+const ctx = Object.freeze({
+  stats: (overrides: Partial<RoomStats> = {}): RoomStats => ({
+    name: 'standup',
+    participants: [
+      { id: 'a1', name: 'alice' },
+      { id: 'b2', name: 'bob' },
+    ],
+    layout: { kind: 'grid' },
+    speaker: null,
+    sessionRunning: true,
+    settings: { maxParticipants: 16, size: '1280x720', fps: 30, bitrateKbps: 1500 },
+    session: {
+      participants: 2,
+      tiles: ['a1', 'b2'],
+      layout: { kind: 'grid' },
+      compositorFramesWritten: 900,
+      compositorTicksSkipped: 0,
+      videoClockSkipped: 1,
+      decoderRestarts: 2,
+      compositorRestarts: 1,
+      keyframeRequests: 7,
+      compositeKeyframes: 3,
+      audio: {},
+    },
+    composite: { packets: 5000, bytes: 4_000_000, frames: 900, switches: 4, fps: 29.9, bitrateKbps: 1412.3 },
+    mix: { bitrateKbps: 33.1 },
+    nacks: { received: 5, sent: 11 },
+    recording: {
+      room: 'standup',
+      file: 'standup.webm',
+      container: 'webm',
+      state: 'recording',
+      requestedAt: '2026-11-24T09:00:00.000Z',
+      startedAt: '2026-11-24T09:00:01.000Z',
+      durationSeconds: 12.5,
+      bytes: 2_000_000,
+    },
+    ...overrides,
+  }),
+});
+
+describe('roomMetricValues()', () => {
+  it('maps a room’s figures to every per-room metric', () => {
+    expect(roomMetricValues(ctx.stats())).toEqual({
+      mcu_participants: 2,
+      mcu_session_running: 1,
+      mcu_composite_fps: 29.9,
+      mcu_composite_bitrate_bps: 1_412_300,
+      mcu_composite_target_bitrate_bps: 1_500_000,
+      mcu_mix_bitrate_bps: 33_100,
+      mcu_composite_frames_total: 900,
+      mcu_decoder_restarts_total: 2,
+      mcu_compositor_restarts_total: 1,
+      mcu_keyframe_requests_total: 7,
+      mcu_composite_keyframes_total: 3,
+      mcu_nacks_received_total: 5,
+      mcu_nacks_sent_total: 11,
+      mcu_recording_active: 1,
+      mcu_recording_bytes: 2_000_000,
+      mcu_recording_seconds: 12.5,
+    });
+  });
+
+  it('reads an idle room (no session, a finished recording) as zeros, not gaps', () => {
+    const values = roomMetricValues(
+      ctx.stats({
+        participants: [],
+        sessionRunning: false,
+        session: undefined,
+        recording: { ...ctx.stats().recording!, state: 'finished' },
+      }),
+    );
+    expect(values.mcu_participants).toBe(0);
+    expect(values.mcu_decoder_restarts_total).toBe(0);
+    expect(values.mcu_recording_active).toBe(0);
+    expect(values.mcu_recording_bytes).toBe(0);
+  });
+
+  it('names every metric by Prometheus rules, counters ending in _total', () => {
+    for (const metric of ROOM_METRICS) {
+      expect(metric.name).toMatch(/^mcu_[a-z_]+$/);
+      expect(metric.name.endsWith('_total')).toBe(metric.type === 'counter');
+    }
+  });
+});
+
+describe('createMetrics()', () => {
+  it('renders the Prometheus text format with one series per room, and drops a room that is gone', async () => {
+    let rooms = [ctx.stats(), ctx.stats({ name: 'empty', participants: [], recording: null })];
+    const metrics = createMetrics(async () => rooms, { processMetrics: false });
+    expect(metrics.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await metrics.render();
+    expect(text).toContain('# HELP mcu_rooms Rooms on this server\n# TYPE mcu_rooms gauge\nmcu_rooms 2\n');
+    expect(text).toContain('# TYPE mcu_participants gauge\nmcu_participants{room="standup"} 2\nmcu_participants{room="empty"} 0\n');
+    expect(text).toContain('# TYPE mcu_nacks_received_total counter\nmcu_nacks_received_total{room="standup"} 5\n');
+    expect(text).toContain('mcu_composite_fps{room="standup"} 29.9\n');
+    expect(text).toContain('mcu_recording_bytes{room="standup"} 2000000\n');
+
+    rooms = [ctx.stats({ name: 'empty', participants: [], recording: null })];
+    const later = await metrics.render();
+    expect(later).toContain('mcu_rooms 1\n');
+    expect(later).not.toContain('room="standup"');
+  });
+
+  it('adds Node’s process metrics, event-loop delay among them', async () => {
+    const text = await createMetrics(async () => []).render();
+    expect(text).toContain('mcu_process_cpu_seconds_total');
+    expect(text).toContain('mcu_nodejs_eventloop_lag_seconds');
+  });
+});
