@@ -86,9 +86,12 @@ export interface RecorderArgsOptions {
  * The recorder: RTP of the composite and the mix, read through an SDP file, stream-copied into
  * the file (no second encode).
  *
- * - Tiny probe: the server forwards nothing before a keyframe of the composite, so the first
- *   video packet FFmpeg sees starts one, and `-probesize 32 -analyzeduration 0` finds the picture
- *   size at once (the bot's recorder, which starts mid-stream, needs seconds of analysis).
+ * - Short probe: the server forwards nothing before a keyframe of the composite, so the first
+ *   video packet FFmpeg sees starts one. For VP8 `-probesize 32 -analyzeduration 0` then finds
+ *   the picture size at once (the bot's recorder, which starts mid-stream, needs seconds). H.264
+ *   arrives NAL unit by NAL unit (SPS, PPS, then the IDR picture) and 32 bytes left its size
+ *   unknown ("dimensions not set", measured here): it gets up to a second. Packets read while
+ *   probing are kept, so the file still starts at that keyframe.
  * - `-nostdin`: it is stopped with SIGINT, which also interrupts it while it still waits for its
  *   first packet, where `q` on stdin is read only once packets flow.
  * - The SDP demuxer's `listen_timeout` (10 s, its default) ends the recorder, with a finalized
@@ -96,9 +99,10 @@ export interface RecorderArgsOptions {
  * - `-n`: never overwrite a file (the server refuses existing names before this).
  */
 export function recorderArgs(o: RecorderArgsOptions): string[] {
+  const probe = recordingVideoCodec(o.container) === 'H264' ? ['-probesize', '1000000', '-analyzeduration', '1000000'] : ['-probesize', '32', '-analyzeduration', '0'];
   return [
     '-hide_banner', '-loglevel', 'warning', '-nostats', '-nostdin',
-    '-protocol_whitelist', 'file,udp,rtp', '-probesize', '32', '-analyzeduration', '0',
+    '-protocol_whitelist', 'file,udp,rtp', ...probe,
     '-i', o.sdpPath,
     '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy',
     ...crashSafeMuxerArgs(o.container),

@@ -1,10 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
+import type { LayoutKind } from '../mixer/layout.ts';
 import { createLogger } from '../mixer/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
+import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
+import { formatBytes, statusLine } from './cli/format.ts';
 import { DEFAULT_CONFIG, parseIceServers, type ServerConfig } from './config.ts';
-import { roomNameSchema } from './signaling/messages.ts';
+import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget, type RecordingTarget } from './recording/recordingPath.ts';
+import type { Room } from './rooms/Room.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const log = createLogger('cli');
@@ -27,10 +32,10 @@ function size(value: string): { width: number; height: number } {
   return { width, height };
 }
 
-function roomName(value: string): string {
-  const result = roomNameSchema.safeParse(value);
-  if (!result.success) throw new InvalidArgumentError('must be 1-64 of A-Z a-z 0-9 _ -');
-  return value;
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
 }
 
 interface ServerFlags {
@@ -42,6 +47,14 @@ interface ServerFlags {
   fps: number;
   bitrate: number;
   maxParticipants: number;
+  recordings: string;
+}
+
+interface StartFlags extends ServerFlags {
+  layout: LayoutKind;
+  /** A file name, or true for the default name. */
+  record?: string | true;
+  statusInterval?: number;
 }
 
 function addServerOptions(command: Command): Command {
@@ -59,7 +72,10 @@ function addServerOptions(command: Command): Command {
     .addOption(new Option('--size <WxH>', 'composite size').default({ width: 1280, height: 720 }, '1280x720').argParser(size))
     .addOption(new Option('--fps <n>', 'composite frame rate').default(30).argParser(integer(1, 60)))
     .addOption(new Option('--bitrate <kbps>', 'composite bitrate in kbit/s').default(1500).argParser(integer(100, 20000)))
-    .addOption(new Option('--max-participants <n>', 'participants per room').default(16).argParser(integer(1, 25)));
+    .addOption(new Option('--max-participants <n>', 'participants per room').default(16).argParser(integer(1, 25)))
+    .addOption(
+      new Option('--recordings <dir>', 'the only folder recordings are written to (created if missing)').default(DEFAULT_CONFIG.recordingsDir),
+    );
 }
 
 function configFrom(flags: ServerFlags): ServerConfig {
@@ -77,6 +93,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
     port: flags.port,
     iceServers,
     announcedAddresses: flags.announcedAddress,
+    recordingsDir: resolve(flags.recordings),
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,
@@ -92,22 +109,64 @@ function checkFfmpeg(): void {
   }
 }
 
-/** Starts the server, stops it cleanly on Ctrl-C or SIGTERM. */
-async function run(flags: ServerFlags, defaultRoom?: string): Promise<void> {
+/**
+ * `mcu start`'s live status, from the room's own figures: one line rewritten in place on a
+ * terminal, a line every few seconds otherwise (a log file must not fill with `\r`s).
+ */
+function showStatus(room: Room, intervalSeconds: number | undefined): () => void {
+  const tty = process.stdout.isTTY === true;
+  const timer = setInterval(
+    () => {
+      void room.stats().then((stats) => {
+        const line = statusLine(stats);
+        process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      });
+    },
+    (intervalSeconds ?? (tty ? 1 : 5)) * 1000,
+  );
+  return () => {
+    clearInterval(timer);
+    if (tty) process.stdout.write('\n');
+  };
+}
+
+/** Starts the server (and for `mcu start`, its room and recording); stops it cleanly on Ctrl-C or SIGTERM. */
+async function run(flags: ServerFlags, start?: { room: string; flags: StartFlags }): Promise<void> {
   checkFfmpeg();
   const config = configFrom(flags);
+  // A bad recording name fails before anything listens.
+  let target: RecordingTarget | undefined;
+  if (start?.flags.record !== undefined) {
+    const name = start.flags.record === true ? defaultRecordingName(start.room, new Date()) : start.flags.record;
+    target = await prepareRecordingTarget(config.recordingsDir, planRecordingTarget(config.recordingsDir, name));
+  }
   let server: RunningServer;
   try {
     server = await startServer(config);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port`);
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use (another server?): choose another with --port`);
     if (code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${config.host}: no such local address`);
+    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${config.port}: choose one above 1023 with --port`);
     throw error;
   }
-  if (defaultRoom) {
-    await server.rooms.create(defaultRoom);
-    process.stdout.write(`Mixer running. Open ${server.url}?room=${defaultRoom} to join room "${defaultRoom}".\n`);
+  let stopStatus = (): void => {};
+  let room: Room | undefined;
+  if (start) {
+    room = await server.rooms.create(start.room, {
+      session: { ...config.room.session, layout: { kind: start.flags.layout } },
+    });
+    process.stdout.write(`Mixer running. Open ${server.url}?room=${start.room} to join room "${start.room}".\n`);
+    if (target) {
+      try {
+        const recording = await room.startRecording(target);
+        process.stdout.write(`Recording into ${resolve(config.recordingsDir, recording.file)}\n`);
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    }
+    stopStatus = showStatus(room, start.flags.statusInterval);
   } else {
     process.stdout.write(`Mixer running at ${server.url}\n`);
   }
@@ -115,9 +174,19 @@ async function run(flags: ServerFlags, defaultRoom?: string): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping (waiting for FFmpeg to finish)...\n`);
+    stopStatus();
+    process.stdout.write(`${signal}: stopping (waiting for FFmpeg to finish)...\n`);
     server.close().then(
-      () => process.exit(0),
+      () => {
+        const recording = room?.recording;
+        if (recording && target) {
+          process.stdout.write(
+            `Recording ${recording.state}: ${resolve(config.recordingsDir, recording.file)}, ` +
+              `${recording.durationSeconds.toFixed(1)} s, ${formatBytes(recording.bytes)}\n`,
+          );
+        }
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'error while stopping');
         process.exit(1);
@@ -128,20 +197,43 @@ async function run(flags: ServerFlags, defaultRoom?: string): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Commander's own errors (bad option, missing argument) as one line, like every other error. */
+function oneLineErrors(command: Command): Command {
+  return command.configureOutput({
+    outputError: (text, write) => {
+      const message = text.replace(/^error: /, '').split('\n').filter(Boolean).join(' ');
+      write(`mcu: ${message} (see --help)\n`);
+    },
+  });
+}
+
 export function buildProgram(): Command {
-  const program = new Command('mcu')
-    .description('MCU mixing server: every participant sends once and receives one composite and one mix')
-    .showHelpAfterError('(run with --help for usage)');
+  const program = oneLineErrors(
+    new Command('mcu').description('MCU mixing server: every participant sends once and receives one composite and one mix'),
+  );
   addServerOptions(program.command('serve').description('run the server; rooms are created as clients join')).action(
     (flags: ServerFlags) => run(flags),
   );
   addServerOptions(
     program
       .command('start')
-      .description('run the server with a ready room and print the URL to open')
+      .description('run the server with a ready room (and its recording), showing a live status line')
       .argument('[room]', 'room name', roomName, 'default'),
-  ).action((room: string, flags: ServerFlags) => run(flags, room));
-  program.addCommand(botCommand());
+  )
+    .addOption(new Option('--layout <layout>', 'layout of the composite').choices(['grid', 'speaker']).default('grid'))
+    .option('--record [file]', 'record the room from the start into this file of the recordings folder (.webm, .mkv or .mp4; default <room>-<time>.webm)')
+    .addOption(
+      new Option('--status-interval <seconds>', 'seconds between status updates (default: 1 on a terminal, 5 otherwise)').argParser(
+        positiveSeconds,
+      ),
+    )
+    .action((room: string, flags: StartFlags) => run(flags, { room, flags }));
+  for (const command of [roomsCommand(), recordCommand(), kickCommand(), botCommand()]) {
+    program.addCommand(command);
+  }
+  // Subcommands added whole do not inherit the program's output settings: give them each.
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) oneLineErrors(command);
   return program;
 }
 
@@ -152,7 +244,7 @@ process.on('unhandledRejection', (error) => {
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`error: ${(error as Error).message}\n`);
+  process.stderr.write(`mcu: ${(error as Error).message.split('\n')[0]}\n`);
   await FfmpegProcess.stopAll();
   process.exit(1);
 }

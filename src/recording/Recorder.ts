@@ -8,10 +8,12 @@ import { allocateRtpPort, releaseRtpPort, waitUntilBound } from '../../mixer/por
 import { recorderArgs, recorderSdp, recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
-import { readSeq, readTimestamp, writeSeqAndTimestamp } from '../rtp/rtpHeader.ts';
+import { readMarker, readSeq, readTimestamp, writeSeqAndTimestamp } from '../rtp/rtpHeader.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
 import { RecordingError } from './errors.ts';
+import { AudioAligner } from './AudioAligner.ts';
+import { FrameTimestamps } from './FrameTimestamps.ts';
 import { markerPath } from './recordingPath.ts';
 import { probeDuration, repairRecording } from './repair.ts';
 import type {
@@ -30,7 +32,8 @@ const LISTEN_TIMEOUT_MS = 10_000;
 /** Until the first keyframe arrives, ask the session for one this often. */
 const KEYFRAME_RETRY_MS = 1000;
 const SIZE_POLL_MS = 1000;
-/** While stopping: a quiet input for this long gets one more packet (see #kick). */
+/** While stopping: the first extra packet (see #kick), and more while FFmpeg has not exited. */
+const KICK_FIRST_MS = 50;
 const KICK_AFTER_MS = 250;
 /** 20 ms of Opus at 48 kHz (RFC 7587 §4.1: the RTP clock is always 48 kHz). */
 const OPUS_FRAME_TICKS = 960;
@@ -56,6 +59,9 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   readonly #process: FfmpegProcess;
   readonly #isKeyframe: (packet: Buffer) => boolean;
   readonly #requestedAt = new Date();
+  readonly #frameTimestamps = new FrameTimestamps();
+  #audio: AudioAligner | undefined;
+  #frames = 0;
   #state: RecordingState = 'starting';
   #listening = false;
   #open = false;
@@ -167,6 +173,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       requestedAt: this.#requestedAt.toISOString(),
       startedAt: started !== undefined ? new Date(started).toISOString() : null,
       durationSeconds: Math.round((this.#finalDuration ?? live) * 1000) / 1000,
+      frames: this.#frames,
       bytes: this.#bytes,
       ...(this.#error !== undefined ? { error: this.#error } : {}),
     };
@@ -174,24 +181,45 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
 
   /** A packet of the composite (`video`) or of the mix (`audio`), as participants receive it. */
   push(kind: 'video' | 'audio', packet: Buffer): void {
-    if (!this.#listening || this.#process.exited) return;
+    // Nothing after a stop request: the file ends when it was asked to (see stop()).
+    if (!this.#listening || this.#process.exited || this.#stopping) return;
     if (!this.#open) {
       if (kind !== 'video' || !this.#isKeyframe(packet)) return;
       this.#open = true;
       this.#startedAtMs = Date.now();
+      this.#audio = new AudioAligner(this.#startedAtMs);
       if (this.#state === 'starting') this.#setState('recording');
       log.info({ room: this.room, file: this.file }, 'recording: first keyframe in the file');
     }
-    this.#send(kind, packet);
-    if (kind === 'audio') this.#lastAudio = Buffer.from(packet);
+    // A copy: the same buffer goes on to every participant's sender.
+    const copy = Buffer.from(packet);
+    if (kind === 'audio') {
+      const aligner = this.#audio;
+      const ts = aligner?.map(readTimestamp(copy), Date.now());
+      if (!aligner || ts === undefined) return;
+      // Sequence numbers close up over what was left out: FFmpeg would wait for it as lost.
+      writeSeqAndTimestamp(copy, seqAdd(readSeq(copy), -aligner.dropped), ts);
+      this.#send(kind, copy);
+      this.#lastAudio = copy;
+      return;
+    }
+    writeSeqAndTimestamp(copy, readSeq(copy), this.#frameTimestamps.map(readTimestamp(copy)));
+    if (readMarker(copy)) this.#frames++;
+    this.#send(kind, copy);
   }
 
-  /** Stops and finalizes the file (FFmpeg writes its index and duration). Idempotent. */
+  /**
+   * Stops and finalizes the file (FFmpeg writes its index and duration). Idempotent. Packets stop
+   * going to FFmpeg at once, so the file ends at this moment, not when FFmpeg gets round to it.
+   */
   stop(): Promise<RecordingInfo> {
     this.#stopping ??= (async () => {
       if (this.#state === 'starting' || this.#state === 'recording') this.#setState('stopping');
+      const stopped = this.#process.stop();
+      // SIGINT is sent; FFmpeg sees it at its next packet (see #kick).
+      this.#later(KICK_FIRST_MS, () => this.#kick());
       this.#every(KICK_AFTER_MS, () => this.#kick());
-      await this.#process.stop();
+      await stopped;
       return this.#closed;
     })();
     return this.#stopping;
@@ -229,14 +257,13 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   }
 
   /**
-   * FFmpeg sees a stop request only between packets: while its input is quiet (the session
-   * ended first) it sits in a read. One more packet of the mix, a repeat of the last one moved on
+   * FFmpeg sees a stop request only between packets: with its input quiet (no more packets after
+   * the request) it sits in a read. One more packet of the mix, a repeat of the last one moved on
    * by 20 ms, lets it see the request and finish the file.
    */
   #kick(): void {
     const last = this.#lastAudio;
     if (!last || this.#process.exited) return;
-    if (this.#lastSentAtMs !== undefined && Date.now() - this.#lastSentAtMs < KICK_AFTER_MS) return;
     const copy = Buffer.from(last);
     writeSeqAndTimestamp(copy, seqAdd(readSeq(last), 1), tsAdd(readTimestamp(last), OPUS_FRAME_TICKS));
     this.#lastAudio = copy;
@@ -275,7 +302,10 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       this.#setState(asked ? 'finished' : 'failed');
     }
     const info = this.info();
-    log.info({ ...info, bytesBefore: wrote }, 'recording ended');
+    log.info(
+      { ...info, bytesBefore: wrote, framesMoved: this.#frameTimestamps.moved, audioLeftOut: this.#audio?.dropped ?? 0 },
+      'recording ended',
+    );
     this.safeEmit('@close', info);
     this.observer.safeEmit('close', info);
     return info;
@@ -293,6 +323,15 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     if (this.#state === state) return;
     this.#state = state;
     this.observer.safeEmit('state', this.info());
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.#timers.add(timer);
   }
 
   #every(ms: number, fn: () => void): NodeJS.Timeout {

@@ -22,6 +22,8 @@ export interface RecordingInfo {
   startedAt: string | null;
   /** Media in the file so far (once finished: as the file's own duration says). */
   durationSeconds: number;
+  /** Composite frames forwarded to the file. */
+  frames: number;
   bytes: number;
   error?: string;
 }

@@ -37,6 +37,7 @@ const ctx = Object.freeze({
       requestedAt: '2026-11-24T09:00:00.000Z',
       startedAt: '2026-11-24T09:00:01.000Z',
       durationSeconds: 12.5,
+      frames: 375,
       bytes: 2_000_000,
     },
     ...overrides,

@@ -78,8 +78,9 @@ test('recorderArgs(): RTP through the SDP, a tiny probe, stream copy of one vide
   ]);
 });
 
-test('recorderArgs() for MP4 writes fragments', () => {
+test('recorderArgs() for MP4 probes the H.264 composite for up to a second and writes fragments', () => {
   const args = recorderArgs({ sdpPath: '/s.sdp', outputPath: '/rec/x.mp4', container: 'mp4' });
+  expect(args.slice(5, 13)).toEqual(['-protocol_whitelist', 'file,udp,rtp', '-probesize', '1000000', '-analyzeduration', '1000000', '-i', '/s.sdp']);
   expect(args.slice(args.indexOf('-f'))).toEqual([
     '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '500000', '-flush_packets', '1',
     '-n', 'file:/rec/x.mp4',

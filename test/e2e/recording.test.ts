@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { BotProcess } from '../helpers/bots.ts';
+import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
+import { ffmpegChildren } from '../helpers/processes.ts';
+import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
+import { startTestServer } from '../helpers/testServer.ts';
+import { sleep, until } from '../helpers/wait.ts';
+
+const FPS = 30;
+
+describe('recording a room', () => {
+  let server: RunningServer;
+  let dir: string;
+  const bots: BotProcess[] = [];
+
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(new URL(path, server.url), {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
+  };
+
+  /** Waits until the room's recording has its first keyframe; resolves with its start (ms since epoch). */
+  const recordingStarted = (room: string): Promise<number> =>
+    until(
+      async () => {
+        const { body } = await api<RecordingInfo>('GET', `/api/rooms/${room}/recording`);
+        return body.startedAt ? Date.parse(body.startedAt) : undefined;
+      },
+      20_000,
+      `the recording of ${room} to start`,
+    );
+
+  const bot = (room: string, name: string, color: string, tone: number): BotProcess => {
+    const b = new BotProcess({ url: server.socketUrl, room, name, color, tone, size: '320x180', bitrate: 300 });
+    bots.push(b);
+    return b;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcu-rec-e2e-'));
+    server = await startTestServer({ recordingsDir: dir });
+  });
+
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.stop()));
+    await server?.close();
+    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
+  });
+
+  it('two bots joining at different times into 10 s of WebM: one video and one audio stream, 10 s ± 0.5 s, a clean decode, every frame', async () => {
+    expect((await api('POST', '/api/rooms', { name: 'rec-two', size: '640x360', fps: FPS })).status).toBe(201);
+    const red = bot('rec-two', 'red', 'red', 440);
+    await red.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    const started = await api<RecordingInfo>('POST', '/api/rooms/rec-two/recording', { file: 'two bots.webm' });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ file: 'two bots.webm', container: 'webm' });
+    const t0 = await recordingStarted('rec-two');
+
+    await sleep(3000);
+    const blue = bot('rec-two', 'blue', 'blue', 880);
+    await blue.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    const blueAt = (Date.now() - t0) / 1000;
+    await sleep(Math.max(0, t0 + 10_000 - Date.now()));
+    const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-two/recording');
+    expect(stopped.status).toBe(200);
+    console.log('recording of two bots:', JSON.stringify(stopped.body), `blue connected at ${blueAt.toFixed(1)} s`);
+    expect(stopped.body.state).toBe('finished');
+
+    const file = join(dir, 'two bots.webm');
+    const probe = await probeRecording(file);
+    console.log('ffprobe:', JSON.stringify(probe));
+    expect(probe.streams).toEqual([
+      { codec_type: 'video', codec_name: 'vp8' },
+      { codec_type: 'audio', codec_name: 'opus' },
+    ]);
+    expect(Math.abs(probe.duration - 10)).toBeLessThanOrEqual(0.5);
+    expect(stopped.body.durationSeconds).toBeCloseTo(probe.duration, 1);
+    expect(await decodeErrors(file)).toBe('');
+    // Every frame the room sent while recording is in the file, and they come at the frame rate.
+    expect(Math.abs(probe.videoFrames - stopped.body.frames)).toBeLessThanOrEqual(2);
+    const fps = probe.videoFrames / probe.duration;
+    console.log(`frames: ${probe.videoFrames} in ${probe.duration} s = ${fps.toFixed(1)} fps`);
+    expect(fps).toBeGreaterThan(FPS * 0.85);
+    expect(fps).toBeLessThan(FPS * 1.1);
+
+    // Red alone first (one tile), then red and blue side by side.
+    expect(nearestColor(colorAt(await frameAt(file, 1.5), 0.5, 0.5))).toBe('red');
+    const late = await frameAt(file, 9.5);
+    expect([nearestColor(colorAt(late, 0.25, 0.5)), nearestColor(colorAt(late, 0.75, 0.5))]).toEqual(['red', 'blue']);
+  }, 90_000);
+
+  it('records an empty room too (black and silence), across a join and a leave, into Matroska', async () => {
+    expect((await api('POST', '/api/rooms', { name: 'rec-empty', size: '320x180', fps: FPS })).status).toBe(201);
+    expect((await api('POST', '/api/rooms/rec-empty/recording', { file: 'empty/room.mkv' })).status).toBe(201);
+    const t0 = await recordingStarted('rec-empty');
+    await sleep(1500);
+    const lime = bot('rec-empty', 'lime', 'lime', 600);
+    await lime.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await sleep(2000);
+    await lime.stop();
+    await sleep(1500);
+    const stopAt = Date.now();
+    const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-empty/recording');
+    const wall = (stopAt - t0) / 1000;
+    const file = join(dir, 'empty', 'room.mkv');
+    const probe = await probeRecording(file);
+    console.log('empty room recording:', JSON.stringify(stopped.body), JSON.stringify(probe), `wall ${wall.toFixed(2)} s`);
+    expect(probe.streams.map((s) => s.codec_name)).toEqual(['vp8', 'opus']);
+    expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
+    expect(await decodeErrors(file)).toBe('');
+    // The room is empty and not recording: its session has stopped, nothing is left running.
+    await until(async () => ((await server.rooms.get('rec-empty'))?.summary().sessionRunning === false ? true : undefined), 10_000, 'the session to stop');
+    await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg left');
+  }, 60_000);
+
+  it('records the H.264 composite into fragmented MP4', async () => {
+    expect((await api('POST', '/api/rooms', { name: 'rec-mp4', size: '320x180', fps: FPS })).status).toBe(201);
+    const yellow = bot('rec-mp4', 'yellow', 'yellow', 500);
+    await yellow.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    expect((await api('POST', '/api/rooms/rec-mp4/recording', { file: 'talk.mp4' })).status).toBe(201);
+    const t0 = await recordingStarted('rec-mp4');
+    await sleep(Math.max(0, t0 + 4000 - Date.now()));
+    const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-mp4/recording');
+    const file = join(dir, 'talk.mp4');
+    const probe = await probeRecording(file);
+    console.log('mp4 recording:', JSON.stringify(stopped.body), JSON.stringify(probe));
+    expect(probe.streams).toEqual([
+      { codec_type: 'video', codec_name: 'h264' },
+      { codec_type: 'audio', codec_name: 'opus' },
+    ]);
+    expect(Math.abs(probe.duration - 4)).toBeLessThanOrEqual(0.5);
+    expect(await decodeErrors(file)).toBe('');
+    expect(nearestColor(colorAt(await frameAt(file, 2), 0.5, 0.5))).toBe('yellow');
+    await yellow.stop();
+  }, 60_000);
+});
