@@ -4,12 +4,14 @@ import { tsAdd, tsDiff } from '../rtp/seq.ts';
 export const ONE_MS_TICKS = 90;
 
 /**
- * Video RTP timestamps for a file whose container counts in milliseconds (Matroska, WebM):
- * each new frame at least 1 ms after the one before. The composite's timestamps follow the
- * wall clock of arrival (the stream switcher retimes them), so a burst (a new compositor's first
- * frames, a stall catching up) can put frames within the same millisecond, which the muxer then
- * stores as "non monotonically increasing dts". Only frames in such a burst are moved, by the
- * least that separates them; later frames keep their own timestamps, so nothing drifts. Pure.
+ * Video RTP timestamps for a file: each new frame at least `minStep` after the one before. The
+ * composite's timestamps follow the wall clock of arrival (the stream switcher retimes them), so
+ * a burst (a new compositor's first frames, a stall catching up) can put frames within the same
+ * millisecond, which Matroska and WebM (1 ms units) then store as "non monotonically increasing
+ * dts". For an MP4, FFmpeg guesses a constant frame rate and decodes on a grid of that period
+ * (measured: r_frame_rate 30/1), so there frames must be a whole period apart. Only frames in a
+ * burst are moved, by the least that separates them; frames after it keep their own timestamps
+ * as soon as those are far enough on, so a burst shifts nothing for good. Pure.
  */
 export class FrameTimestamps {
   readonly #minStep: number;
@@ -18,7 +20,8 @@ export class FrameTimestamps {
   moved = 0;
 
   constructor(minStep = ONE_MS_TICKS) {
-    this.#minStep = minStep;
+    if (!(minStep >= 1)) throw new RangeError(`minStep must be at least one tick, got ${minStep}`);
+    this.#minStep = Math.round(minStep);
   }
 
   /** The timestamp to write for a packet with RTP timestamp `ts` (packets of one frame share it). */

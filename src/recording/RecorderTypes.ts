@@ -37,6 +37,8 @@ export interface RecorderOptions {
   /** Payload types the composite and the mix carry (what the session's encoders stamp). */
   videoPayloadType: number;
   audioPayloadType: number;
+  /** The composite's frame rate: an MP4's frames are kept at least one frame apart. */
+  fps: number;
   /** Asks the session for a keyframe of the composite: the file must start with one. */
   requestKeyframe: () => void;
 }

@@ -189,6 +189,7 @@ export class Room extends TypedEmitter<RoomEvents> {
         ...target,
         videoPayloadType: h264 ? H264_PAYLOAD_TYPE : VP8_PAYLOAD_TYPE,
         audioPayloadType: OPUS_PAYLOAD_TYPE,
+        fps: this.settings.session.fps,
         requestKeyframe: () => void this.#session?.then((s) => s.requestCompositeKeyframe()).catch(() => {}),
       });
       if (this.#closed) {

@@ -23,6 +23,14 @@ describe('FrameTimestamps', () => {
     expect(ts.map(3000)).toBe(3000);
   });
 
+  it('keeps an MP4’s frames a whole frame period apart (3000 ticks at 30 fps), then lets the stream catch up', () => {
+    const ts = new FrameTimestamps(3000);
+    const out = [0, 100, 200, 300, 9000, 12_000].map((t) => ts.map(t));
+    expect(out).toEqual([0, 3000, 6000, 9000, 12_000, 15_000]);
+    expect(ts.map(21_000)).toBe(21_000);
+    expect(() => new FrameTimestamps(0)).toThrow(RangeError);
+  });
+
   it('never moves a frame backwards when the input steps back (a new source before the switcher caught up)', () => {
     const ts = new FrameTimestamps();
     ts.map(50_000);
