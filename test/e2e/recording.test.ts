@@ -95,6 +95,7 @@ describe('recording a room', () => {
     expect(nearestColor(colorAt(await frameAt(file, 1.5), 0.5, 0.5))).toBe('red');
     const late = await frameAt(file, 9.5);
     expect([nearestColor(colorAt(late, 0.25, 0.5)), nearestColor(colorAt(late, 0.75, 0.5))]).toEqual(['red', 'blue']);
+    await Promise.all([red.stop(), blue.stop()]);
   }, 90_000);
 
   it('records an empty room too (black and silence), across a join and a leave, into Matroska', async () => {
