@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,14 +98,26 @@ describe('recording a room', () => {
     await Promise.all([red.stop(), blue.stop()]);
   }, 90_000);
 
-  it('records an empty room too (black and silence), across a join and a leave, into Matroska', async () => {
+  it('records an empty room too (black and silence), across a join, a compositor crash and a leave, into Matroska', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-empty', size: '320x180', fps: FPS })).status).toBe(201);
     expect((await api('POST', '/api/rooms/rec-empty/recording', { file: 'empty/room.mkv' })).status).toBe(201);
     const t0 = await recordingStarted('rec-empty');
     await sleep(1500);
     const lime = bot('rec-empty', 'lime', 'lime', 600);
     await lime.waitFor((e) => e.event === 'connected', 20_000, 'connected');
-    await sleep(2000);
+    await sleep(1000);
+    // The compositor dies: the session starts another, and the file goes on as one stream.
+    const room = (await server.rooms.get('rec-empty'))!;
+    const ssrc = room.composite.switcher.currentSsrc;
+    const compositor = ffmpegChildren().find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-ssrc ${ssrc} `),
+    );
+    expect(compositor).toBeTypeOf('number');
+    process.kill(compositor!, 'SIGKILL');
+    await until(async () => ((await room.stats()).session?.compositorRestarts ? true : undefined), 10_000, 'the compositor to restart');
+    const metrics = await (await fetch(new URL('/metrics', server.url))).text();
+    expect(metrics).toContain('mcu_compositor_restarts_total{room="rec-empty"} 1');
+    await sleep(1000);
     await lime.stop();
     await sleep(1500);
     const stopAt = Date.now();

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
+import { decodeErrors } from '../helpers/recordings.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { RawClient } from '../helpers/socketClient.ts';
 import { startTestServer } from '../helpers/testServer.ts';
@@ -94,6 +96,26 @@ describe('recording and metrics API against a running server', () => {
     // The last recording stays visible, and the empty room's session is gone with it.
     expect((await call<RecordingInfo>('GET', '/api/rooms/studio/recording')).body.state).toBe('finished');
     await until(async () => ((await call<{ sessionRunning: boolean }>('GET', '/api/rooms/studio')).body.sessionRunning ? undefined : true), 10_000, 'the session to stop');
+  }, 60_000);
+
+  it('reports a recorder that died as failed, and repairs what it wrote', async () => {
+    expect((await call('POST', '/api/rooms/studio/recording', { file: 'dies.webm' })).status).toBe(201);
+    await until(async () => ((await call<RecordingInfo>('GET', '/api/rooms/studio/recording')).body.durationSeconds > 1.5 ? true : undefined), 20_000, '1.5 s recorded');
+    const recorder = [...FfmpegProcess.liveProcesses()].find((p) => p.name === 'recorder studio dies.webm');
+    expect(recorder?.pid).toBeTypeOf('number');
+    process.kill(recorder!.pid!, 'SIGKILL');
+    const failed = await until(
+      async () => {
+        const { body } = await call<RecordingInfo>('GET', '/api/rooms/studio/recording');
+        return body.state === 'failed' ? body : undefined;
+      },
+      20_000,
+      'the recording to fail',
+    );
+    expect(failed.error).toMatch(/FFmpeg exited \(code null, signal SIGKILL\)/);
+    expect(failed.durationSeconds).toBeGreaterThan(1);
+    expect(existsSync(join(dir, 'dies.webm.recording'))).toBe(false);
+    expect(await decodeErrors(join(dir, 'dies.webm'))).toBe('');
   }, 60_000);
 
   it('creates a room that records from the start, and deleting it finalizes the file and disconnects everyone', async () => {
