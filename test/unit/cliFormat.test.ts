@@ -2,37 +2,20 @@ import { describe, expect, test } from 'vitest';
 import { formatBytes, formatDuration, roomsTable, statusLine } from '../../src/cli/format.ts';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
 import type { RoomStats } from '../../src/rooms/RoomTypes.ts';
+import { sampleRecording, sampleRoomStats } from '../fixtures/roomStats.ts';
 
-const recording = (overrides: Partial<RecordingInfo> = {}): RecordingInfo => ({
-  room: 'standup',
-  file: 'standup.webm',
-  container: 'webm',
-  state: 'recording',
-  requestedAt: '2026-11-24T09:00:00.000Z',
-  startedAt: '2026-11-24T09:00:01.000Z',
-  durationSeconds: 83.4,
-  frames: 2500,
-  bytes: 12_900_000,
-  ...overrides,
-});
+const recording = (overrides: Partial<RecordingInfo> = {}): RecordingInfo =>
+  sampleRecording({ durationSeconds: 83.4, frames: 2500, bytes: 12_900_000, ...overrides });
 
-const room = (overrides: Partial<RoomStats> = {}): RoomStats => ({
-  name: 'standup',
-  participants: [
-    { id: 'a1', name: 'alice' },
-    { id: 'b2', name: 'bob' },
-  ],
-  layout: { kind: 'grid' },
-  speaker: null,
-  sessionRunning: true,
-  settings: { maxParticipants: 16, size: '1280x720', fps: 30, bitrateKbps: 1500 },
-  session: undefined,
-  composite: { packets: 1, bytes: 1, frames: 1, switches: 1, fps: 29.94, bitrateKbps: 1449.6 },
-  mix: { bitrateKbps: 32.4 },
-  nacks: { received: 0, sent: 0 },
-  recording: recording(),
-  ...overrides,
-});
+const room = (overrides: Partial<RoomStats> = {}): RoomStats =>
+  sampleRoomStats({
+    session: undefined,
+    composite: { packets: 1, bytes: 1, frames: 1, switches: 1, fps: 29.94, bitrateKbps: 1449.6 },
+    mix: { bitrateKbps: 32.4 },
+    nacks: { received: 0, sent: 0 },
+    recording: recording(),
+    ...overrides,
+  });
 
 describe('formatBytes() and formatDuration()', () => {
   test.each([

@@ -1,48 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics, ROOM_METRICS, roomMetricValues } from '../../src/metrics/metrics.ts';
-import type { RoomStats } from '../../src/rooms/RoomTypes.ts';
+import { sampleRoomStats } from '../fixtures/roomStats.ts';
 
-const ctx = Object.freeze({
-  stats: (overrides: Partial<RoomStats> = {}): RoomStats => ({
-    name: 'standup',
-    participants: [
-      { id: 'a1', name: 'alice' },
-      { id: 'b2', name: 'bob' },
-    ],
-    layout: { kind: 'grid' },
-    speaker: null,
-    sessionRunning: true,
-    settings: { maxParticipants: 16, size: '1280x720', fps: 30, bitrateKbps: 1500 },
-    session: {
-      participants: 2,
-      tiles: ['a1', 'b2'],
-      layout: { kind: 'grid' },
-      compositorFramesWritten: 900,
-      compositorTicksSkipped: 0,
-      videoClockSkipped: 1,
-      decoderRestarts: 2,
-      compositorRestarts: 1,
-      keyframeRequests: 7,
-      compositeKeyframes: 3,
-      audio: {},
-    },
-    composite: { packets: 5000, bytes: 4_000_000, frames: 900, switches: 4, fps: 29.9, bitrateKbps: 1412.3 },
-    mix: { bitrateKbps: 33.1 },
-    nacks: { received: 5, sent: 11 },
-    recording: {
-      room: 'standup',
-      file: 'standup.webm',
-      container: 'webm',
-      state: 'recording',
-      requestedAt: '2026-11-24T09:00:00.000Z',
-      startedAt: '2026-11-24T09:00:01.000Z',
-      durationSeconds: 12.5,
-      frames: 375,
-      bytes: 2_000_000,
-    },
-    ...overrides,
-  }),
-});
+const ctx = Object.freeze({ stats: sampleRoomStats });
 
 describe('roomMetricValues()', () => {
   it('maps a room’s figures to every per-room metric', () => {
