@@ -24,6 +24,8 @@ export interface DecoderOptions {
   tileSource: Size;
   /** Folder for the SDP file. */
   workDir: string;
+  /** Awaited right before FFmpeg is started (the session's spawn slot: see Session#spawnSlot). */
+  beforeStart?: () => Promise<void>;
 }
 
 /** 20 ms of mono s16le at 48 kHz. */
@@ -66,6 +68,7 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
   static async create(options: DecoderOptions): Promise<Decoder> {
     const sdpPath = join(options.workDir, `${options.input.kind}-${options.port}.sdp`);
     await writeFile(sdpPath, rtpInputSdp(options.port, options.input));
+    await options.beforeStart?.();
     return new Decoder(options, sdpPath);
   }
 
