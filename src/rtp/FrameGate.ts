@@ -10,6 +10,9 @@ export interface FrameGateOptions {
   maxHeldPackets: number;
 }
 
+/** A packet this far behind the expected one is not late: the sender's numbering started over. */
+const MAX_LATE_PACKETS = 1000;
+
 export const FRAME_GATE_DEFAULTS = { lossTimeoutMs: 100, maxHeldPackets: 512 } as const;
 
 export interface GateOutput {
@@ -59,7 +62,9 @@ export class FrameGate {
     const out: GateOutput = { packets: [], keyframeNeeded: false };
     const ssrc = readSsrc(packet);
     const seq = readSeq(packet);
-    if (ssrc !== this.#ssrc) this.#reset(ssrc, seq);
+    // A new SSRC, or sequence numbers that jumped far back: the publisher started its stream over.
+    const behind = seqNewer(seq, this.#next) ? 0 : (this.#next - seq) & 0xffff;
+    if (ssrc !== this.#ssrc || behind > MAX_LATE_PACKETS) this.#reset(ssrc, seq);
     if (seq === this.#next) {
       this.#inOrder(packet, out);
       this.#drain(out, now);

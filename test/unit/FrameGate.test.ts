@@ -95,6 +95,14 @@ describe('FrameGate', () => {
     expect(seqs(gate.push(packet(7001, 3, { ssrc: 99, key: true }), 2))).toEqual([101]);
   });
 
+  it('starts over when the sequence numbers jump far back (the sender restarted), instead of taking every packet for a late one', () => {
+    const gate = newGate();
+    gate.push(packet(40_000, 1, { key: true }), 0);
+    expect(gate.push(packet(39_999, 2), 1).packets).toEqual([]); // merely late: ignored
+    expect(gate.push(packet(30_000, 3), 2).packets).toEqual([]); // restarted: waits for a keyframe
+    expect(seqs(gate.push(packet(30_001, 4, { key: true }), 3))).toEqual([40_001]);
+  });
+
   it('closes a frame whose marker never came when the next timestamp begins', () => {
     const gate = newGate();
     gate.push(packet(1, 100, { key: true, marker: false }), 0);
