@@ -18,7 +18,7 @@ const NEWCOMERS = ['lime', 'blue', 'yellow', 'white'] as const;
 const ISSUE_GAP_MS = 100;
 const ISSUE_APPEAR_MS = 500;
 const MAX_GAP_MS = 1500;
-const APPEAR_WITHIN_MS = 1000;
+const APPEAR_WITHIN_MS = 1500;
 const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 };
 
 const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
