@@ -11,6 +11,7 @@ import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { gridLayout, type Size } from '../../mixer/layout.ts';
 import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
 import { timecodeFilter } from '../../mixer/timecode.ts';
+import { errorText } from '../lib/errors.ts';
 import { cpuShare, sampleTree } from '../lib/procStats.ts';
 import { runCommand, sleep } from '../lib/processes.ts';
 import { round } from './numbers.ts';
@@ -105,7 +106,7 @@ export async function runBare(clips: string[], o: { settleMs: number; windowMs: 
     result.fps = round(((frames - framesBefore) * 1000) / (after.at - before.at), 1);
     result.ok = true;
   } catch (error) {
-    result.error = error instanceof Error ? error.message : String(error);
+    result.error = errorText(error);
   } finally {
     await ffmpeg.stop();
   }

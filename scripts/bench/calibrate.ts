@@ -16,6 +16,7 @@ import { receiverArgs, rtpSdp, syntheticSourceArgs, type VideoOutput } from '../
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
 import { isRtp, readSeq, readTimestamp, writeSeqAndTimestamp } from '../../src/rtp/rtpHeader.ts';
+import { errorText } from '../lib/errors.ts';
 import { cpuShare, sampleTree } from '../lib/procStats.ts';
 import { sleep } from '../lib/processes.ts';
 import { round, type Distribution } from './numbers.ts';
@@ -139,7 +140,7 @@ export async function calibrate(dir: string, seconds: number): Promise<Calibrati
     });
     if (!result.ok) result.error = `no readable code in ${frames.length} recorded frames (${match.matched} matched to the log)`;
   } catch (error) {
-    result.error = error instanceof Error ? error.message : String(error);
+    result.error = errorText(error);
   } finally {
     await Promise.all([recorder?.stop(), source?.stop(), plain?.stop()]);
     socket.close();

@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
 import { descendants } from '../lib/procStats.ts';
+import { errorText } from '../lib/errors.ts';
 import { killLeftovers, sleep } from '../lib/processes.ts';
 import { makeClips, runBare, type BareResult } from './bare.ts';
 import { calibrate, type CalibrationResult } from './calibrate.ts';
 import { chartSvg, writeChart } from './chart.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 import { round } from './numbers.ts';
-import { runMcu, type McuResult } from './mcu.ts';
+import { emptyResult, runMcu, type McuResult } from './mcu.ts';
 import {
   chartPanels,
   evaluateTargets,
@@ -150,29 +151,8 @@ function stopChildrenOnSignal(): void {
   process.on('SIGTERM', onSignal);
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 function failedMcu(participants: number, error: unknown): McuResult {
-  return {
-    ok: false,
-    error: errorText(error),
-    participants,
-    connected: 0,
-    alive: 0,
-    problems: [],
-    windowSeconds: null,
-    server: { cpu: null, rssMiB: null, processes: null, byRole: [], threads: [] },
-    machine: { busyCores: null, botsCores: null, otherCores: null },
-    composite: { fpsMedian: null, fpsMin: null, fpsBot0: null, longestGapBot0Ms: null, longestGapMaxMs: null },
-    latency: null,
-    joinToTileMs: null,
-    joinToFirstFrameMs: null,
-    downlink: { videoKbps: null, audioKbps: null, totalKbps: null, minKbps: null, maxKbps: null },
-    sfuDownlinkKbps: null,
-    mcuOverSfu: null,
-    bots: [],
-    killed: [],
-  };
+  return { ...emptyResult(participants), error: errorText(error) };
 }
 
 function oneLine(r: RunFigures): string {

@@ -24,6 +24,7 @@ import {
   type ThreadSample,
   type TreeSample,
 } from '../lib/procStats.ts';
+import { errorText } from '../lib/errors.ts';
 import { exited, freeTcpPort, killLeftovers, sleep, stopTree, withTimeout } from '../lib/processes.ts';
 import { machineCpu, machineCpuShare } from './machine.ts';
 import { distribution, mean, median, round, type Distribution } from './numbers.ts';
@@ -222,7 +223,8 @@ async function startServer(port: number, logPath: string): Promise<ServerProcess
   return { child, log };
 }
 
-function emptyResult(participants: number): McuResult {
+/** A result with nothing measured yet (or ever, when a run fails before its window). */
+export function emptyResult(participants: number): McuResult {
   return {
     ok: false,
     participants,
@@ -243,8 +245,6 @@ function emptyResult(participants: number): McuResult {
     killed: [],
   };
 }
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The last `mcu bot:` line of a bot's stderr, or the error's first 200 characters. */
 function botProblem(bot: BotProcess, error: unknown): string {
