@@ -1,43 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/layout.ts';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, probe, recordingClock } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'h264';
 const CANVAS = { width: 1280, height: 720 };
 
 describe('a client that offers no VP8', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), 'mcu-h264-'));
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const e2e = e2eContext('h264');
 
   it('publishes H.264 into the grid and receives the composite in H.264, beside a VP8 client', async () => {
     const specs = [
       { name: 'vp8', color: 'red', codec: 'vp8' as const },
       { name: 'h264', color: 'yellow', codec: 'h264' as const },
     ];
+    const { server, dir, bots } = e2e;
     for (const spec of specs) {
-      const bot = new BotProcess({
-        url: server.socketUrl,
+      const bot = e2e.bot({
         room: ROOM,
         name: spec.name,
         color: spec.color,
@@ -46,7 +29,6 @@ describe('a client that offers no VP8', () => {
         record: join(dir, `${spec.name}.mkv`),
         frameLog: join(dir, `${spec.name}.frames`),
       });
-      bots.push(bot);
       await bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     }
     const room = await server.rooms.get(ROOM);

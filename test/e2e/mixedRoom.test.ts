@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { gridLayout } from '../../mixer/layout.ts';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, pcmOf, recordingClock, tonePower } from '../helpers/media.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'e2e-three';
@@ -28,32 +24,18 @@ async function tileColors(file: string, seconds: number, count: number): Promise
 }
 
 describe('a mixed room of three bots', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), 'mcu-e2e-'));
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
-    else console.log(`kept ${dir}`);
-  });
+  const e2e = e2eContext('mixed-room');
 
   async function tiles(): Promise<string[]> {
-    const room = await server.rooms.get(ROOM);
+    const room = await e2e.server.rooms.get(ROOM);
     return (await room?.stats())?.session?.tiles ?? [];
   }
 
   it('sends each bot a composite of everyone and a mix of the others, and stops the session when all leave', async () => {
+    const { server, dir, bots } = e2e;
     const joinedAt: number[] = [];
     for (const spec of BOTS) {
-      const bot = new BotProcess({
-        url: server.socketUrl,
+      const bot = e2e.bot({
         room: ROOM,
         name: spec.name,
         color: spec.color,
@@ -61,7 +43,6 @@ describe('a mixed room of three bots', () => {
         record: join(dir, `${spec.name}.mkv`),
         frameLog: join(dir, `${spec.name}.frames`),
       });
-      bots.push(bot);
       await bot.waitFor((e) => e.event === 'connected', 20_000, 'connected');
       joinedAt.push(Date.now());
       await until(async () => ((await tiles()).length === bots.length ? true : undefined), 10_000, `${bots.length} tiles`);

@@ -1,30 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import type { BotProcess } from '../helpers/bots.ts';
+import { apiCall } from '../helpers/api.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const FPS = 30;
 
 describe('recording a room', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(new URL(path, server.url), {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
-  };
+  const e2e = e2eContext('rec-e2e', (dir) => ({ recordingsDir: dir }));
+  const api = <T>(method: string, path: string, body?: unknown) => apiCall<T>(e2e.server.url, method, path, body);
 
   /** Waits until the room's recording has its first keyframe; resolves with its start (ms since epoch). */
   const recordingStarted = (room: string): Promise<number> =>
@@ -37,23 +27,8 @@ describe('recording a room', () => {
       `the recording of ${room} to start`,
     );
 
-  const bot = (room: string, name: string, color: string, tone: number): BotProcess => {
-    const b = new BotProcess({ url: server.socketUrl, room, name, color, tone, size: '320x180', bitrate: 300 });
-    bots.push(b);
-    return b;
-  };
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mcu-rec-e2e-'));
-    server = await startTestServer({ recordingsDir: dir });
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    if (!process.env.KEEP_E2E) rmSync(dir, { recursive: true, force: true });
-    else console.log(`kept ${dir}`);
-  });
+  const bot = (room: string, name: string, color: string, tone: number): BotProcess =>
+    e2e.bot({ room, name, color, tone, size: '320x180', bitrate: 300 });
 
   it('two bots joining at different times into 10 s of WebM: one video and one audio stream, 10 s ± 0.5 s, a clean decode, every frame', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-two', size: '640x360', fps: FPS })).status).toBe(201);
@@ -74,7 +49,7 @@ describe('recording a room', () => {
     console.log('recording of two bots:', JSON.stringify(stopped.body), `blue connected at ${blueAt.toFixed(1)} s`);
     expect(stopped.body.state).toBe('finished');
 
-    const file = join(dir, 'two bots.webm');
+    const file = join(e2e.dir, 'two bots.webm');
     const probe = await probeRecording(file);
     console.log('ffprobe:', JSON.stringify(probe));
     expect(probe.streams).toEqual([
@@ -107,7 +82,7 @@ describe('recording a room', () => {
     await lime.waitFor((e) => e.event === 'connected', 20_000, 'connected');
     await sleep(1000);
     // The compositor dies: the session starts another, and the file goes on as one stream.
-    const room = (await server.rooms.get('rec-empty'))!;
+    const room = (await e2e.server.rooms.get('rec-empty'))!;
     const ssrc = room.composite.switcher.currentSsrc;
     const compositor = ffmpegChildren().find((pid) =>
       readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-ssrc ${ssrc} `),
@@ -115,7 +90,7 @@ describe('recording a room', () => {
     expect(compositor).toBeTypeOf('number');
     process.kill(compositor!, 'SIGKILL');
     await until(async () => ((await room.stats()).session?.compositorRestarts ? true : undefined), 10_000, 'the compositor to restart');
-    const metrics = await (await fetch(new URL('/metrics', server.url))).text();
+    const metrics = await (await fetch(new URL('/metrics', e2e.server.url))).text();
     expect(metrics).toContain('mcu_compositor_restarts_total{room="rec-empty"} 1');
     await sleep(1000);
     await lime.stop();
@@ -123,14 +98,14 @@ describe('recording a room', () => {
     const stopAt = Date.now();
     const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-empty/recording');
     const wall = (stopAt - t0) / 1000;
-    const file = join(dir, 'empty', 'room.mkv');
+    const file = join(e2e.dir, 'empty', 'room.mkv');
     const probe = await probeRecording(file);
     console.log('empty room recording:', JSON.stringify(stopped.body), JSON.stringify(probe), `wall ${wall.toFixed(2)} s`);
     expect(probe.streams.map((s) => s.codec_name)).toEqual(['vp8', 'opus']);
     expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
     expect(await decodeErrors(file)).toBe('');
     // The room is empty and not recording: its session has stopped, nothing is left running.
-    await until(async () => ((await server.rooms.get('rec-empty'))?.summary().sessionRunning === false ? true : undefined), 10_000, 'the session to stop');
+    await until(async () => ((await e2e.server.rooms.get('rec-empty'))?.summary().sessionRunning === false ? true : undefined), 10_000, 'the session to stop');
     await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg left');
   }, 60_000);
 
@@ -142,7 +117,7 @@ describe('recording a room', () => {
     const t0 = await recordingStarted('rec-mp4');
     await sleep(Math.max(0, t0 + 4000 - Date.now()));
     const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-mp4/recording');
-    const file = join(dir, 'talk.mp4');
+    const file = join(e2e.dir, 'talk.mp4');
     const probe = await probeRecording(file);
     console.log('mp4 recording:', JSON.stringify(stopped.body), JSON.stringify(probe));
     expect(probe.streams).toEqual([

@@ -1,43 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../src/server.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import { describe, expect, it } from 'vitest';
+import type { BotSpec } from '../helpers/bots.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, pcmOf, probe, recordingClock, tonePower } from '../helpers/media.ts';
-import { startTestServer } from '../helpers/testServer.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'roles';
 
 describe('publishers, audio-only publishers and viewers in one room', () => {
-  let server: RunningServer;
-  let dir: string;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), 'mcu-roles-'));
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop()));
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const e2e = e2eContext('roles');
 
   it('gives the camera its tile, mixes the microphone-only voice in, and lets the viewer see and hear both', async () => {
-    const start = (name: string, extra: Partial<ConstructorParameters<typeof BotProcess>[0]>) => {
-      const bot = new BotProcess({
-        url: server.socketUrl,
+    const { server, dir, bots } = e2e;
+    const start = (name: string, extra: Partial<BotSpec>) => {
+      const bot = e2e.bot({
         room: ROOM,
         name,
         record: join(dir, `${name}.mkv`),
         frameLog: join(dir, `${name}.frames`),
         ...extra,
       });
-      bots.push(bot);
       return bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     };
     await start('camera', { color: 'blue', tone: 500 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { ServerConfig } from '../../src/config.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess, type BotSpec } from './bots.ts';
 import { startTestServer } from './testServer.ts';
@@ -16,16 +17,17 @@ export interface E2eContext {
 }
 
 /**
- * Registers the suite's set-up and tear-down: a real server on loopback before, every bot
+ * Registers the suite's set-up and tear-down: a real server on loopback (configured by
+ * `serverConfig` from the suite's folder, e.g. to record into it) before, every bot
  * stopped, the server closed and the folder removed after (kept with KEEP_E2E=1).
  */
-export function e2eContext(prefix: string): E2eContext {
+export function e2eContext(prefix: string, serverConfig: (dir: string) => Partial<ServerConfig> = () => ({})): E2eContext {
   let server: RunningServer | undefined;
   let dir: string | undefined;
   const bots: BotProcess[] = [];
   beforeAll(async () => {
-    server = await startTestServer();
     dir = mkdtempSync(join(tmpdir(), `mcu-${prefix}-`));
+    server = await startTestServer(serverConfig(dir));
   });
   afterAll(async () => {
     await Promise.all(bots.map((b) => b.stop()));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
+import { apiCall } from '../helpers/api.ts';
 import { decodeErrors } from '../helpers/recordings.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { RawClient } from '../helpers/socketClient.ts';
@@ -16,14 +17,7 @@ describe('recording and metrics API against a running server', () => {
   let server: RunningServer;
   let base: string;
   let dir: string;
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; type: string | null }> => {
-    const res = await fetch(new URL(path, server.url), {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T, type: res.headers.get('content-type') };
-  };
+  const call = <T>(method: string, path: string, body?: unknown) => apiCall<T>(server.url, method, path, body);
 
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), 'mcu-rec-api-'));
@@ -100,7 +94,8 @@ describe('recording and metrics API against a running server', () => {
 
   it('reports a recorder that died as failed, and repairs what it wrote', async () => {
     expect((await call('POST', '/api/rooms/studio/recording', { file: 'dies.webm' })).status).toBe(201);
-    await until(async () => ((await call<RecordingInfo>('GET', '/api/rooms/studio/recording')).body.durationSeconds > 1.5 ? true : undefined), 20_000, '1.5 s recorded');
+    // Clusters are flushed each second: with 2.5 s recorded, more than a second is on disk when it dies.
+    await until(async () => ((await call<RecordingInfo>('GET', '/api/rooms/studio/recording')).body.durationSeconds > 2.5 ? true : undefined), 20_000, '2.5 s recorded');
     const recorder = [...FfmpegProcess.liveProcesses()].find((p) => p.name === 'recorder studio dies.webm');
     expect(recorder?.pid).toBeTypeOf('number');
     process.kill(recorder!.pid!, 'SIGKILL');
