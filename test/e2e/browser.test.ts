@@ -16,7 +16,7 @@ import {
   type LaunchedChromium,
   type PageRtpStats,
 } from '../helpers/browser.ts';
-import { colorAt, nearestColor } from '../helpers/media.ts';
+import { tileColor } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { sleep } from '../helpers/wait.ts';
@@ -119,9 +119,7 @@ function compositeShows(page: Page, expected: (color: string) => boolean, count:
     async () => {
       const frame = await compositeFrame(page);
       if (!frame) return null;
-      return tiles.map((t) =>
-        nearestColor(colorAt(frame, (t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height)),
-      );
+      return tiles.map((t) => tileColor(frame, t, CANVAS));
     },
     (colors) => (colors && expected(colors.join(',')) ? colors : undefined),
     what,

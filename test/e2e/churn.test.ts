@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gridLayout, type Tile } from '../../mixer/layout.ts';
-import type { BotProcess } from '../helpers/bots.ts';
+import { gridLayout } from '../../mixer/layout.ts';
+import { LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, decodeFrames, frameWallTimes, nearestColor } from '../helpers/media.ts';
+import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'churn';
@@ -19,9 +19,7 @@ const ISSUE_GAP_MS = 100;
 const ISSUE_APPEAR_MS = 500;
 const MAX_GAP_MS = 1500;
 const APPEAR_WITHIN_MS = 1500;
-const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 };
 
-const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
 
 describe('churn: four participants join and leave one by one beside one who stays', () => {
   const e2e = e2eContext('churn');
@@ -72,8 +70,8 @@ describe('churn: four participants join and leave one by one beside one who stay
     const times = frameWallTimes(decoded.length, frames);
     const delays = newcomers.map(({ color, id, tiles }) => {
       const decodedAt = firstFrameAt.get(id) ?? NaN;
-      const [fx, fy] = centre(gridLayout(tiles, CANVAS)[tiles - 1]!);
-      const seen = decoded.findIndex((frame, i) => times[i]! >= decodedAt && nearestColor(colorAt(frame, fx, fy, 2)) === color);
+      const tile = gridLayout(tiles, CANVAS)[tiles - 1]!;
+      const seen = decoded.findIndex((frame, i) => times[i]! >= decodedAt && tileColor(frame, tile, CANVAS, 2) === color);
       return seen < 0 ? NaN : times[seen]! - decodedAt;
     });
     const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, frameAt, nearestColor, probe, recordingClock } from '../helpers/media.ts';
+import { frameAt, probe, recordingClock, tileColor } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -44,9 +44,7 @@ describe('a client that offers no VP8', () => {
       expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe(spec.codec);
       const at = await recordingClock(file, readFrameLog(join(dir, `${spec.name}.frames`)));
       const frame = await frameAt(file, at(bothAt + 2500));
-      const colors = tiles.map((t) =>
-        nearestColor(colorAt(frame, (t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height)),
-      );
+      const colors = tiles.map((t) => tileColor(frame, t, CANVAS));
       expect(colors).toEqual(['red', 'yellow']);
     }
     await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg process left');

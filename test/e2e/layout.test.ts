@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, decodeFrames, frameWallTimes, nearestColor } from '../helpers/media.ts';
+import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'layouts';
@@ -11,7 +11,6 @@ const CANVAS = { width: 1280, height: 720 };
 /** Issue 4's budget, printed as PASS or MISS; the assertion is a bound against regressions (see churn.test.ts). */
 const ISSUE_GAP_MS = 100;
 const MAX_GAP_MS = 500;
-const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
 
 describe('layouts switched at runtime', () => {
   const e2e = e2eContext('layout');
@@ -59,7 +58,7 @@ describe('layouts switched at runtime', () => {
     /** How long after `from` the picture first shows `layout` (Infinity: never within 3 s). */
     const shownAfter = (from: number, layout: keyof typeof looks): number => {
       const i = decoded.findIndex(
-        (frame, k) => times[k]! >= from && times[k]! < from + 3000 && looks[layout].every(([tile, colour]) => nearestColor(colorAt(frame, ...centre(tile), 2)) === colour),
+        (frame, k) => times[k]! >= from && times[k]! < from + 3000 && looks[layout].every(([tile, colour]) => tileColor(frame, tile, CANVAS, 2) === colour),
       );
       return i < 0 ? Infinity : times[i]! - from;
     };

@@ -4,7 +4,7 @@ import { ffmpegChildren } from '../helpers/processes.ts';
 import { gridLayout } from '../../mixer/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
-import { colorAt, frameAt, nearestColor, pcmOf, recordingClock, tonePower } from '../helpers/media.ts';
+import { colorAt, frameAt, nearestColor, pcmOf, recordingClock, tileColor, tonePower } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'e2e-three';
@@ -18,9 +18,7 @@ const BOTS = [
 /** The colours at the centres of the grid's tiles for `count` participants. */
 async function tileColors(file: string, seconds: number, count: number): Promise<string[]> {
   const frame = await frameAt(file, seconds);
-  return gridLayout(count, CANVAS).map((tile) =>
-    nearestColor(colorAt(frame, (tile.x + tile.width / 2) / CANVAS.width, (tile.y + tile.height / 2) / CANVAS.height)),
-  );
+  return gridLayout(count, CANVAS).map((tile) => tileColor(frame, tile, CANVAS));
 }
 
 describe('a mixed room of three bots', () => {

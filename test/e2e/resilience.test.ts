@@ -1,21 +1,18 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gridLayout, type Tile } from '../../mixer/layout.ts';
-import type { BotProcess, BotSpec } from '../helpers/bots.ts';
+import { gridLayout } from '../../mixer/layout.ts';
+import { LIGHT_BOT, type BotProcess, type BotSpec } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { framesPerSecond, longestGap, readFrameLog, readKeyframeTimes } from '../helpers/frameLog.ts';
-import { colorAt, decodeFrames, frameWallTimes, nearestColor } from '../helpers/media.ts';
+import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const CANVAS = { width: 1280, height: 720 };
-/** A publisher that only adds load: small, slow and at a lower priority (two cores measure the server, not the bots). */
-const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 } as const;
 /** Issue 4's figures. */
 const MIN_FPS = 28;
 const LIVE_AGAIN_WITHIN_MS = 1000;
 const FIRST_KEYFRAME_WITHIN_MS = 300;
 
-const centre = (t: Tile): [number, number] => [(t.x + t.width / 2) / CANVAS.width, (t.y + t.height / 2) / CANVAS.height];
 
 describe('a composite that never freezes', () => {
   const e2e = e2eContext('resilience');
@@ -54,13 +51,13 @@ describe('a composite that never freezes', () => {
     const fps = framesPerSecond(frames, stoppedAt - 1000, resumedAt + 2000);
     const decoded = await decodeFrames(file);
     const times = frameWallTimes(decoded.length, frames);
-    const [fx, fy] = centre(gridLayout(2, CANVAS)[1]!);
+    const tile = gridLayout(2, CANVAS)[1]!;
     const colourAt = (wallMs: number): string => {
       const i = times.findIndex((t) => t >= wallMs);
-      return nearestColor(colorAt(decoded[i < 0 ? decoded.length - 1 : i]!, fx, fy, 2));
+      return tileColor(decoded[i < 0 ? decoded.length - 1 : i]!, tile, CANVAS, 2);
     };
     const placeholder = colourAt(stoppedAt + 3600);
-    const liveAgain = decoded.findIndex((frame, i) => times[i]! >= resumedAt && nearestColor(colorAt(frame, fx, fy, 2)) === 'lime');
+    const liveAgain = decoded.findIndex((frame, i) => times[i]! >= resumedAt && tileColor(frame, tile, CANVAS, 2) === 'lime');
     const liveAfter = liveAgain < 0 ? Infinity : times[liveAgain]! - resumedAt;
     console.log(
       `stall: received fps per second ${fps.join(' ')}; longest gap ${longestGap(frames, stoppedAt - 1000, resumedAt + 2000)} ms; ` +

@@ -36,6 +36,9 @@ export interface BotSpec {
   uplinkLoss?: number;
 }
 
+/** A publisher that only adds load to a test: small, slow and at a lower priority. */
+export const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 } as const satisfies Partial<BotSpec>;
+
 /** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
 export class BotProcess {
   readonly name: string;

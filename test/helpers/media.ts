@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Size, Tile } from '../../mixer/layout.ts';
 
 /** Runs FFmpeg (argument array, no shell) and collects stdout; rejects with stderr on failure. */
 export function runFfmpeg(args: string[], binary = 'ffmpeg', timeoutMs = 60_000): Promise<Buffer> {
@@ -72,6 +73,11 @@ export function nearestColor(rgb: [number, number, number]): string {
     }
   }
   return best;
+}
+
+/** The nearest reference colour at the centre of `tile` of a `canvas`-sized composite. */
+export function tileColor(frame: RgbFrame, tile: Tile, canvas: Size, radius?: number): string {
+  return nearestColor(colorAt(frame, (tile.x + tile.width / 2) / canvas.width, (tile.y + tile.height / 2) / canvas.height, radius));
 }
 
 /** Mono 48 kHz s16 samples of the file's audio from `start` for `duration` seconds. */
