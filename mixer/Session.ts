@@ -97,8 +97,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #switchFallback?: NodeJS.Timeout;
   #closed = false;
   #layout: SessionLayout;
-  /** Whether the running compositors encode H.264 too (someone receives it). */
-  #h264 = false;
   /** H.264 wanted by someone other than a participant (an MP4 recording). */
   #h264Wanted = false;
   #decoderRestarts = 0;
@@ -154,7 +152,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
     await this.#startDecoder(member, 'video');
     await this.#startDecoder(member, 'audio');
-    if (info.receivesH264 && !this.#h264) this.#recompose();
+    if (info.receivesH264 && !this.#composesH264) this.#recompose();
     // Its tile appears at its first decoded frame: have the compositor for that roster ready by
     // then, started after the burst of work a join brings (its decoders, its peer's handshake).
     else if (info.video) {
@@ -186,6 +184,11 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (pending?.ssrc !== ssrc) return;
     log.info({ ssrc, afterMs: Math.round(performance.now() - pending.startedAt) }, 'composite switched to the new compositor');
     this.#promotePending();
+  }
+
+  /** Whether the compositor being switched to (or running) encodes H.264 too. */
+  get #composesH264(): boolean {
+    return (this.#pending ?? this.#current)?.h264Ssrc !== undefined;
   }
 
   setH264Wanted(wanted: boolean): void {
@@ -337,7 +340,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       void this.#pending.close();
       this.#pending = undefined;
     }
-    this.#h264 = plan.h264;
     // A standby has started FFmpeg and loaded its libraries already: it answers in half the time.
     const standby = this.#standbys.get(plan.key);
     this.#standbys.delete(plan.key);

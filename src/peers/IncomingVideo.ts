@@ -49,9 +49,15 @@ export class IncomingVideo {
       this.keyframeRequests++;
       this.#options.requestKeyframe();
     }
-    clearTimeout(this.#timer);
-    this.#timer = this.gate.holding
-      ? setTimeout(() => this.#handle(this.gate.poll(performance.now())), FRAME_GATE_DEFAULTS.lossTimeoutMs)
-      : undefined;
+    // One timer while a gap is open, not one per packet: packets expire gaps themselves as they come.
+    if (!this.gate.holding) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#handle(this.gate.poll(performance.now()));
+      }, FRAME_GATE_DEFAULTS.lossTimeoutMs);
+    }
   }
 }
