@@ -17,7 +17,7 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   constructor(label: string, options: AudioEncoderOptions) {
     super();
     this.label = label;
-    this.#process = new FfmpegProcess({ name: `mix encoder ${label}`, args: audioEncoderArgs(options) });
+    this.#process = new FfmpegProcess({ name: `mix encoder ${label}`, args: audioEncoderArgs(options), background: true });
     this.#process.on('exit', ({ expected, code, signal, stderrTail }) => {
       if (!expected) this.safeEmit('died', new FfmpegError(`mix encoder ${label} exited (code ${code}, signal ${signal})`, stderrTail));
     });

@@ -79,7 +79,7 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     const { width, height } = options.tileSource;
     const args =
       this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });
-    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, stdinIsControl: true });
+    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, stdinIsControl: true, background: true });
     const chunker = new Chunker(this.kind === 'video' ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES, (chunk) => {
       this.chunks++;
       this.safeEmit('chunk', chunk);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { createLogger } from './logger.ts';
+import { getBackgroundNiceness, niceCommand } from './priority.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 const log = createLogger('FfmpegProcess');
@@ -28,6 +29,8 @@ export interface FfmpegProcessOptions {
   /** A job that ends by itself (a repair, a probe): its exit is expected, whatever its code. */
   job?: boolean;
   binary?: string;
+  /** Background work (decoders, mix encoders): started below the media path's priority (priority.ts). */
+  background?: boolean;
 }
 
 const live = new Set<FfmpegProcess>();
@@ -78,10 +81,12 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
-    this.#child = dieWithParent
-      ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...options.args], { stdio })
-      : spawn(binary, options.args, { stdio });
+    const [file, args] = niceCommand(binary, options.args, options.background ? getBackgroundNiceness() : 0);
+    const wrapped = dieWithParent || file !== binary;
+    const t0 = performance.now();
+    this.#child = dieWithParent ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', file, ...args], { stdio }) : spawn(file, args, { stdio });
     live.add(this);
+    if (process.env.MCU_DIAG) process.stderr.write(`DIAG spawn ${this.name} ${Math.round(performance.now() - t0)} ms at ${Date.now()}\n`);
 
     let stderrRest = '';
     this.#child.stderr?.setEncoding('utf8');
@@ -104,7 +109,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#stderrLines.push(installHint(binary));
       });
       this.#child.once('close', (code, signal) => {
-        if (code === NOT_FOUND_EXIT && dieWithParent) this.#stderrLines.push(installHint(binary));
+        if (code === NOT_FOUND_EXIT && wrapped) this.#stderrLines.push(installHint(binary));
         this.#exited = true;
         live.delete(this);
         const expected = this.#stopping || this.#job;

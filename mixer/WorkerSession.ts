@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { createLogger } from './logger.ts';
+import { getBackgroundNiceness } from './priority.ts';
 import type { HostToWorker, SessionWorkerData, WorkerToHost } from './sessionWorkerProtocol.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
@@ -44,7 +45,7 @@ export class WorkerSession extends TypedEmitter<SessionEvents> implements Sessio
 
   private constructor(settings: SessionSettings) {
     super();
-    const data: SessionWorkerData = { entry: ENTRY, settings };
+    const data: SessionWorkerData = { entry: ENTRY, settings, backgroundNiceness: getBackgroundNiceness() };
     this.#worker = new Worker(BOOT, { workerData: data, name: 'mcu-session' });
     this.#stats = {
       participants: 0,

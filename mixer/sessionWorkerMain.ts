@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from './logger.ts';
+import { setBackgroundNiceness } from './priority.ts';
 import { Session } from './Session.ts';
 import type { HostToWorker, SessionWorkerData, WorkerToHost } from './sessionWorkerProtocol.ts';
 
@@ -12,7 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('sessionWorkerMain runs only in a worker thread');
 const post = (message: WorkerToHost): void => port.postMessage(message);
 
-const { settings } = workerData as SessionWorkerData;
+const { settings, backgroundNiceness } = workerData as SessionWorkerData;
+setBackgroundNiceness(backgroundNiceness);
 const session = await Session.create(settings);
 session.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));
 session.on('compositestart', (...args) => post({ op: 'event', event: 'compositestart', args }));

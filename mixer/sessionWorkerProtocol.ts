@@ -31,4 +31,6 @@ export type WorkerToHost =
 export interface SessionWorkerData {
   entry: string;
   settings: SessionSettings;
+  /** Levels the main thread (and so this thread) runs above background work: see priority.ts. */
+  backgroundNiceness: number;
 }

@@ -48,6 +48,7 @@ interface ServerFlags {
   bitrate: number;
   maxParticipants: number;
   recordings: string;
+  priorityBoost: number;
 }
 
 interface StartFlags extends ServerFlags {
@@ -75,6 +76,14 @@ function addServerOptions(command: Command): Command {
     .addOption(new Option('--max-participants <n>', 'participants per room').default(16).argParser(integer(1, 25)))
     .addOption(
       new Option('--recordings <dir>', 'the only folder recordings are written to (created if missing)').default(DEFAULT_CONFIG.recordingsDir),
+    )
+    .addOption(
+      new Option(
+        '--priority-boost <levels>',
+        'nice levels the media path (signaling/fan-out thread, session clocks, compositors) runs above decoders and encoders; needs root or CAP_SYS_NICE, 0 turns it off',
+      )
+        .default(DEFAULT_CONFIG.priorityBoost)
+        .argParser(integer(0, 19)),
     );
 }
 
@@ -94,6 +103,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
     iceServers,
     announcedAddresses: flags.announcedAddress,
     recordingsDir: resolve(flags.recordings),
+    priorityBoost: flags.priorityBoost,
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,

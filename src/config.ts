@@ -17,6 +17,8 @@ export interface ServerConfig {
   pingIntervalMs: number;
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Nice levels the media path runs above decoders and encoders (mixer/priority.ts); 0: off. */
+  priorityBoost: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -31,6 +33,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pingIntervalMs: 4000,
   disconnectTimeoutMs: 5000,
   connectTimeoutMs: 20000,
+  priorityBoost: 10,
 };
 
 /** Parses `MCU_ICE_SERVERS` or `--ice-servers`: a JSON array of RTCIceServer, or comma-separated URLs. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import { createLogger } from '../mixer/logger.ts';
+import { boostMediaPriority } from '../mixer/priority.ts';
 import type { ServerConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -28,6 +29,21 @@ export interface RunningServer {
 
 /** Starts HTTP, signaling and the room registry; resolves once listening. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  if (process.env.MCU_DIAG) {
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      if (now - last > 60) process.stderr.write(`DIAG main late ${Math.round(now - last - 10)} at ${Date.now()}\n`);
+      last = now;
+    }, 10).unref();
+  }
+  const priority = boostMediaPriority(config.priorityBoost);
+  if (priority.error) {
+    log.warn(
+      { requested: priority.requested, err: priority.error },
+      'media path runs at the same priority as decoders and encoders: on a saturated machine the composite may stutter (run as root or grant CAP_SYS_NICE, or pass --priority-boost 0 to silence this)',
+    );
+  } else if (priority.boost > 0) log.info({ levels: priority.boost }, 'media path runs above decoders and encoders');
   await prepareDtlsCertificate();
   const rooms = new Rooms({
     defaults: config.room,

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { getPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { niceCommand } from '../../mixer/priority.ts';
 
 const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 
@@ -28,16 +29,17 @@ export interface BotSpec {
   /** Draw the wall-clock time as a code in the published picture (`--timecode`). */
   timecode?: boolean;
   /**
-   * Scheduling niceness of the bot and the FFmpeg it starts: bots that only add load to a test
-   * run at a lower priority, so that two cores measure the server and not the harness.
+   * Scheduling niceness of the bot and the FFmpeg it starts (default 0, a normal process): a bot
+   * stands for another machine, so it does not inherit the boost of the in-process server's
+   * thread that starts it (mixer/priority.ts).
    */
   nice?: number;
   /** Percentage of its RTP packets the bot drops on their way out (`--uplink-loss`). */
   uplinkLoss?: number;
 }
 
-/** A publisher that only adds load to a test: small, slow and at a lower priority. */
-export const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150, nice: 10 } as const satisfies Partial<BotSpec>;
+/** A publisher that only adds load to a test: small and slow. */
+export const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150 } as const satisfies Partial<BotSpec>;
 
 /** A bot in its own OS process (`mcu bot`), with its JSON-line events. */
 export class BotProcess {
@@ -63,11 +65,11 @@ export class BotProcess {
     if (spec.codec) args.push('--codec', spec.codec);
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
-    this.#child = spawn(process.execPath, args, {
+    const [file, argv] = niceCommand(process.execPath, args, (spec.nice ?? 0) - getPriority());
+    this.#child = spawn(file, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
     });
-    if (spec.nice && this.#child.pid !== undefined) setPriority(this.#child.pid, spec.nice);
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line) as BotEvent);
