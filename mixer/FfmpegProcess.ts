@@ -83,10 +83,8 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
     const [file, args] = niceCommand(binary, options.args, options.background ? getBackgroundNiceness() : 0);
     const wrapped = dieWithParent || file !== binary;
-    const t0 = performance.now();
     this.#child = dieWithParent ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', file, ...args], { stdio }) : spawn(file, args, { stdio });
     live.add(this);
-    if (process.env.MCU_DIAG) process.stderr.write(`DIAG spawn ${this.name} ${Math.round(performance.now() - t0)} ms at ${Date.now()}\n`);
 
     let stderrRest = '';
     this.#child.stderr?.setEncoding('utf8');

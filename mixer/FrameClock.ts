@@ -66,7 +66,6 @@ export class FrameClock {
     const now = this.#timers.now();
     const due = Math.floor((now - this.#start) / this.periodMs);
     const behind = due - this.#next + 1;
-    if (behind > 2 && process.env.MCU_DIAG) process.stderr.write(`DIAG clock ${Math.round(this.periodMs)} late ${Math.round(now - this.#start - this.#next * this.periodMs)} at ${Date.now()}\n`);
     if (behind > this.#maxBurst) {
       this.skipped += behind - this.#maxBurst;
       this.#next += behind - this.#maxBurst;

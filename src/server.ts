@@ -29,14 +29,6 @@ export interface RunningServer {
 
 /** Starts HTTP, signaling and the room registry; resolves once listening. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  if (process.env.MCU_DIAG) {
-    let last = performance.now();
-    setInterval(() => {
-      const now = performance.now();
-      if (now - last > 60) process.stderr.write(`DIAG main late ${Math.round(now - last - 10)} at ${Date.now()}\n`);
-      last = now;
-    }, 10).unref();
-  }
   const priority = boostMediaPriority(config.priorityBoost);
   if (priority.error) {
     log.warn(
