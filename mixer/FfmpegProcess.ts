@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { createLogger } from './logger.ts';
+import { withParentDeathSignal } from './parentDeath.ts';
 import { getBackgroundNiceness, niceCommand } from './priority.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
@@ -35,13 +35,6 @@ export interface FfmpegProcessOptions {
 
 const live = new Set<FfmpegProcess>();
 
-/**
- * util-linux's setpriv sets the parent-death signal and then execs FFmpeg (same PID): if the
- * server dies without stopping its children (SIGKILL, a crash), each FFmpeg gets SIGTERM, which
- * it handles like `q` (a recording is finalized), instead of running on as an orphan.
- */
-const SETPRIV = '/usr/bin/setpriv';
-const dieWithParent = existsSync(SETPRIV);
 const NOT_FOUND_EXIT = 127;
 
 function installHint(binary: string): string {
@@ -81,9 +74,10 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
-    const [file, args] = niceCommand(binary, options.args, options.background ? getBackgroundNiceness() : 0);
-    const wrapped = dieWithParent || file !== binary;
-    this.#child = dieWithParent ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', file, ...args], { stdio }) : spawn(file, args, { stdio });
+    const [file, args] = withParentDeathSignal(...niceCommand(binary, options.args, options.background ? getBackgroundNiceness() : 0));
+    // setpriv or nice in front: a missing FFmpeg shows as their exit code 127, not as ENOENT.
+    const wrapped = file !== binary;
+    this.#child = spawn(file, args, { stdio });
     live.add(this);
 
     let stderrRest = '';

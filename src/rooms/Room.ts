@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
-import { WorkerSession } from '../../mixer/WorkerSession.ts';
+import { SessionProcess } from '../../mixer/SessionProcess.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
 import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
@@ -355,7 +355,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #startSession(): Promise<SessionLike> {
-    const session = await WorkerSession.create({
+    const session = await SessionProcess.create({
       ...this.settings.session,
       layout: this.#layout,
       compositePort: this.#composite.port,
@@ -396,7 +396,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /**
-   * The session ended without being asked to (its worker died). Its participants' media went with
+   * The session ended without being asked to (its process died). Its participants' media went with
    * it: tell them and remove them, so that their clients can join again into a fresh session.
    */
   #onSessionLost(session: SessionLike): void {

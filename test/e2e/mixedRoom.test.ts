@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ffmpegChildren } from '../helpers/processes.ts';
+import { ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
 import { gridLayout } from '../../mixer/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
@@ -62,7 +62,7 @@ describe('a mixed room of three bots', () => {
     await Promise.all(bots.slice(0, 2).map((b) => b.stop()));
 
     // Every FFmpeg process of the room is gone once everyone has left.
-    await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg process left');
+    await until(() => (ffmpegChildren().length + sessionProcesses().length === 0 ? true : undefined), 10_000, 'no FFmpeg or session process left');
     await until(async () => ((await server.rooms.get(ROOM)) === undefined ? true : undefined), 10_000, 'the room to close');
 
     for (const [i, spec] of BOTS.entries()) {

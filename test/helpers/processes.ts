@@ -40,7 +40,17 @@ export function descendants(root: number): Map<number, string> {
   return found;
 }
 
-/** PIDs of live FFmpeg processes whose parent is this process (any thread of it). */
+/**
+ * PIDs of the live FFmpeg processes this process's server started: its own (recorders) and its
+ * session processes' (decoders, compositors, encoders). Bots' FFmpeg are not among them.
+ */
 export function ffmpegChildren(parent = process.pid): number[] {
-  return [...liveProcesses()].filter(([, p]) => p.comm === 'ffmpeg' && p.ppid === parent).map(([pid]) => pid);
+  const all = liveProcesses();
+  const parents = new Set([parent, ...sessionProcesses(parent, all)]);
+  return [...all].filter(([, p]) => p.comm === 'ffmpeg' && parents.has(p.ppid)).map(([pid]) => pid);
+}
+
+/** PIDs of the live session processes (`mcu-session`) of this process's server. */
+export function sessionProcesses(parent = process.pid, all = liveProcesses()): number[] {
+  return [...all].filter(([, p]) => p.comm === 'mcu-session' && p.ppid === parent).map(([pid]) => pid);
 }

@@ -7,9 +7,10 @@ import type {
   SessionStats,
 } from './SessionTypes.ts';
 
-/** Messages between a WorkerSession (main thread) and its session's worker thread. */
+/** Messages between a SessionProcess (the server) and its session's own process (sessionProcessMain). */
 
-export type HostToWorker =
+export type HostToSession =
+  | { op: 'init'; requestId: number; settings: SessionSettings; backgroundNiceness: number }
   | { op: 'add'; requestId: number; participant: SessionParticipant }
   | { op: 'remove'; requestId: number; id: string }
   | { op: 'switched'; ssrc: number }
@@ -18,8 +19,8 @@ export type HostToWorker =
   | { op: 'h264'; wanted: boolean }
   | { op: 'close'; requestId: number };
 
-export type WorkerToHost =
-  | { op: 'ready' }
+export type SessionToHost =
+  | { op: 'booted' }
   | { op: 'reply'; requestId: number; result?: unknown; error?: string }
   | { op: 'event'; event: 'keyframeneeded'; args: SessionEvents['keyframeneeded'] }
   | { op: 'event'; event: 'compositestart'; args: SessionEvents['compositestart'] }
@@ -27,10 +28,3 @@ export type WorkerToHost =
   | { op: 'observer'; event: 'layoutchange'; args: SessionObserverEvents['layoutchange'] }
   | { op: 'observer'; event: 'firstframe'; args: SessionObserverEvents['firstframe'] }
   | { op: 'stats'; stats: SessionStats };
-
-export interface SessionWorkerData {
-  entry: string;
-  settings: SessionSettings;
-  /** Levels the main thread (and so this thread) runs above background work: see priority.ts. */
-  backgroundNiceness: number;
-}

@@ -1,0 +1,100 @@
+import { createLogger } from './logger.ts';
+import { setBackgroundNiceness } from './priority.ts';
+import { Session } from './Session.ts';
+import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
+
+/** The session process's side: runs one Session and relays its events to the server. */
+
+const log = createLogger('sessionProcess');
+const STATS_INTERVAL_MS = 500;
+
+process.title = 'mcu-session';
+const send = process.send?.bind(process);
+if (!send) throw new Error('sessionProcessMain runs only as a child process with an IPC channel');
+const post = (message: SessionToHost): void => {
+  if (process.connected) send(message);
+};
+
+let session: Session | undefined;
+let statsTimer: NodeJS.Timeout | undefined;
+let closing: Promise<void> | undefined;
+
+function closeSession(): Promise<void> {
+  closing ??= (async () => {
+    clearInterval(statsTimer);
+    await session?.close();
+    if (session) post({ op: 'stats', stats: session.stats() });
+  })();
+  return closing;
+}
+
+function exit(): void {
+  if (process.connected) process.disconnect();
+  process.exit(0);
+}
+
+/** The server is gone or went away without closing: stop FFmpeg gracefully, then leave. */
+function shutDown(why: string): void {
+  log.warn({ why }, 'session process ending on its own');
+  void closeSession().finally(exit);
+}
+
+async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<void> {
+  setBackgroundNiceness(message.backgroundNiceness);
+  const started = await Session.create(message.settings);
+  session = started;
+  started.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));
+  started.on('compositestart', (...args) => post({ op: 'event', event: 'compositestart', args }));
+  started.on('speaker', (...args) => post({ op: 'event', event: 'speaker', args }));
+  started.observer.on('layoutchange', (...args) => post({ op: 'observer', event: 'layoutchange', args }));
+  started.observer.on('firstframe', (...args) => post({ op: 'observer', event: 'firstframe', args }));
+  statsTimer = setInterval(() => post({ op: 'stats', stats: started.stats() }), STATS_INTERVAL_MS);
+  post({ op: 'stats', stats: started.stats() });
+}
+
+async function handle(message: HostToSession): Promise<unknown> {
+  if (message.op === 'init') return start(message);
+  if (!session) throw new Error(`session ${message.op} before init`);
+  switch (message.op) {
+    case 'add':
+      return session.addParticipant(message.participant);
+    case 'remove':
+      return session.removeParticipant(message.id);
+    case 'switched':
+      session.compositeSwitched(message.ssrc);
+      return undefined;
+    case 'keyframe':
+      session.requestCompositeKeyframe();
+      return undefined;
+    case 'layout':
+      session.setLayout(message.layout);
+      return undefined;
+    case 'h264':
+      session.setH264Wanted(message.wanted);
+      return undefined;
+    case 'close':
+      return closeSession();
+  }
+}
+
+process.on('message', (message: HostToSession) => {
+  handle(message).then(
+    (result) => {
+      if ('requestId' in message) post({ op: 'reply', requestId: message.requestId, result });
+      if (message.op === 'close') exit();
+    },
+    (error: unknown) => {
+      log.error({ err: error }, `session ${message.op} failed`);
+      if ('requestId' in message) post({ op: 'reply', requestId: message.requestId, error: String((error as Error).message) });
+      if (message.op === 'init') shutDown('its session did not start');
+    },
+  );
+});
+// Ctrl-C reaches the whole process group: the server decides when its sessions end.
+process.on('SIGINT', () => {});
+// The server died (parent-death signal) or closed the channel.
+process.on('SIGTERM', () => shutDown('SIGTERM'));
+process.on('disconnect', () => {
+  if (!closing) shutDown('the server disconnected');
+});
+post({ op: 'booted' });
