@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
+import type { FramePool } from './FramePool.ts';
 import type { LayoutKind } from './layout.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
@@ -31,9 +32,21 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   /** What it composes (tiles, layout, outputs), comparable between compositors. */
   readonly planKey: string;
 
-  constructor(options: CompositorOptions & { tileIds: readonly string[]; layoutKind: LayoutKind; planKey: string }) {
+  readonly #framePool: FramePool | undefined;
+
+  constructor(
+    options: CompositorOptions & {
+      tileIds: readonly string[];
+      layoutKind: LayoutKind;
+      planKey: string;
+      framePool?: FramePool;
+      /** Starts below the media path's priority until raisePriority(): a standby that may wait long. */
+      background?: boolean;
+    },
+  ) {
     super();
     this.planKey = options.planKey;
+    this.#framePool = options.framePool;
     this.tileIds = options.tileIds;
     this.layoutKind = options.layoutKind;
     this.ssrc = options.output.ssrc;
@@ -43,6 +56,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
       name: `compositor ${options.output.ssrc} [${options.tileIds.join(',')}]`,
       args: compositorArgs(options),
       extraInputPipes: Math.max(0, options.inputs - 1),
+      background: options.background ?? false,
     });
     this.#pipes = [];
     for (let i = 0; i < options.inputs; i++) this.#pipes.push(this.#process.inputPipe(compositorInputFd(i)));
@@ -53,6 +67,11 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
 
   get exited(): boolean {
     return this.#process.exited || this.#process.stopping;
+  }
+
+  /** A standby taken into use runs at the media path's priority. */
+  raisePriority(): void {
+    this.#process.raisePriority();
   }
 
   get pid(): number | undefined {
@@ -67,7 +86,17 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
       this.ticksSkipped++;
       return false;
     }
-    this.#pipes.forEach((pipe, i) => pipe.write(frames[i]));
+    const pool = this.#framePool;
+    this.#pipes.forEach((pipe, i) => {
+      const frame = frames[i]!;
+      if (!pool) {
+        pipe.write(frame);
+        return;
+      }
+      // Held until the pipe has taken all of it (FFmpeg reads a frame in pieces).
+      pool.hold(frame);
+      pipe.write(frame, () => pool.release(frame));
+    });
     this.framesWritten++;
     return true;
   }

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { FfmpegError } from './errors.ts';
 import { audioDecoderArgs, videoDecoderArgs } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
+import type { FramePool } from './FramePool.ts';
 import type { Size } from './layout.ts';
 import { rtpInputSdp, type RtpInputCodec } from './sdp.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 export type DecoderEvents = {
-  /** One raw video frame (I420 at the tile-source size) or 20 ms of mono s16le PCM. */
+  /** One raw video frame (I420 at the tile-source size; from the pool, held once for the listener) or 20 ms of mono s16le PCM. */
   chunk: [Buffer];
   /** FFmpeg exited without being asked to. */
   died: [FfmpegError];
@@ -24,6 +25,8 @@ export interface DecoderOptions {
   tileSource: Size;
   /** Folder for the SDP file. */
   workDir: string;
+  /** Where decoded video frames go (of the tile-source size); each is handed over held once. */
+  framePool?: FramePool;
   /** Awaited right before FFmpeg is started (the session's spawn slot: see Session#spawnSlot). */
   beforeStart?: () => Promise<void>;
 }
@@ -31,15 +34,23 @@ export interface DecoderOptions {
 /** 20 ms of mono s16le at 48 kHz. */
 const AUDIO_CHUNK_BYTES = 960 * 2;
 
-/** Splits a byte stream into fixed-size chunks, each a Buffer of its own. */
+/** Splits a byte stream into fixed-size chunks, each a Buffer of its own (from the pool if any). */
 class Chunker {
   #current: Buffer;
   #filled = 0;
   constructor(
     readonly size: number,
     readonly onChunk: (chunk: Buffer) => void,
+    readonly pool?: FramePool,
   ) {
-    this.#current = Buffer.allocUnsafe(size);
+    this.#current = this.#allocate();
+  }
+  #allocate(): Buffer {
+    return this.pool?.acquire() ?? Buffer.allocUnsafe(this.size);
+  }
+  /** Gives the part-filled buffer back. */
+  dispose(): void {
+    this.pool?.release(this.#current);
   }
   push(data: Buffer): void {
     let offset = 0;
@@ -50,7 +61,7 @@ class Chunker {
       offset += take;
       if (this.#filled === this.size) {
         const full = this.#current;
-        this.#current = Buffer.allocUnsafe(this.size);
+        this.#current = this.#allocate();
         this.#filled = 0;
         this.onChunk(full);
       }
@@ -80,12 +91,18 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     const args =
       this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });
     this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, stdinIsControl: true, background: true });
-    const chunker = new Chunker(this.kind === 'video' ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES, (chunk) => {
-      this.chunks++;
-      this.safeEmit('chunk', chunk);
-    });
+    const video = this.kind === 'video';
+    const chunker = new Chunker(
+      video ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES,
+      (chunk) => {
+        this.chunks++;
+        this.safeEmit('chunk', chunk);
+      },
+      video ? options.framePool : undefined,
+    );
     this.#process.stdout.on('data', (data: Buffer) => chunker.push(data));
     this.#process.on('exit', ({ expected, stderrTail, code, signal }) => {
+      chunker.dispose();
       if (!expected) {
         this.safeEmit('died', new FfmpegError(`decoder ${this.label} exited (code ${code}, signal ${signal})`, stderrTail));
       }

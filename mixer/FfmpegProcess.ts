@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { withParentDeathSignal } from './parentDeath.ts';
-import { getBackgroundNiceness, niceCommand } from './priority.ts';
+import { getBackgroundNiceness, niceCommand, raiseToCallerPriority } from './priority.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 const log = createLogger('FfmpegProcess');
@@ -50,6 +50,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   readonly #child: ChildProcess;
   readonly #stdinIsControl: boolean;
   readonly #job: boolean;
+  #background: boolean;
   readonly #stderrLines: string[] = [];
   #stopping = false;
   #exited = false;
@@ -70,11 +71,12 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.name = options.name;
     this.#stdinIsControl = options.stdinIsControl ?? false;
     this.#job = options.job ?? false;
+    this.#background = options.background ?? false;
     const binary = options.binary ?? process.env.MCU_FFMPEG ?? 'ffmpeg';
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
-    const [file, args] = withParentDeathSignal(...niceCommand(binary, options.args, options.background ? getBackgroundNiceness() : 0));
+    const [file, args] = withParentDeathSignal(...niceCommand(binary, options.args, this.#background ? getBackgroundNiceness() : 0));
     // setpriv or nice in front: a missing FFmpeg shows as their exit code 127, not as ENOENT.
     const wrapped = file !== binary;
     this.#child = spawn(file, args, { stdio });
@@ -120,6 +122,13 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
 
   get exited(): boolean {
     return this.#exited;
+  }
+
+  /** Background work that became urgent (a standby compositor taken into use): media priority from now on. */
+  raisePriority(): void {
+    if (!this.#background || this.#child.pid === undefined || getBackgroundNiceness() === 0) return;
+    this.#background = false;
+    if (!raiseToCallerPriority(this.#child.pid)) log.warn({ name: this.name }, 'could not raise the priority of a process started as background work');
   }
 
   get stopping(): boolean {

@@ -8,6 +8,7 @@ import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
+import { FramePool } from './FramePool.ts';
 import { layoutTiles, MAX_GRID_TILES, type LayoutKind } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
@@ -43,6 +44,8 @@ const SWITCH_FALLBACK_MS = 3000;
 const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 /** Compositors started ahead of need (see #prepareStandby): one for the roster, one for a newcomer. */
 const MAX_STANDBY_COMPOSITORS = 2;
+/** After a switch, the standby for the new roster waits this long (see #promotePending). */
+const STANDBY_AFTER_SWITCH_MS = 1000;
 /** A newcomer's first frame comes a second or more after it joins (ICE, DTLS, a keyframe). */
 const NEWCOMER_STANDBY_DELAY_MS = 600;
 
@@ -85,6 +88,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #videoClock: FrameClock;
   readonly #audioClock: FrameClock;
   readonly #tileFrames: { black: Buffer; placeholder: Buffer };
+  readonly #framePool: FramePool;
   #everyoneEncoder: AudioEncoder;
   readonly #keyframeTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
@@ -117,6 +121,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#layout = settings.layout;
     this.#workDir = workDir;
     this.#tileFrames = { black: blackFrame(settings.tileSource), placeholder: placeholderFrame(settings.tileSource) };
+    this.#framePool = new FramePool((settings.tileSource.width * settings.tileSource.height * 3) / 2);
     this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
@@ -158,7 +163,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     else if (info.video) {
       setTimeout(() => {
         void this.#spawnSlot().then(() => {
-          if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
+          if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)), false);
         });
       }, NEWCOMER_STANDBY_DELAY_MS);
     }
@@ -171,6 +176,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (!member) return;
     member.removed = true;
     this.#members.delete(id);
+    if (member.latestFrame) this.#framePool.release(member.latestFrame);
     this.#mixer.removeSource(id);
     if (this.#speakers.remove(id) === null) this.safeEmit('speaker', null);
     this.#recompose();
@@ -279,6 +285,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       input,
       tileSource: this.settings.tileSource,
       workDir: this.#workDir,
+      framePool: this.#framePool,
     });
     if (member.removed || this.#closed) {
       await decoder.close();
@@ -305,9 +312,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   #onVideoFrame(member: Member, frame: Buffer): void {
-    if (member.removed) return;
-    const first = member.latestFrame === undefined;
+    if (member.removed) {
+      this.#framePool.release(frame);
+      return;
+    }
+    const previous = member.latestFrame;
     member.latestFrame = frame;
+    if (previous) this.#framePool.release(previous);
+    const first = previous === undefined;
     member.lastFrameAt = performance.now();
     if (first) {
       log.info({ participant: member.info.id }, 'first video frame decoded');
@@ -344,16 +356,18 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const standby = this.#standbys.get(plan.key);
     this.#standbys.delete(plan.key);
     const compositor = standby && !standby.exited ? standby : this.#startCompositor(plan);
+    compositor.raisePriority();
     compositor.startedAt = performance.now();
     log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
     this.safeEmit('compositestart', {
       vp8: compositor.ssrc,
+      warmedUp: compositor === standby,
       ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
     });
     if (!this.#current) {
       this.#current = compositor;
       this.observer.safeEmit('layoutchange', [...plan.ids]);
-      void this.#spawnSlot().then(() => this.#prepareStandby(plan));
+      void this.#spawnSlot().then(() => this.#prepareStandby(plan, true));
     } else {
       this.#pending = compositor;
       clearTimeout(this.#switchFallback);
@@ -372,11 +386,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    * Starts FFmpeg for a roster that is likely next (the same one, for keyframe requests; one with
    * a newcomer, before its first frame), warmed up by one frame and then left waiting. Starting
    * FFmpeg, its filter graph and its encoder is the slow part of a switch; fed later, a standby
-   * sends its keyframe after one frame's encode.
+   * sends its keyframe after one frame's encode. One that may wait long (`background`) starts
+   * below the media path's priority, and is raised when taken.
    */
-  #prepareStandby(plan: CompositorPlan): void {
+  #prepareStandby(plan: CompositorPlan, background: boolean): void {
     if (this.#closed || this.#standbys.has(plan.key)) return;
-    const standby = this.#startCompositor(plan);
+    const standby = this.#startCompositor(plan, { warmUp: true, background });
     // One black frame makes FFmpeg build its graph and encoder now; the SSRC is not announced, so
     // the outgoing stream ignores that frame, and the next one is a keyframe (WAKE_KEYFRAME).
     standby.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black));
@@ -388,13 +403,15 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
   }
 
-  #startCompositor(plan: CompositorPlan): Compositor {
+  #startCompositor(plan: CompositorPlan, standby?: { warmUp: true; background: boolean }): Compositor {
     const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
       this.settings;
     const compositor = new Compositor({
       tileIds: plan.ids,
       layoutKind: plan.kind,
       planKey: plan.key,
+      framePool: this.#framePool,
+      ...standby,
       inputs: Math.max(1, plan.ids.length),
       source: tileSource,
       canvas,
@@ -434,9 +451,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#pending = undefined;
     void old?.close();
     this.observer.safeEmit('layoutchange', [...next.tileIds]);
-    // The next keyframe request will find one ready for this very roster. Started only now: two
-    // FFmpeg starting at once slow down the one that is needed.
-    void this.#spawnSlot().then(() => this.#prepareStandby(this.#plan([...next.tileIds])));
+    // The next keyframe request will find one ready for this very roster. Started a while after
+    // the switch: an FFmpeg starting beside the new compositor's first frames slows them down.
+    const plan = this.#plan([...next.tileIds]);
+    setTimeout(() => {
+      void this.#spawnSlot().then(() => {
+        if (this.#current === next) this.#prepareStandby(plan, true);
+      });
+    }, STANDBY_AFTER_SWITCH_MS);
   }
 
   /**

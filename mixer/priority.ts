@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -66,4 +66,18 @@ export function getBackgroundNiceness(): number {
 /** The command that starts `binary` `niceness` levels below the calling thread. */
 export function niceCommand(binary: string, args: readonly string[], niceness: number): [string, string[]] {
   return niceness > 0 ? [NICE, ['-n', String(niceness), binary, ...args]] : [binary, [...args]];
+}
+
+/**
+ * Raises every thread of a process started as background work to the calling thread's priority
+ * (a standby compositor taken into use). Allowed wherever the boost was; returns false if not.
+ */
+export function raiseToCallerPriority(pid: number): boolean {
+  const nice = getPriority();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), nice);
+    return true;
+  } catch {
+    return false;
+  }
 }

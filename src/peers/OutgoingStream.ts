@@ -106,8 +106,8 @@ export class OutgoingStream {
   }
 
   /** Announces the next source (see StreamSwitcher.expect). */
-  expect(ssrc: number): void {
-    this.switcher.expect(ssrc);
+  expect(ssrc: number, options: { skipFirstFrame?: boolean } = {}): void {
+    this.switcher.expect(ssrc, options);
   }
 
   #onPacket(packet: Buffer): void {

@@ -364,8 +364,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('compositestart', (sources) => {
-      this.#composite.expect(sources.vp8);
-      if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264);
+      const options = { skipFirstFrame: sources.warmedUp };
+      this.#composite.expect(sources.vp8, options);
+      if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264, options);
     });
     session.once('@close', () => this.#onSessionLost(session));
     session.observer.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));

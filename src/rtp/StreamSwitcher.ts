@@ -35,6 +35,10 @@ export class StreamSwitcher {
   #expected: number | undefined;
   /** Sources switched away from: their late packets (even keyframes) never take the stream back. */
   readonly #retired = new Set<number>();
+  /** The expected source's first frame is a warm-up nobody must see (see expect()). */
+  #skipFirstFrame = false;
+  /** The first RTP timestamp seen from each source not (yet) taken: a warm-up frame's. */
+  readonly #firstTimestamps = new Map<number, number>();
   #seqOffset = 0;
   #tsOffset = 0;
   #lastSeq: number | undefined;
@@ -51,9 +55,14 @@ export class StreamSwitcher {
     return this.#current;
   }
 
-  /** Announces the SSRC of the next source; the switch happens at its first switchable packet. */
-  expect(ssrc: number): void {
+  /**
+   * Announces the SSRC of the next source; the switch happens at its first switchable packet.
+   * With `skipFirstFrame`, not in its first frame: a standby compositor encoded one frame to
+   * warm up, and its packets may still be on their way when it is announced.
+   */
+  expect(ssrc: number, options: { skipFirstFrame?: boolean } = {}): void {
     this.#expected = ssrc;
+    this.#skipFirstFrame = options.skipFirstFrame ?? false;
   }
 
   /**
@@ -65,8 +74,9 @@ export class StreamSwitcher {
     const ssrc = readSsrc(packet);
     if (ssrc !== this.#current) {
       const announced = this.#expected === ssrc || (this.#expected === undefined && !this.#options.onlyExpected);
-      const wanted = announced && !this.#retired.has(ssrc);
+      const wanted = announced && !this.#retired.has(ssrc) && !(this.#expected === ssrc && this.#skipFirstFrame && this.#isFirstFrame(ssrc, packet));
       if (!wanted || !this.#options.canSwitchAt(packet)) {
+        this.#rememberFirstTimestamp(ssrc, packet);
         this.dropped++;
         return undefined;
       }
@@ -80,6 +90,17 @@ export class StreamSwitcher {
     this.#lastTs = ts;
     this.#lastAt = nowMs;
     return packet;
+  }
+
+  #isFirstFrame(ssrc: number, packet: Buffer): boolean {
+    this.#rememberFirstTimestamp(ssrc, packet);
+    return this.#firstTimestamps.get(ssrc) === readTimestamp(packet);
+  }
+
+  #rememberFirstTimestamp(ssrc: number, packet: Buffer): void {
+    if (this.#firstTimestamps.has(ssrc) || this.#retired.has(ssrc)) return;
+    this.#firstTimestamps.set(ssrc, readTimestamp(packet));
+    if (this.#firstTimestamps.size > MAX_RETIRED) this.#firstTimestamps.delete(this.#firstTimestamps.keys().next().value as number);
   }
 
   #lastInputTs: number | undefined;
@@ -108,6 +129,7 @@ export class StreamSwitcher {
     if (this.#current !== undefined) this.#retired.add(this.#current);
     if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as number);
     this.#current = ssrc;
+    this.#firstTimestamps.delete(ssrc);
     if (this.#expected === ssrc) this.#expected = undefined;
     this.switches++;
   }

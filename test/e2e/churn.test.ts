@@ -28,7 +28,7 @@ describe('churn: four participants join and leave one by one beside one who stay
     const { server, dir } = e2e;
     const stayerLog = join(dir, 'stayer.frames');
     const stayerFile = join(dir, 'stayer.mkv');
-    const stayer = e2e.bot({ room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog });
+    const stayer = e2e.bot({ room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog, measures: true });
     await stayer.waitFor((e) => e.event === 'connected', 30_000, 'stayer connected');
     await stayer.waitForFrames(60, 20_000);
     const room = (await server.rooms.get(ROOM))!;

@@ -23,7 +23,7 @@ describe('layouts switched at runtime', () => {
       const bot = e2e.bot({ room: ROOM, name, color, tone });
       await bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     }
-    const watcher = e2e.bot({ room: ROOM, name: 'watcher', viewer: true, record: join(dir, 'watcher.mkv'), frameLog: viewerLog });
+    const watcher = e2e.bot({ room: ROOM, name: 'watcher', viewer: true, record: join(dir, 'watcher.mkv'), frameLog: viewerLog, measures: true });
     await watcher.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     const room = (await server.rooms.get(ROOM))!;
     await until(async () => ((await room.stats()).session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');

@@ -34,7 +34,7 @@ describe('a composite that never freezes', () => {
     const room = 'stall';
     const log = join(e2e.dir, 'stall-watcher.frames');
     const file = join(e2e.dir, 'stall-watcher.mkv');
-    const watcher = await connectedBot({ room, name: 'watcher', color: 'red', tone: 440, frameLog: log, record: file });
+    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
     const staller = await connectedBot({ room, name: 'staller', color: 'lime', tone: 0, ...LIGHT_BOT });
     await untilTiles(room, 2);
     await sleep(2000);
@@ -72,7 +72,7 @@ describe('a composite that never freezes', () => {
   it('loss: 10% of one publisher’s packets lost on their way in does not lower anyone’s frame rate', async () => {
     const room = 'loss';
     const log = join(e2e.dir, 'loss-watcher.frames');
-    const watcher = await connectedBot({ room, name: 'watcher', color: 'red', tone: 440, frameLog: log });
+    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log });
     const lossy = await connectedBot({ room, name: 'lossy', color: 'lime', tone: 700, uplinkLoss: 10 });
     await untilTiles(room, 2);
     const from = Date.now() + 1000;
@@ -104,7 +104,7 @@ describe('a composite that never freezes', () => {
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       const log = join(e2e.dir, `late-${i}.frames`);
-      const viewer = await connectedBot({ room, name: `late-${i}`, viewer: true, frameLog: log });
+      const viewer = await connectedBot({ room, name: `late-${i}`, viewer: true, frameLog: log, measures: true });
       const connectedAt = Number(viewer.events.find((e) => e.event === 'connected')?.at);
       await viewer.waitForFrames(30, 10_000);
       await viewer.stop();

@@ -29,14 +29,17 @@ export interface BotSpec {
   /** Draw the wall-clock time as a code in the published picture (`--timecode`). */
   timecode?: boolean;
   /**
-   * Scheduling niceness of the bot and the FFmpeg it starts (default 0, a normal process): a bot
-   * stands for another machine, so it does not inherit the boost of the in-process server's
-   * thread that starts it (mixer/priority.ts).
+   * A bot whose received frames the test measures. Bots stand for other machines: by default
+   * one runs at normal priority, below the in-process server's boosted media path (see
+   * mixer/priority.ts); a measuring bot runs at the media path's priority, so that what it logs
+   * is what the server sent and not how the two cores were shared out.
    */
-  nice?: number;
+  measures?: boolean;
   /** Percentage of its RTP packets the bot drops on their way out (`--uplink-loss`). */
   uplinkLoss?: number;
 }
+
+const NORMAL_NICE = 0;
 
 /** A publisher that only adds load to a test: small and slow. */
 export const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150 } as const satisfies Partial<BotSpec>;
@@ -65,7 +68,8 @@ export class BotProcess {
     if (spec.codec) args.push('--codec', spec.codec);
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
-    const [file, argv] = niceCommand(process.execPath, args, (spec.nice ?? 0) - getPriority());
+    const nice = spec.measures ? getPriority() : NORMAL_NICE;
+    const [file, argv] = niceCommand(process.execPath, args, nice - getPriority());
     this.#child = spawn(file, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },

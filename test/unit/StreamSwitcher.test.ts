@@ -69,6 +69,29 @@ describe('StreamSwitcher', () => {
     expect(send({ ssrc: B, seq: 51, ts: 3000, key: true }, 66)).toEqual({ seq: 3, ts: 5970 });
   });
 
+  it('StreamSwitcher skips a warmed-up standby\'s first frame even when its packets come after the announcement', () => {
+    switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: isKey, onlyExpected: true });
+    switcher.expect(A);
+    expect(send({ ssrc: A, seq: 1, ts: 0, key: true }, 0)).toEqual({ seq: 1, ts: 0 });
+    // Announced before its warm-up frame (a keyframe, two packets) got here: that frame is not shown.
+    switcher.expect(B, { skipFirstFrame: true });
+    expect(send({ ssrc: B, seq: 50, ts: 900, key: true }, 10)).toBeUndefined();
+    expect(send({ ssrc: B, seq: 51, ts: 900 }, 10)).toBeUndefined();
+    expect(switcher.currentSsrc).toBe(A);
+    expect(send({ ssrc: B, seq: 52, ts: 3900, key: true }, 43)).toEqual({ seq: 2, ts: 3870 });
+    expect(switcher.currentSsrc).toBe(B);
+  });
+
+  it('StreamSwitcher skips nothing more when the warm-up frame came before the announcement', () => {
+    switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: isKey, onlyExpected: true });
+    switcher.expect(A);
+    expect(send({ ssrc: A, seq: 1, ts: 0, key: true }, 0)).toEqual({ seq: 1, ts: 0 });
+    expect(send({ ssrc: B, seq: 50, ts: 900, key: true }, 5)).toBeUndefined(); // warm-up, ignored
+    switcher.expect(B, { skipFirstFrame: true });
+    expect(send({ ssrc: B, seq: 51, ts: 3900, key: true }, 40)).toEqual({ seq: 2, ts: 3600 });
+    expect(switcher.currentSsrc).toBe(B);
+  });
+
   it('StreamSwitcher.process() rewrites the packet in place and returns the same buffer', () => {
     send({ ssrc: A, seq: 100, ts: 0, key: true }, 0);
     const p = packet({ ssrc: B, seq: 7, ts: 7, key: true });
