@@ -24,8 +24,9 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   }
 
   write(pcm: Int16Array): void {
+    if (this.#process.exited || this.#process.stopping || !this.#process.started) return;
     const stdin = this.#process.stdin;
-    if (this.#process.exited || this.#process.stopping || !stdin.writable) return;
+    if (!stdin.writable) return;
     if (stdin.writableLength > MAX_QUEUED_BYTES) {
       this.dropped++;
       return;
@@ -34,7 +35,7 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   }
 
   async close(): Promise<void> {
-    this.#process.stdin.end();
+    if (this.#process.started) this.#process.stdin.end();
     await this.#process.stop();
   }
 }

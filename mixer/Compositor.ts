@@ -59,7 +59,9 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
       background: options.background ?? false,
     });
     this.#pipes = [];
-    for (let i = 0; i < options.inputs; i++) this.#pipes.push(this.#process.inputPipe(compositorInputFd(i)));
+    this.#process.whenStarted(() => {
+      for (let i = 0; i < options.inputs; i++) this.#pipes.push(this.#process.inputPipe(compositorInputFd(i)));
+    });
     this.#process.on('exit', ({ expected, code, signal, stderrTail }) => {
       if (!expected) this.safeEmit('died', new FfmpegError(`compositor exited (code ${code}, signal ${signal})`, stderrTail));
     });
@@ -78,9 +80,14 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     return this.#process.pid;
   }
 
-  /** Writes one frame per input; skips the whole tick if FFmpeg is behind on any input. */
+  /** Calls `callback` once FFmpeg runs and takes frames. */
+  whenStarted(callback: () => void): void {
+    this.#process.whenStarted(callback);
+  }
+
+  /** Writes one frame per input; skips the whole tick if FFmpeg is behind on any input (or not started yet). */
   writeFrames(frames: readonly Buffer[]): boolean {
-    if (this.#process.exited || this.#process.stopping) return false;
+    if (this.#process.exited || this.#process.stopping || !this.#process.started) return false;
     const limit = MAX_QUEUED_FRAMES * this.#frameBytes;
     if (this.#pipes.some((pipe) => pipe.writableLength > limit)) {
       this.ticksSkipped++;

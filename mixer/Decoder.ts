@@ -100,7 +100,7 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
       },
       video ? options.framePool : undefined,
     );
-    this.#process.stdout.on('data', (data: Buffer) => chunker.push(data));
+    this.#process.whenStarted(() => this.#process.stdout.on('data', (data: Buffer) => chunker.push(data)));
     this.#process.on('exit', ({ expected, stderrTail, code, signal }) => {
       chunker.dispose();
       if (!expected) {

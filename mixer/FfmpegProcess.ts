@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { withParentDeathSignal } from './parentDeath.ts';
+import { launchHere, type LaunchedProcess, type Launcher } from './Spawner.ts';
 import { getBackgroundNiceness, niceCommand, raiseToCallerPriority } from './priority.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
@@ -14,6 +14,8 @@ const GRACEFUL_STOP_MS = 3000;
 const TERM_STOP_MS = 1000;
 
 export type FfmpegProcessEvents = {
+  /** Its pipes exist (see whenStarted). */
+  started: [];
   /** The process is gone; `expected` is true when we asked it to stop. */
   exit: [{ code: number | null; signal: NodeJS.Signals | null; expected: boolean; stderrTail: string }];
 };
@@ -34,6 +36,7 @@ export interface FfmpegProcessOptions {
 }
 
 const live = new Set<FfmpegProcess>();
+let launcher: Launcher = launchHere;
 
 const NOT_FOUND_EXIT = 127;
 
@@ -47,7 +50,8 @@ function installHint(binary: string): string {
  */
 export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   readonly name: string;
-  readonly #child: ChildProcess;
+  readonly #child: LaunchedProcess;
+  #started: boolean;
   readonly #stdinIsControl: boolean;
   readonly #job: boolean;
   #background: boolean;
@@ -55,6 +59,11 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   #stopping = false;
   #exited = false;
   readonly #exitPromise: Promise<void>;
+
+  /** How processes are started from now on in this process (a session process: its Spawner). */
+  static useLauncher(next: Launcher): void {
+    launcher = next;
+  }
 
   /** Processes started and not yet exited: tests assert this is empty at the end. */
   static liveProcesses(): ReadonlySet<FfmpegProcess> {
@@ -73,29 +82,22 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.#job = options.job ?? false;
     this.#background = options.background ?? false;
     const binary = options.binary ?? process.env.MCU_FFMPEG ?? 'ffmpeg';
-    const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
-    for (let i = 0; i < (options.extraInputPipes ?? 0); i++) stdio.push('pipe');
+    const pipes = 3 + (options.extraInputPipes ?? 0);
     log.debug({ name: this.name, command: [binary, ...options.args].join(' ') }, 'spawning ffmpeg');
     const [file, args] = withParentDeathSignal(...niceCommand(binary, options.args, this.#background ? getBackgroundNiceness() : 0));
     // setpriv or nice in front: a missing FFmpeg shows as their exit code 127, not as ENOENT.
     const wrapped = file !== binary;
-    this.#child = spawn(file, args, { stdio });
+    this.#child = launcher(file, args, pipes);
     live.add(this);
-
-    let stderrRest = '';
-    this.#child.stderr?.setEncoding('utf8');
-    this.#child.stderr?.on('data', (chunk: string) => {
-      const lines = (stderrRest + chunk).split(/\r?\n|\r/);
-      stderrRest = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        this.#stderrLines.push(line);
-        if (this.#stderrLines.length > STDERR_TAIL_LINES) this.#stderrLines.shift();
-        log.debug({ name: this.name }, line);
-      }
-    });
-    // A pipe closing under us (EPIPE) is reported through `exit`, not as an uncaught error.
-    for (const stream of this.#child.stdio) stream?.on('error', () => {});
+    this.#started = this.#child.stdio.length === pipes;
+    if (this.#started) this.#onStarted();
+    else {
+      this.#child.once('spawn', () => {
+        this.#started = true;
+        this.#onStarted();
+        this.safeEmit('started');
+      });
+    }
 
     this.#exitPromise = new Promise((resolve) => {
       this.#child.once('error', (error) => {
@@ -114,6 +116,38 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
         resolve();
       });
     });
+  }
+
+  /** Reads stderr into the tail kept for errors; its pipes exist from here on. */
+  #onStarted(): void {
+    let stderrRest = '';
+    const stderr = this.#child.stdio[2] as Readable;
+    stderr.setEncoding('utf8');
+    stderr.on('data', (chunk: string) => {
+      const lines = (stderrRest + chunk).split(/\r?\n|\r/);
+      stderrRest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        this.#stderrLines.push(line);
+        if (this.#stderrLines.length > STDERR_TAIL_LINES) this.#stderrLines.shift();
+        log.debug({ name: this.name }, line);
+      }
+    });
+    // A pipe closing under us (EPIPE) is reported through `exit`, not as an uncaught error.
+    for (const stream of this.#child.stdio) stream?.on('error', () => {});
+  }
+
+  /**
+   * Calls `callback` once the pipes exist: at once for a process started here, after the
+   * spawner's reply for one it started (see useLauncher), never if it failed to start.
+   */
+  whenStarted(callback: () => void): void {
+    if (this.#started) callback();
+    else this.once('started', callback);
+  }
+
+  get started(): boolean {
+    return this.#started;
   }
 
   get pid(): number | undefined {
@@ -139,12 +173,13 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     return this.#stderrLines.join('\n');
   }
 
+  /** Its pipes exist once started (see whenStarted); a process started here is started at once. */
   get stdin(): Writable {
-    return this.#child.stdin as Writable;
+    return this.#child.stdio[0] as Writable;
   }
 
   get stdout(): Readable {
-    return this.#child.stdout as Readable;
+    return this.#child.stdio[1] as Readable;
   }
 
   /** Writable pipe for FFmpeg's input `pipe:fd` (fd 0 is stdin, 3+ are extra pipes). */
@@ -177,7 +212,8 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     if (this.#exited) return;
     if (!this.#stopping) {
       this.#stopping = true;
-      if (this.#stdinIsControl && this.#child.stdin?.writable) this.#child.stdin.write('q');
+      const stdin = this.#child.stdio[0] as Writable | undefined;
+      if (this.#stdinIsControl && stdin?.writable) stdin.write('q');
       else this.#child.kill('SIGINT');
       const timers = [
         setTimeout(() => this.#child.kill('SIGTERM'), GRACEFUL_STOP_MS),

@@ -394,7 +394,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const standby = this.#startCompositor(plan, { warmUp: true, background });
     // One black frame makes FFmpeg build its graph and encoder now; the SSRC is not announced, so
     // the outgoing stream ignores that frame, and the next one is a keyframe (WAKE_KEYFRAME).
-    standby.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black));
+    standby.whenStarted(() => standby.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black)));
     this.#standbys.set(plan.key, standby);
     for (const [key, compositor] of this.#standbys) {
       if (this.#standbys.size <= MAX_STANDBY_COMPOSITORS) break;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from './logger.ts';
 import { withParentDeathSignal } from './parentDeath.ts';
 import { getBackgroundNiceness } from './priority.ts';
 import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
+import { TSX_LOADER } from './Spawner.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -20,8 +20,6 @@ import type {
 const log = createLogger('SessionProcess');
 
 const ENTRY = fileURLToPath(new URL('./sessionProcessMain.ts', import.meta.url));
-/** tsx's loader, by path: the session runs the TypeScript sources like the server does. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const START_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 15_000;
 const KILL_AFTER_TERM_MS = 5_000;
@@ -54,7 +52,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
 
   private constructor(settings: SessionSettings) {
     super();
-    const [file, args] = withParentDeathSignal(process.execPath, ['--import', TSX, ENTRY]);
+    const [file, args] = withParentDeathSignal(process.execPath, ['--import', TSX_LOADER, ENTRY]);
     this.#child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#stats = {
       participants: 0,

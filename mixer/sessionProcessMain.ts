@@ -1,6 +1,8 @@
 import { createLogger } from './logger.ts';
 import { setBackgroundNiceness } from './priority.ts';
+import { FfmpegProcess } from './FfmpegProcess.ts';
 import { Session } from './Session.ts';
+import { Spawner } from './Spawner.ts';
 import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
 
 /** The session process's side: runs one Session and relays its events to the server. */
@@ -15,6 +17,9 @@ const post = (message: SessionToHost): void => {
   if (process.connected) send(message);
 };
 
+// Started at once, while the server sends the settings: the session's first FFmpeg needs it.
+const spawner = Spawner.start();
+spawner.catch((error: unknown) => log.error({ err: error }, 'the spawner process did not start'));
 let session: Session | undefined;
 let statsTimer: NodeJS.Timeout | undefined;
 let closing: Promise<void> | undefined;
@@ -24,6 +29,10 @@ function closeSession(): Promise<void> {
     clearInterval(statsTimer);
     await session?.close();
     if (session) post({ op: 'stats', stats: session.stats() });
+    await spawner.then(
+      (started) => started.close(),
+      () => undefined,
+    );
   })();
   return closing;
 }
@@ -41,6 +50,7 @@ function shutDown(why: string): void {
 
 async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<void> {
   setBackgroundNiceness(message.backgroundNiceness);
+  FfmpegProcess.useLauncher((await spawner).launch);
   const started = await Session.create(message.settings);
   session = started;
   started.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));

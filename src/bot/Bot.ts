@@ -425,7 +425,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         ? syntheticSourceArgs({ color: o.source.color, toneHz: o.source.toneHz, timecode: o.source.timecode === true, ...outputs })
         : fileSourceArgs({ path: o.source.path, loop: o.source.loop, ...outputs });
     this.#assertStarting();
-    const source = new FfmpegProcess({ name: `bot source ${o.name}`, args });
+    const source = new FfmpegProcess({ name: `bot source ${o.name}`, args, background: true });
     this.#source = source;
     source.stdout.resume(); // the rtp muxer prints its SDP there
     source.on('exit', ({ code, expected, stderrTail }) => {
@@ -607,7 +607,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       throw error;
     }
     // Nothing awaited between the check above and here: teardown cannot have passed us.
-    const ffmpeg = new FfmpegProcess({ name: `bot recorder ${this.options.name}`, args });
+    const ffmpeg = new FfmpegProcess({ name: `bot recorder ${this.options.name}`, args, background: true });
     this.#recorder = { process: ffmpeg, socket, dir, ports, targets };
     ffmpeg.stdout.resume();
     ffmpeg.on('exit', ({ code, expected, stderrTail }) => {

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
 import { timecodeGeometry } from '../../mixer/timecode.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { setBackgroundNiceness } from '../../mixer/priority.ts';
 import { SignalingError } from '../signaling/SignalingClient.ts';
 import { createBot } from './Bot.ts';
 import type { BotOptions, BotSource, BotVideoCodec } from './BotTypes.ts';
@@ -33,6 +34,7 @@ interface RawOptions {
   duration?: number;
   timeout: number;
   uplinkLoss?: number;
+  ffmpegNice?: number;
 }
 
 function integerIn(name: string, min: number, max: number): (value: string) => number {
@@ -313,9 +315,15 @@ export function botCommand(): Command {
     .option('--duration <seconds>', 'leave after this long (default: run until SIGINT/SIGTERM)', positiveSeconds)
     .option('--timeout <seconds>', 'give up if not connected after this long', positiveSeconds, 15)
     .option('--uplink-loss <percent>', 'fault injection: drop this share of the RTP packets sent, retransmissions included', integerIn('--uplink-loss', 0, 100))
+    .option(
+      '--ffmpeg-nice <levels>',
+      "run the bot's own FFmpeg (source, recorder) this many nice levels below the bot, so that a bot that measures receives ahead of its own encoding",
+      integerIn('--ffmpeg-nice', 0, 19),
+    )
     .action(async (raw: RawOptions) => {
       const problem = combinationProblem(raw);
       if (problem) command.error(`error: ${problem}`);
+      if (raw.ffmpegNice) setBackgroundNiceness(raw.ffmpegNice);
       const code = await runBot(toBotOptions(raw), raw.duration);
       process.exit(code);
     });

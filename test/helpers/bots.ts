@@ -68,6 +68,8 @@ export class BotProcess {
     if (spec.codec) args.push('--codec', spec.codec);
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
+    // Its receiving at the media path's priority, its own encoding and recording at normal priority.
+    if (spec.measures && getPriority() < NORMAL_NICE) args.push('--ffmpeg-nice', String(NORMAL_NICE - getPriority()));
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
     const [file, argv] = niceCommand(process.execPath, args, nice - getPriority());
     this.#child = spawn(file, argv, {

@@ -42,7 +42,8 @@ export function descendants(root: number): Map<number, string> {
 
 /**
  * PIDs of the live FFmpeg processes this process's server started: its own (recorders) and its
- * session processes' (decoders, compositors, encoders). Bots' FFmpeg are not among them.
+ * session processes' (decoders, compositors, encoders, started by their spawners). Bots' FFmpeg
+ * are not among them.
  */
 export function ffmpegChildren(parent = process.pid): number[] {
   const all = liveProcesses();
@@ -50,7 +51,9 @@ export function ffmpegChildren(parent = process.pid): number[] {
   return [...all].filter(([, p]) => p.comm === 'ffmpeg' && parents.has(p.ppid)).map(([pid]) => pid);
 }
 
-/** PIDs of the live session processes (`mcu-session`) of this process's server. */
+/** PIDs of the live session processes (`mcu-session`) of this process's server, and of their spawners. */
 export function sessionProcesses(parent = process.pid, all = liveProcesses()): number[] {
-  return [...all].filter(([, p]) => p.comm === 'mcu-session' && p.ppid === parent).map(([pid]) => pid);
+  const sessions = [...all].filter(([, p]) => p.comm === 'mcu-session' && p.ppid === parent).map(([pid]) => pid);
+  const spawners = [...all].filter(([, p]) => p.comm === 'mcu-spawner' && sessions.includes(p.ppid)).map(([pid]) => pid);
+  return [...sessions, ...spawners];
 }
