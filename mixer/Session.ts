@@ -216,7 +216,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const wait = this.#lastCompositeKeyframeAt + KEYFRAME_ON_REQUEST_MIN_MS - performance.now();
     const make = (): void => {
       this.#keyframeTimerPending = undefined;
-      if (this.#closed) return;
+      // A compositor started meanwhile (a newcomer's) opens with the keyframe: replacing it
+      // would throw away a warmed-up standby for a cold start.
+      if (this.#closed || this.#pending) return;
       this.#lastCompositeKeyframeAt = performance.now();
       this.#compositeKeyframes++;
       this.#recompose(true);

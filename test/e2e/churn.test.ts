@@ -4,21 +4,22 @@ import { gridLayout } from '../../mixer/layout.ts';
 import { LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
-import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
+import { decodeFrames, frameWallTimes, isBlack, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'churn';
 const CANVAS = { width: 1280, height: 720 };
 const NEWCOMERS = ['lime', 'blue', 'yellow', 'white'] as const;
 /**
- * Issue 4's budgets, printed as PASS or MISS: on this two-core machine a join's burst of work (the
- * newcomer's process, its peer's handshake, its decoders) still holds the composite up for a few
- * hundred ms, so the test asserts the bounds below, which catch a regression to whole-second freezes.
+ * Issue 4's budgets, printed as PASS or MISS. On this two-core machine, with five bots on it too,
+ * the stayer's longest gap was 76-115 ms in most runs (232 ms once) and a newcomer appeared
+ * within 44-185 ms (789 ms once), so the test asserts the bounds below: they catch a regression
+ * to the 200-650 ms freezes of a server that forks itself for every FFmpeg.
  */
 const ISSUE_GAP_MS = 100;
 const ISSUE_APPEAR_MS = 500;
-const MAX_GAP_MS = 1500;
-const APPEAR_WITHIN_MS = 1500;
+const MAX_GAP_MS = 400;
+const APPEAR_WITHIN_MS = 1000;
 
 
 describe('churn: four participants join and leave one by one beside one who stays', () => {
@@ -81,6 +82,9 @@ describe('churn: four participants join and leave one by one beside one who stay
         `${newcomers.map(({ color }, i) => `${color} ${delays[i]} ms`).join(', ')} (${verdict(Math.max(...delays) < ISSUE_APPEAR_MS)} < ${ISSUE_APPEAR_MS} ms); ` +
         `clock ticks skipped ${session?.videoClockSkipped}, compositor ticks skipped (FFmpeg behind) ${session?.compositorTicksSkipped}`,
     );
+    // A standby's warm-up frame (black) once reached receivers right after a switch.
+    const blackFrames = decoded.filter((frame, i) => times[i]! >= churnStart && times[i]! <= churnEnd && isBlack(frame)).length;
+    expect(blackFrames, 'whole black frames during the churn').toBe(0);
     for (const delay of delays) expect(delay).toBeLessThan(APPEAR_WITHIN_MS);
     expect(gap).toBeLessThan(MAX_GAP_MS);
   }, 180_000);

@@ -145,3 +145,15 @@ export function frameWallTimes(frameCount: number, frameLog: number[]): number[]
   if (frameCount > frameLog.length) throw new Error(`${frameCount} frames recorded but only ${frameLog.length} logged`);
   return frameLog.slice(frameLog.length - frameCount);
 }
+
+/**
+ * Whether a whole picture is black but for name labels (at least 95% of its pixels dark): a
+ * composite must never flash one.
+ */
+export function isBlack(frame: RgbFrame, threshold = 40): boolean {
+  let dark = 0;
+  for (let i = 0; i < frame.data.length; i += 3) {
+    if (frame.data[i]! < threshold && frame.data[i + 1]! < threshold && frame.data[i + 2]! < threshold) dark++;
+  }
+  return dark >= 0.95 * (frame.data.length / 3);
+}
