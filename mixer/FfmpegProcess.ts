@@ -87,7 +87,6 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     const [file, args] = withParentDeathSignal(...niceCommand(binary, options.args, this.#background ? getBackgroundNiceness() : 0));
     // setpriv or nice in front: a missing FFmpeg shows as their exit code 127, not as ENOENT.
     const wrapped = file !== binary;
-    const t0 = performance.now();
     this.#child = launcher(file, args, pipes);
     live.add(this);
     this.#started = this.#child.stdio.length === pipes;
