@@ -9,6 +9,8 @@ import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
 
 const log = createLogger('sessionProcess');
 const STATS_INTERVAL_MS = 500;
+/** A session that cannot close in this long (an FFmpeg that never answers) must not outlive its server. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 process.title = 'mcu-session';
 const send = process.send?.bind(process);
@@ -45,6 +47,7 @@ function exit(): void {
 /** The server is gone or went away without closing: stop FFmpeg gracefully, then leave. */
 function shutDown(why: string): void {
   log.warn({ why }, 'session process ending on its own');
+  setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
   void closeSession().finally(exit);
 }
 

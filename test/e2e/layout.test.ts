@@ -10,7 +10,7 @@ const ROOM = 'layouts';
 const CANVAS = { width: 1280, height: 720 };
 /** Issue 4's budget, printed as PASS or MISS; the assertion is a bound against regressions (see churn.test.ts). */
 const ISSUE_GAP_MS = 100;
-const MAX_GAP_MS = 500;
+const MAX_GAP_MS = 250;
 
 describe('layouts switched at runtime', () => {
   const e2e = e2eContext('layout');
