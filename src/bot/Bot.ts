@@ -124,6 +124,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #outTracks: Partial<Record<Kind, MediaStreamTrack>> = {};
   #sourceSockets: Partial<Record<Kind, Socket>> = {};
   #source: FfmpegProcess | undefined;
+  #sourceOutputs: SourceOutputs | undefined;
+  #onSourcePacket: () => void = () => {};
+  #resizing = false;
   #recorder: Recorder | undefined;
   #frameLog: WriteStream | undefined;
   #audioLevelExtensionId: number | undefined;
@@ -395,10 +398,6 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   async #startSource(publish: Set<Kind>): Promise<void> {
     const o = this.options;
     const outputs: SourceOutputs = {};
-    let firstPacket: () => void = () => {};
-    const gotFirstPacket = new Promise<void>((resolve) => {
-      firstPacket = resolve;
-    });
     for (const kind of publish) {
       const track = this.#outTracks[kind];
       if (!track) continue;
@@ -410,7 +409,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       socket.on('message', (packet) => {
         // FFmpeg's RTCP sender reports arrive on the same port (botArgs `rtcpport`): keep RTP only.
         if (packet.length < 12 || packet[0]! >> 6 !== 2 || (packet[1]! & 0x7f) !== payloadType) return;
-        firstPacket();
+        this.#onSourcePacket();
         this.#sendRtp(kind, track, packet);
       });
       const rtp = { port: socket.address().port, payloadType, ssrc: randomInt(1, 0x7fffffff) };
@@ -420,16 +419,26 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         outputs.audio = rtp;
       }
     }
+    this.#sourceOutputs = outputs;
+    this.#assertStarting();
+    await this.#runSource(outputs);
+  }
+
+  /** Starts the media source FFmpeg and waits for its first RTP packet. */
+  async #runSource(outputs: SourceOutputs): Promise<void> {
+    const o = this.options;
+    const gotFirstPacket = new Promise<void>((resolve) => {
+      this.#onSourcePacket = resolve;
+    });
     const args =
       o.source.kind === 'synthetic'
         ? syntheticSourceArgs({ color: o.source.color, toneHz: o.source.toneHz, timecode: o.source.timecode === true, ...outputs })
         : fileSourceArgs({ path: o.source.path, loop: o.source.loop, ...outputs });
-    this.#assertStarting();
     const source = new FfmpegProcess({ name: `bot source ${o.name}`, args, background: true });
     this.#source = source;
     source.stdout.resume(); // the rtp muxer prints its SDP there
     source.on('exit', ({ code, expected, stderrTail }) => {
-      if (expected || this.#state !== 'running') return;
+      if (expected || this.#state !== 'running' || source !== this.#source) return;
       if (code === 0 && o.source.kind === 'file') {
         log.debug({ path: o.source.path }, 'media file ended: the bot goes on receiving');
         this.safeEmit('sourceended');
@@ -438,6 +447,34 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       this.#die(new Error(`the media source (FFmpeg) exited with code ${code}: ${stderrTail}`));
     });
     await source.untilReady(withTimeout(gotFirstPacket, SOURCE_FIRST_PACKET_MS, 'no RTP from FFmpeg'), 'its first RTP packet');
+  }
+
+  /**
+   * Changes the published video's size, as a browser adapting to its bandwidth does: between
+   * the configured size and half of it. A new encoder starts (its first frame a keyframe at the
+   * new size) under a new SSRC, which werift's sender folds into the same outgoing stream.
+   */
+  async toggleVideoSize(): Promise<void> {
+    const video = this.#sourceOutputs?.video;
+    if (this.#state !== 'running' || !video || this.#resizing) return;
+    this.#resizing = true;
+    try {
+      const full = { width: this.options.width, height: this.options.height };
+      const half = { width: evenHalf(full.width), height: evenHalf(full.height) };
+      const next = video.width === full.width ? half : full;
+      const outputs: SourceOutputs = {
+        ...this.#sourceOutputs,
+        video: { ...video, ...next, ssrc: randomInt(1, 0x7fffffff) },
+        ...(this.#sourceOutputs?.audio ? { audio: { ...this.#sourceOutputs.audio, ssrc: randomInt(1, 0x7fffffff) } } : {}),
+      };
+      this.#sourceOutputs = outputs;
+      await this.#source?.stop();
+      if (this.#state !== 'running') return;
+      await this.#runSource(outputs);
+      this.safeEmit('videosize', next);
+    } finally {
+      this.#resizing = false;
+    }
   }
 
   setVideoSending(sending: boolean): void {
@@ -734,6 +771,11 @@ function isKeyframeStart(codec: ReceivedCodec | undefined, rtp: RtpPacket): bool
     // a truncated payload is not a keyframe
   }
   return false;
+}
+
+/** Half a picture dimension, kept even (I420 and VP8 want even sizes). */
+function evenHalf(size: number): number {
+  return Math.max(2, Math.round(size / 4) * 2);
 }
 
 function bindLoopback(): Promise<Socket> {

@@ -94,6 +94,8 @@ export type BotEvents = {
   died: [Error];
   /** Video stopped (false) or started again, at its first keyframe (true): see `setVideoSending`. */
   videosending: [sending: boolean];
+  /** The published video's size changed (toggleVideoSize). */
+  videosize: [size: { width: number; height: number }];
   /** The bot has left and every child process has exited; final counters. */
   left: [BotStats];
 };
@@ -109,6 +111,8 @@ export interface Bot extends TypedEmitter<BotEvents> {
    * the bot sends from the next keyframe, as a camera that comes back does.
    */
   setVideoSending(sending: boolean): void;
+  /** Switches the published video between its size and half of it (fault injection: a browser adapting). */
+  toggleVideoSize(): Promise<void>;
   /** Leaves, closes the peer and waits for every child process. Idempotent. */
   stop(): Promise<BotStats>;
 }

@@ -205,6 +205,7 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   bot.on('speaker', (id) => emitLine('speaker', { id }));
   bot.on('error', (problem) => emitLine('error', problem));
   bot.on('videosending', (sending) => emitLine('videosending', { sending, at: Date.now() }));
+  bot.on('videosize', (size) => emitLine('videosize', { ...size, at: Date.now() }));
   bot.on('died', (error) => {
     exitCode = 1;
     emitLine('error', { code: error instanceof SignalingError ? error.code : 'fatal', message: error.message, fatal: true });
@@ -235,6 +236,8 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   // Fault injection for tests: each SIGUSR2 stops or restarts the video (a stalled camera).
   let videoSending = true;
   process.on('SIGUSR2', () => bot.setVideoSending((videoSending = !videoSending)));
+  // ... and each SIGUSR1 switches its video between --size and half of it (a browser adapting).
+  process.on('SIGUSR1', () => void bot.toggleVideoSize());
 
   try {
     await bot.start();
@@ -265,7 +268,8 @@ export function botCommand(): Command {
       'Join a room as a headless participant: publish a synthetic colour and tone (or a media file), ' +
         'receive the composite and the mix, print JSON lines on stdout (joined, connected, stats every ' +
         'second, participants, speaker, videosending, error, left). Stops on SIGINT/SIGTERM or after --duration. ' +
-        'SIGUSR2 stops the video or starts it again at its next keyframe (a stalled camera).',
+        'SIGUSR2 stops the video or starts it again at its next keyframe (a stalled camera); SIGUSR1 switches ' +
+        'the video between --size and half of it (a browser adapting its resolution; a videosize line says when).',
     )
     .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
     .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', parseRoom, 'default')

@@ -96,6 +96,41 @@ describe('a composite that never freezes', () => {
     expect(dropped / packets).toBeGreaterThan(0.05);
   }, 120_000);
 
+  it('resize: a publisher that halves its resolution mid-stream keeps its tile, live, without a glitch', async () => {
+    const room = 'resize';
+    const log = join(e2e.dir, 'resize-watcher.frames');
+    const file = join(e2e.dir, 'resize-watcher.mkv');
+    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
+    const resizer = await connectedBot({ room, name: 'resizer', color: 'lime', tone: 0, size: '640x360' });
+    await untilTiles(room, 2);
+    await sleep(2000);
+
+    resizer.toggleVideoSize();
+    const resized = await resizer.waitFor((e) => e.event === 'videosize', 10_000, 'video resized');
+    const resizedAt = Number(resized.at);
+    // Past the placeholder's 3 s: a tile still live then shows frames decoded at the new size.
+    await sleep(4500);
+    const session = (await (await e2e.server.rooms.get(room))?.stats())?.session;
+    await Promise.all([watcher.stop(), resizer.stop()]);
+
+    const frames = readFrameLog(log);
+    const fps = framesPerSecond(frames, resizedAt - 1000, resizedAt + 4000);
+    const decoded = await decodeFrames(file);
+    const times = frameWallTimes(decoded.length, frames);
+    const tile = gridLayout(2, CANVAS)[1]!;
+    const colours = decoded.filter((_, i) => times[i]! >= resizedAt - 1000 && times[i]! <= resizedAt + 4000).map((f) => tileColor(f, tile, CANVAS, 2));
+    const notLime = colours.filter((c) => c !== 'lime');
+    console.log(
+      `resize: ${resized.width}x${resized.height} from 640x360; received fps per second ${fps.join(' ')}; ` +
+        `resizer's tile in ${colours.length} frames: ${notLime.length} not lime; decoder restarts ${session?.decoderRestarts}`,
+    );
+    expect([resized.width, resized.height]).toEqual([320, 180]);
+    expect(Math.min(...fps)).toBeGreaterThanOrEqual(MIN_FPS);
+    expect(colours.length).toBeGreaterThan(100);
+    expect(notLime).toEqual([]);
+    expect(session?.decoderRestarts).toBe(0);
+  }, 120_000);
+
   it('a late subscriber receives its first keyframe soon after it connects', async () => {
     const room = 'late';
     await connectedBot({ room, name: 'publisher', color: 'red', tone: 440, ...LIGHT_BOT });

@@ -154,6 +154,11 @@ export class BotProcess {
     if (this.running) this.#child.kill('SIGUSR2');
   }
 
+  /** Switches its video between its size and half of it (SIGUSR1): a browser adapting its resolution. */
+  toggleVideoSize(): void {
+    if (this.running) this.#child.kill('SIGUSR1');
+  }
+
   /** Freezes (SIGSTOP): its socket and its peer go silent without closing, like a lost network. */
   freeze(): void {
     if (this.running) this.#child.kill('SIGSTOP');
