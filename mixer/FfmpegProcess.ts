@@ -121,9 +121,9 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   /** Reads stderr into the tail kept for errors; its pipes exist from here on. */
   #onStarted(): void {
     let stderrRest = '';
-    const stderr = this.#child.stdio[2] as Readable;
-    stderr.setEncoding('utf8');
-    stderr.on('data', (chunk: string) => {
+    const stderr = this.#child.stdio[2] as Readable | undefined;
+    stderr?.setEncoding('utf8');
+    stderr?.on('data', (chunk: string) => {
       const lines = (stderrRest + chunk).split(/\r?\n|\r/);
       stderrRest = lines.pop() ?? '';
       for (const line of lines) {

@@ -464,10 +464,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   /**
-   * Resolves right after the next video tick, one caller per tick. Starting a process blocks this
-   * thread while the kernel copies the server's page tables (25-80 ms measured under load), so
-   * FFmpeg is started just after a tick, one per tick: the clock is late by one tick at most,
-   * where a join's four processes started back to back made it 100-280 ms late.
+   * Resolves right after the next video tick, one caller per tick. The spawner starts FFmpeg
+   * without holding this thread up (Spawner.ts), but a starting FFmpeg is a burst of CPU: one
+   * per tick spreads a join's four of them out instead of starting them all at once.
    */
   #spawnSlot(): Promise<void> {
     if (this.#closed) return Promise.resolve();

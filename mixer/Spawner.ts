@@ -59,10 +59,15 @@ class RemoteProcess extends EventEmitter implements LaunchedProcess {
         return;
       case 'pipe':
         if (handle) this.stdio[message.fd] = handle;
-        if (message.fd === this.pipes - 1) {
-          this.emit('spawn');
-          if (this.#pendingSignal) this.kill(this.#pendingSignal);
+        if (message.fd < this.pipes - 1) return;
+        // A program that died at once may have lost a pipe on the way: unusable, it is ended and
+        // reported by its exit, never as started.
+        if (this.stdio.filter(Boolean).length < this.pipes) {
+          this.kill('SIGKILL');
+          return;
         }
+        this.emit('spawn');
+        if (this.#pendingSignal) this.kill(this.#pendingSignal);
         return;
       case 'error':
         this.#exited = true;

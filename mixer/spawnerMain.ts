@@ -15,9 +15,15 @@ const children = new Set<ChildProcess>();
 
 function post(message: SpawnerToHost, pipe?: Readable | Writable | null): void {
   if (!process.connected) return;
-  // A pipe is closed here once sent: the session process owns it from then on.
-  if (pipe) send(message, pipe as Socket);
-  else send(message);
+  try {
+    // A pipe is closed here once sent: the session process owns it from then on. One already
+    // gone (the program died at once) goes without its handle; the session then ends it.
+    if (pipe && !pipe.destroyed) send(message, pipe as Socket);
+    else send(message);
+  } catch (error) {
+    process.stderr.write(`mcu-spawner: could not hand over a pipe: ${(error as Error).message}\n`);
+    send(message);
+  }
 }
 
 function start({ id, file, args, pipes }: HostToSpawner): void {

@@ -8,10 +8,12 @@ export const ONE_MS_TICKS = 90;
  * composite's timestamps follow the wall clock of arrival (the stream switcher retimes them), so
  * a burst (a new compositor's first frames, a stall catching up) can put frames within the same
  * millisecond, which Matroska and WebM (1 ms units) then store as "non monotonically increasing
- * dts". For an MP4, FFmpeg guesses a constant frame rate and decodes on a grid of that period
- * (measured: r_frame_rate 30/1), so there frames must be a whole period apart. Only frames in a
- * burst are moved, by the least that separates them; frames after it keep their own timestamps
- * as soon as those are far enough on, so a burst shifts nothing for good. Pure.
+ * dts". And FFmpeg guesses a constant frame rate and decodes on a grid of that period
+ * (measured for MP4: r_frame_rate 30/1; for Matroska too, where two frames 1 ms apart after a
+ * compositor restart decoded as "non monotonically increasing dts"), so frames go a whole
+ * period apart. Only frames in a burst are moved, by the least that separates them; frames
+ * after it keep their own timestamps as soon as those are far enough on, so a burst shifts
+ * nothing for good. Pure.
  */
 export class FrameTimestamps {
   readonly #minStep: number;

@@ -13,7 +13,7 @@ import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
 import { RecordingError } from './errors.ts';
 import { AudioAligner } from './AudioAligner.ts';
-import { FrameTimestamps, ONE_MS_TICKS } from './FrameTimestamps.ts';
+import { FrameTimestamps } from './FrameTimestamps.ts';
 import { markerPath } from './recordingPath.ts';
 import { probeDuration, repairRecording } from './repair.ts';
 import type {
@@ -144,7 +144,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     this.#ports = io.ports;
     this.#workDir = io.workDir;
     this.#isKeyframe = recordingVideoCodec(options.container) === 'H264' ? isH264KeyframeStart : isVp8KeyframeStart;
-    this.#frameTimestamps = new FrameTimestamps(options.container === 'mp4' ? 90_000 / options.fps : ONE_MS_TICKS);
+    this.#frameTimestamps = new FrameTimestamps(90_000 / options.fps);
     this.#process = new FfmpegProcess({
       name: `recorder ${options.room} ${options.file}`,
       args: recorderArgs({ sdpPath: io.sdpPath, outputPath: options.path, container: options.container }),

@@ -14,6 +14,16 @@ const LIVE_AGAIN_WITHIN_MS = 1000;
 const FIRST_KEYFRAME_WITHIN_MS = 300;
 
 
+/** The second publisher's tile in a two-tile grid. */
+const tile = gridLayout(2, CANVAS)[1]!;
+
+/** What a watcher received: frame arrival times, frames per second in [from, to], every decoded frame and its wall time. */
+async function received(log: string, file: string, from: number, to: number) {
+  const frames = readFrameLog(log);
+  const decoded = await decodeFrames(file);
+  return { frames, fps: framesPerSecond(frames, from, to), decoded, times: frameWallTimes(decoded.length, frames) };
+}
+
 describe('a composite that never freezes', () => {
   const e2e = e2eContext('resilience');
 
@@ -47,11 +57,7 @@ describe('a composite that never freezes', () => {
     await sleep(3000);
     await Promise.all([watcher.stop(), staller.stop()]);
 
-    const frames = readFrameLog(log);
-    const fps = framesPerSecond(frames, stoppedAt - 1000, resumedAt + 2000);
-    const decoded = await decodeFrames(file);
-    const times = frameWallTimes(decoded.length, frames);
-    const tile = gridLayout(2, CANVAS)[1]!;
+    const { frames, fps, decoded, times } = await received(log, file, stoppedAt - 1000, resumedAt + 2000);
     const colourAt = (wallMs: number): string => {
       const i = times.findIndex((t) => t >= wallMs);
       return tileColor(decoded[i < 0 ? decoded.length - 1 : i]!, tile, CANVAS, 2);
@@ -113,11 +119,7 @@ describe('a composite that never freezes', () => {
     const session = (await (await e2e.server.rooms.get(room))?.stats())?.session;
     await Promise.all([watcher.stop(), resizer.stop()]);
 
-    const frames = readFrameLog(log);
-    const fps = framesPerSecond(frames, resizedAt - 1000, resizedAt + 4000);
-    const decoded = await decodeFrames(file);
-    const times = frameWallTimes(decoded.length, frames);
-    const tile = gridLayout(2, CANVAS)[1]!;
+    const { fps, decoded, times } = await received(log, file, resizedAt - 1000, resizedAt + 4000);
     const colours = decoded.filter((_, i) => times[i]! >= resizedAt - 1000 && times[i]! <= resizedAt + 4000).map((f) => tileColor(f, tile, CANVAS, 2));
     const notLime = colours.filter((c) => c !== 'lime');
     console.log(
