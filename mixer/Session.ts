@@ -357,13 +357,13 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     // A standby has started FFmpeg and loaded its libraries already: it answers in half the time.
     const standby = this.#standbys.get(plan.key);
     this.#standbys.delete(plan.key);
-    const compositor = standby && !standby.exited ? standby : this.#startCompositor(plan);
+    const compositor = standby && !standby.exited ? standby : this.#startCompositor(plan, false);
     compositor.raisePriority();
     compositor.startedAt = performance.now();
     log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
     this.safeEmit('compositestart', {
       vp8: compositor.ssrc,
-      warmedUp: compositor === standby,
+      warmedUp: true,
       ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
     });
     if (!this.#current) {
@@ -393,10 +393,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    */
   #prepareStandby(plan: CompositorPlan, background: boolean): void {
     if (this.#closed || this.#standbys.has(plan.key)) return;
-    const standby = this.#startCompositor(plan, { warmUp: true, background });
-    // One black frame makes FFmpeg build its graph and encoder now; the SSRC is not announced, so
-    // the outgoing stream ignores that frame, and the next one is a keyframe (WAKE_KEYFRAME).
-    standby.whenStarted(() => standby.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black)));
+    const standby = this.#startCompositor(plan, background);
     this.#standbys.set(plan.key, standby);
     for (const [key, compositor] of this.#standbys) {
       if (this.#standbys.size <= MAX_STANDBY_COMPOSITORS) break;
@@ -405,7 +402,13 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
   }
 
-  #startCompositor(plan: CompositorPlan, standby?: { warmUp: true; background: boolean }): Compositor {
+  /**
+   * A compositor whose first frame is a black warm-up that nobody sees (the outgoing stream skips
+   * it: `warmedUp`), and whose second frame is a keyframe (WAKE_KEYFRAME). That first frame makes
+   * FFmpeg build its graph and encoder; a compositor switched to at its very first frame sent
+   * the next ones 100 ms late, while it still started up. `background`: see #prepareStandby.
+   */
+  #startCompositor(plan: CompositorPlan, background: boolean): Compositor {
     const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
       this.settings;
     const compositor = new Compositor({
@@ -413,7 +416,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       layoutKind: plan.kind,
       planKey: plan.key,
       framePool: this.#framePool,
-      ...standby,
+      warmUp: true,
+      background,
       inputs: Math.max(1, plan.ids.length),
       source: tileSource,
       canvas,
@@ -428,6 +432,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
       ...(plan.h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
     });
+    compositor.whenStarted(() => compositor.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black)));
     compositor.on('died', (error) => {
       if (this.#standbys.get(plan.key) === compositor) {
         this.#standbys.delete(plan.key);
