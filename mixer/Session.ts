@@ -9,6 +9,7 @@ import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
 import { FramePool } from './FramePool.ts';
+import { KeyframeLimiter } from './KeyframeLimiter.ts';
 import { layoutTiles, MAX_GRID_TILES, type LayoutKind } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
@@ -107,7 +108,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #compositorRestarts = 0;
   #keyframeRequests = 0;
   #compositeKeyframes = 0;
-  #lastCompositeKeyframeAt = -Infinity;
+  readonly #keyframeLimiter = new KeyframeLimiter(KEYFRAME_ON_REQUEST_MIN_MS);
   #keyframeTimerPending?: NodeJS.Timeout;
 
   static async create(settings: SessionSettings): Promise<Session> {
@@ -210,21 +211,22 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   requestCompositeKeyframe(): void {
-    if (this.#closed || this.#keyframeTimerPending) return;
-    // A compositor that is starting anyway will open with a keyframe.
-    if (this.#pending) return;
-    const wait = this.#lastCompositeKeyframeAt + KEYFRAME_ON_REQUEST_MIN_MS - performance.now();
-    const make = (): void => {
-      this.#keyframeTimerPending = undefined;
-      // A compositor started meanwhile (a newcomer's) opens with the keyframe: replacing it
-      // would throw away a warmed-up standby for a cold start.
-      if (this.#closed || this.#pending) return;
-      this.#lastCompositeKeyframeAt = performance.now();
-      this.#compositeKeyframes++;
-      this.#recompose(true);
-    };
-    if (wait <= 0) make();
-    else this.#keyframeTimerPending = setTimeout(make, wait);
+    if (this.#closed) return;
+    // A compositor that is starting anyway (a newcomer's) opens with a keyframe: replacing it
+    // would throw away a warmed-up standby for a cold start.
+    const decision = this.#keyframeLimiter.request(performance.now(), this.#pending !== undefined);
+    if (decision.make === 'now') this.#makeCompositeKeyframe();
+    else if (decision.make === 'later') {
+      this.#keyframeTimerPending = setTimeout(() => {
+        this.#keyframeTimerPending = undefined;
+        if (!this.#closed && this.#keyframeLimiter.due(performance.now(), this.#pending !== undefined)) this.#makeCompositeKeyframe();
+      }, decision.waitMs);
+    }
+  }
+
+  #makeCompositeKeyframe(): void {
+    this.#compositeKeyframes++;
+    this.#recompose(true);
   }
 
   stats(): SessionStats {

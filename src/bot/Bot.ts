@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import {
   MediaStreamTrack,
   RTCPeerConnection,
+  RtcpHeader,
+  RtcpPayloadSpecificFeedback,
   RtpPacket,
   Vp8RtpPayload,
   type RTCRtpCodecParameters,
@@ -25,7 +27,7 @@ import {
   type SdpVideo,
   type SourceOutputs,
 } from '../../mixer/botArgs.ts';
-import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
+import { onKeyframeRequest, type KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { createLogger } from '../../mixer/logger.ts';
@@ -40,6 +42,7 @@ import {
   type IceServer,
 } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
+import { FIR_FORMAT, firBody } from '../rtp/rtcpFeedback.ts';
 import { payloadOffset } from '../rtp/rtpHeader.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
@@ -162,6 +165,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #lastKeyframeTimestamp: number | undefined;
   #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
+  /** FIR command sequence number: each new request carries the next (RFC 5104 §4.3.1.1). */
+  #firSequence = 0;
   #connectedAt: number | undefined;
   #recorderStarting: Promise<void> | undefined;
   #lastRecordedAudio: RtpPacket | undefined;
@@ -481,6 +486,22 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     if (sending === (this.#videoSending !== 'off')) return;
     this.#videoSending = sending ? 'resuming' : 'off';
     if (!sending) this.safeEmit('videosending', false);
+  }
+
+  requestKeyframe(kind: KeyframeRequestKind): number | undefined {
+    const receiver = this.#transceivers.video?.receiver;
+    const ssrc = this.#remoteVideoSsrc;
+    if (this.#state !== 'running' || !receiver || ssrc === undefined) return undefined;
+    const at = Date.now();
+    if (kind === 'PLI') {
+      receiver.sendRtcpPLI(ssrc).catch((error: unknown) => log.debug({ err: error }, 'PLI not sent'));
+    } else {
+      // werift's ESM entry has no FullIntraRequest to build: it parses one from its bytes.
+      const body = firBody(receiver.rtcpSsrc, ssrc, ++this.#firSequence);
+      const fir = RtcpPayloadSpecificFeedback.deSerialize(body, new RtcpHeader({ count: FIR_FORMAT }));
+      receiver.dtlsTransport.sendRtcp([fir]).catch((error: unknown) => log.debug({ err: error }, 'FIR not sent'));
+    }
+    return at;
   }
 
   #loseUplink(share: number): void {

@@ -1,4 +1,5 @@
 import type { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import type { ParticipantInfo } from '../signaling/SignalingClient.ts';
 
 /** What the bot publishes: a synthetic colour and tone, or a media file. */
@@ -113,6 +114,11 @@ export interface Bot extends TypedEmitter<BotEvents> {
   setVideoSending(sending: boolean): void;
   /** Switches the published video between its size and half of it (fault injection: a browser adapting). */
   toggleVideoSize(): Promise<void>;
+  /**
+   * Sends the server one PLI or FIR about the composite it receives, as a browser does after a
+   * loss; returns when (ms since the epoch), or undefined before any composite has arrived.
+   */
+  requestKeyframe(kind: KeyframeRequestKind): number | undefined;
   /** Leaves, closes the peer and waits for every child process. Idempotent. */
   stop(): Promise<BotStats>;
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
 import { timecodeGeometry } from '../../mixer/timecode.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { setBackgroundNiceness } from '../../mixer/priority.ts';
+import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { SignalingError } from '../signaling/SignalingClient.ts';
 import { createBot } from './Bot.ts';
 import type { BotOptions, BotSource, BotVideoCodec } from './BotTypes.ts';
@@ -171,6 +173,11 @@ function combinationProblem(raw: RawOptions): string | undefined {
   return problem ? `options '--size', '--fps' and '--bitrate' with '--codec h264': ${problem}` : undefined;
 }
 
+const KEYFRAME_COMMANDS = new Map<string, KeyframeRequestKind>([
+  ['pli', 'PLI'],
+  ['fir', 'FIR'],
+]);
+
 /** One JSON object per line on stdout: the bot's whole machine-readable output. */
 function emitLine(event: string, fields: object = {}): void {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
@@ -238,6 +245,16 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   process.on('SIGUSR2', () => bot.setVideoSending((videoSending = !videoSending)));
   // ... and each SIGUSR1 switches its video between --size and half of it (a browser adapting).
   process.on('SIGUSR1', () => void bot.toggleVideoSize());
+  // ... and a line "pli" or "fir" on standard input asks the server for a composite keyframe.
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const kind = KEYFRAME_COMMANDS.get(line.trim().toLowerCase());
+    if (!kind) {
+      emitLine('error', { code: 'bad_command', message: `unknown command on standard input: ${JSON.stringify(line)} (pli or fir)` });
+      return;
+    }
+    const at = bot.requestKeyframe(kind);
+    emitLine('keyframerequest', at === undefined ? { kind, sent: false } : { kind, sent: true, at });
+  });
 
   try {
     await bot.start();
@@ -269,7 +286,8 @@ export function botCommand(): Command {
         'receive the composite and the mix, print JSON lines on stdout (joined, connected, stats every ' +
         'second, participants, speaker, videosending, error, left). Stops on SIGINT/SIGTERM or after --duration. ' +
         'SIGUSR2 stops the video or starts it again at its next keyframe (a stalled camera); SIGUSR1 switches ' +
-        'the video between --size and half of it (a browser adapting its resolution; a videosize line says when).',
+        'the video between --size and half of it (a browser adapting its resolution; a videosize line says when). ' +
+        'A line "pli" or "fir" on standard input sends the server a PLI or FIR about the composite (a keyframerequest line says when).',
     )
     .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
     .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', parseRoom, 'default')

@@ -133,6 +133,60 @@ describe('a composite that never freezes', () => {
     expect(session?.decoderRestarts).toBe(0);
   }, 120_000);
 
+  it('a subscriber’s PLI or FIR brings a keyframe within 300 ms; a burst of them at most one a second', async () => {
+    const room = 'asks';
+    await connectedBot({ room, name: 'publisher', color: 'red', tone: 440, ...LIGHT_BOT });
+    await untilTiles(room, 1);
+    const log = join(e2e.dir, 'asker.frames');
+    const asker = await connectedBot({ room, name: 'asker', viewer: true, frameLog: log, measures: true });
+    await asker.waitForFrames(30, 10_000);
+    const keyframesMade = async (): Promise<number> =>
+      (await (await e2e.server.rooms.get(room))?.stats())?.session?.compositeKeyframes ?? NaN;
+    /** Sends one request; resolves with when it left the bot. */
+    const ask = async (kind: 'pli' | 'fir'): Promise<number> => {
+      const seen = asker.events.length;
+      asker.requestKeyframe(kind);
+      const sent = await asker.waitFor((e) => e.event === 'keyframerequest' && asker.events.indexOf(e) >= seen, 5000, `${kind} sent`);
+      expect(sent.sent).toBe(true);
+      return Number(sent.at);
+    };
+    const firstKeyframeAfter = (at: number): number => (readKeyframeTimes(log).find((t) => t >= at) ?? Infinity) - at;
+
+    // One at a time, each past the rate limit (and the standby that answers it ready again).
+    const single: { kind: string; delay: number; made: number }[] = [];
+    for (const kind of ['pli', 'fir', 'pli'] as const) {
+      await sleep(2500);
+      const before = await keyframesMade();
+      const at = await ask(kind);
+      await sleep(600);
+      single.push({ kind, delay: firstKeyframeAfter(at), made: (await keyframesMade()) - before });
+    }
+    // A burst: 20 PLIs in one second.
+    await sleep(2500);
+    const before = await keyframesMade();
+    let burstStart = 0;
+    for (let i = 0; i < 20; i++) {
+      const at = await ask('pli');
+      burstStart ||= at;
+      await sleep(50);
+    }
+    await sleep(1500);
+    const burstMade = (await keyframesMade()) - before;
+    const burstDelay = firstKeyframeAfter(burstStart);
+    await asker.stop();
+    console.log(
+      `keyframes on request: ${single.map(({ kind, delay, made }) => `${kind} answered after ${delay} ms (${made} made)`).join(', ')}; ` +
+        `a burst of 20 PLIs in 1 s: first keyframe after ${burstDelay} ms, ${burstMade} made`,
+    );
+    for (const { delay, made } of single) {
+      expect(made).toBe(1);
+      expect(delay).toBeLessThan(FIRST_KEYFRAME_WITHIN_MS);
+    }
+    expect(burstDelay).toBeLessThan(FIRST_KEYFRAME_WITHIN_MS);
+    expect(burstMade).toBeGreaterThanOrEqual(1);
+    expect(burstMade).toBeLessThanOrEqual(2);
+  }, 120_000);
+
   it('a late subscriber receives its first keyframe soon after it connects', async () => {
     const room = 'late';
     await connectedBot({ room, name: 'publisher', color: 'red', tone: 440, ...LIGHT_BOT });

@@ -73,7 +73,7 @@ export class BotProcess {
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
     const [file, argv] = niceCommand(process.execPath, args, nice - getPriority());
     this.#child = spawn(file, argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
     });
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
@@ -84,6 +84,8 @@ export class BotProcess {
       }
       for (const wake of this.#waiters) wake();
     });
+    // A bot that has exited closes its end: a late command must not crash the test.
+    this.#child.stdin!.on('error', () => {});
     this.#child.stderr!.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
@@ -157,6 +159,11 @@ export class BotProcess {
   /** Switches its video between its size and half of it (SIGUSR1): a browser adapting its resolution. */
   toggleVideoSize(): void {
     if (this.running) this.#child.kill('SIGUSR1');
+  }
+
+  /** Sends the server a PLI or FIR about the composite it receives (a `keyframerequest` event says when). */
+  requestKeyframe(kind: 'pli' | 'fir'): void {
+    if (this.running) this.#child.stdin!.write(`${kind}\n`);
   }
 
   /** Freezes (SIGSTOP): its socket and its peer go silent without closing, like a lost network. */
