@@ -11,16 +11,12 @@ const ROOM = 'churn';
 const CANVAS = { width: 1280, height: 720 };
 const NEWCOMERS = ['lime', 'blue', 'yellow', 'white'] as const;
 /**
- * Issue 4's budgets, printed as PASS or MISS. On this two-core machine, with five bots on it too,
- * the stayer's longest gap was 76-115 ms in most runs (232 ms once) and a newcomer appeared
- * within 44-185 ms (789 ms once), so the test asserts the bounds below: they catch a regression
- * to the 200-650 ms freezes of a server that forks itself for every FFmpeg.
+ * Issue 4's budgets: the stayer's longest gap between received frames, and a newcomer's time from
+ * its first decoded frame to its colour in the stayer's composite. Measured here (two cores, the
+ * server and five bots): 62-68 ms and 157-299 ms.
  */
-const ISSUE_GAP_MS = 100;
-const ISSUE_APPEAR_MS = 500;
-const MAX_GAP_MS = 400;
-const APPEAR_WITHIN_MS = 1000;
-
+const MAX_GAP_MS = 100;
+const APPEAR_WITHIN_MS = 500;
 
 describe('churn: four participants join and leave one by one beside one who stays', () => {
   const e2e = e2eContext('churn');
@@ -75,11 +71,9 @@ describe('churn: four participants join and leave one by one beside one who stay
       const seen = decoded.findIndex((frame, i) => times[i]! >= decodedAt && tileColor(frame, tile, CANVAS, 2) === color);
       return seen < 0 ? NaN : times[seen]! - decodedAt;
     });
-    const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
     console.log(
-      `churn: longest gap ${gap} ms at the stayer, ${longestGap(sentAt, churnStart, churnEnd)} ms leaving the server ` +
-        `(${verdict(gap < ISSUE_GAP_MS)} < ${ISSUE_GAP_MS} ms); newcomers seen after their first decoded frame: ` +
-        `${newcomers.map(({ color }, i) => `${color} ${delays[i]} ms`).join(', ')} (${verdict(Math.max(...delays) < ISSUE_APPEAR_MS)} < ${ISSUE_APPEAR_MS} ms); ` +
+      `churn: longest gap ${gap} ms at the stayer, ${longestGap(sentAt, churnStart, churnEnd)} ms leaving the server; ` +
+        `newcomers seen after their first decoded frame: ${newcomers.map(({ color }, i) => `${color} ${delays[i]} ms`).join(', ')}; ` +
         `clock ticks skipped ${session?.videoClockSkipped}, compositor ticks skipped (FFmpeg behind) ${session?.compositorTicksSkipped}`,
     );
     // A standby's warm-up frame (black) once reached receivers right after a switch.

@@ -8,9 +8,10 @@ import { sleep, until } from '../helpers/wait.ts';
 
 const ROOM = 'layouts';
 const CANVAS = { width: 1280, height: 720 };
-/** Issue 4's budget, printed as PASS or MISS; the assertion is a bound against regressions (see churn.test.ts). */
-const ISSUE_GAP_MS = 100;
-const MAX_GAP_MS = 250;
+/** Issue 4's budget for the longest gap between frames around a switch (measured here: 46-84 ms). */
+const MAX_GAP_MS = 100;
+/** The new layout in the picture (measured here: 51-205 ms; a standby makes it fast). */
+const SHOWN_WITHIN_MS = 1000;
 
 describe('layouts switched at runtime', () => {
   const e2e = e2eContext('layout');
@@ -27,7 +28,7 @@ describe('layouts switched at runtime', () => {
     await watcher.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     const room = (await server.rooms.get(ROOM))!;
     await until(async () => ((await room.stats()).session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');
-    const secondId = String(bots[1]!.events.find((e) => e.event === 'joined')?.id);
+    const [firstId, secondId] = [0, 1].map((i) => String(bots[i]!.events.find((e) => e.event === 'joined')?.id));
     await sleep(2000);
 
     const switchAt = (kind: 'grid' | 'speaker' | 'presenter'): number => {
@@ -71,10 +72,11 @@ describe('layouts switched at runtime', () => {
     const gaps = [presenterAt, gridAt, speakerAt, backAt].map((t) => longestGap(frames, t - 500, t + 2000));
     const longest = Math.max(...gaps);
     console.log(
-      `layout switches (presenter, grid, speaker, grid): shown after ${shown.join(', ')} ms; longest gaps ${gaps.join(', ')} ms ` +
-        `(${longest < ISSUE_GAP_MS ? 'PASS' : 'MISS'} < ${ISSUE_GAP_MS} ms)`,
+      `layout switches (presenter, grid, speaker, grid): shown after ${shown.join(', ')} ms; longest gaps ${gaps.join(', ')} ms`,
     );
-    for (const delay of shown) expect(delay).toBeLessThan(3000);
+    // The speaker message (PROTOCOL.md) names the one who talks.
+    expect(watcher.events.filter((e) => e.event === 'speaker').map((e) => e.id)).toContain(firstId);
+    for (const delay of shown) expect(delay).toBeLessThan(SHOWN_WITHIN_MS);
     expect(longest).toBeLessThan(MAX_GAP_MS);
   }, 120_000);
 });
