@@ -32,6 +32,14 @@ function size(value: string): { width: number; height: number } {
   return { width, height };
 }
 
+function secondsIn(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be a number of seconds from ${min} to ${max}`);
+    return n;
+  };
+}
+
 function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
@@ -46,6 +54,7 @@ interface ServerFlags {
   size: { width: number; height: number };
   fps: number;
   bitrate: number;
+  placeholderAfter: number;
   maxParticipants: number;
   recordings: string;
   priorityBoost: number;
@@ -73,6 +82,11 @@ function addServerOptions(command: Command): Command {
     .addOption(new Option('--size <WxH>', 'composite size').default({ width: 1280, height: 720 }, '1280x720').argParser(size))
     .addOption(new Option('--fps <n>', 'composite frame rate').default(30).argParser(integer(1, 60)))
     .addOption(new Option('--bitrate <kbps>', 'composite bitrate in kbit/s').default(1500).argParser(integer(100, 20000)))
+    .addOption(
+      new Option('--placeholder-after <seconds>', "a publisher whose video stops keeps its last picture this long, then its tile shows its name on a dark tile")
+        .default(DEFAULT_CONFIG.room.session.placeholderAfterMs / 1000)
+        .argParser(secondsIn(0.1, 600)),
+    )
     .addOption(new Option('--max-participants <n>', 'participants per room').default(16).argParser(integer(1, 25)))
     .addOption(
       new Option('--recordings <dir>', 'the only folder recordings are written to (created if missing)').default(DEFAULT_CONFIG.recordingsDir),
@@ -107,7 +121,13 @@ function configFrom(flags: ServerFlags): ServerConfig {
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,
-      session: { ...DEFAULT_CONFIG.room.session, canvas: flags.size, fps: flags.fps, videoBitrateKbps: flags.bitrate },
+      session: {
+        ...DEFAULT_CONFIG.room.session,
+        canvas: flags.size,
+        fps: flags.fps,
+        videoBitrateKbps: flags.bitrate,
+        placeholderAfterMs: Math.round(flags.placeholderAfter * 1000),
+      },
     },
   };
 }

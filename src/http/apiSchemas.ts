@@ -20,6 +20,8 @@ export const createRoomSchema = z
     size: size.optional(),
     fps: z.number().int().min(1).max(60).optional(),
     bitrateKbps: z.number().int().min(100).max(20000).optional(),
+    /** How long a stalled publisher's tile holds its last picture before its placeholder shows. */
+    placeholderAfterSeconds: z.number().min(0.1).max(600).optional(),
     layout: z.enum(['grid', 'speaker']).optional(),
     /** Start recording at once, into this file of the recordings folder. */
     record: z.string().min(1).max(255).optional(),

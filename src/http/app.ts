@@ -104,6 +104,7 @@ export function createApp(rooms: Rooms, options: AppOptions): Express {
         ...(body.size ? { canvas: body.size } : {}),
         ...(body.fps !== undefined ? { fps: body.fps } : {}),
         ...(body.bitrateKbps !== undefined ? { videoBitrateKbps: body.bitrateKbps } : {}),
+        ...(body.placeholderAfterSeconds !== undefined ? { placeholderAfterMs: Math.round(body.placeholderAfterSeconds * 1000) } : {}),
         ...(body.layout ? { layout: { kind: body.layout } } : {}),
       },
     });

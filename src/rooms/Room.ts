@@ -148,6 +148,7 @@ export class Room extends TypedEmitter<RoomEvents> {
         size: `${this.settings.session.canvas.width}x${this.settings.session.canvas.height}`,
         fps: this.settings.session.fps,
         bitrateKbps: this.settings.session.videoBitrateKbps,
+        placeholderAfterSeconds: this.settings.session.placeholderAfterMs / 1000,
       },
       session: session?.stats(),
       composite: {

@@ -58,7 +58,7 @@ export interface RoomSummary {
 }
 
 export interface RoomStats extends RoomSummary {
-  settings: { maxParticipants: number; size: string; fps: number; bitrateKbps: number };
+  settings: { maxParticipants: number; size: string; fps: number; bitrateKbps: number; placeholderAfterSeconds: number };
   session: SessionStats | undefined;
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
   composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };

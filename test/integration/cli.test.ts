@@ -94,13 +94,15 @@ describe('the mcu CLI', () => {
     expectOneLineError(noServer, /cannot reach the server at http:\/\/127\.0\.0\.1:59999 \(ECONNREFUSED\)/);
     expectOneLineError(missingArg, /missing required argument 'participant'/);
 
-    const [portTaken, noFfmpeg, startEscape] = await Promise.all([
+    const [portTaken, noFfmpeg, startEscape, badPlaceholder] = await Promise.all([
       McuProcess.run(['serve', '--port', port, '--recordings', dir]),
       McuProcess.run(['serve', '--port', '0'], { MCU_FFMPEG: '/nonexistent/ffmpeg' }),
       McuProcess.run(['start', 'r', '--port', '0', '--recordings', dir, '--record', '/etc/passwd.webm']),
+      McuProcess.run(['serve', '--placeholder-after', '0']),
     ]);
     expectOneLineError(portTaken, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
     expectOneLineError(noFfmpeg, /ffmpeg not found/);
     expectOneLineError(startEscape, /outside the recordings folder/);
+    expectOneLineError(badPlaceholder, /--placeholder-after.*from 0\.1 to 600/);
   }, 90_000);
 });

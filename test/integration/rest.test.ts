@@ -19,12 +19,24 @@ describe('REST API against a running server', () => {
   });
 
   it('creates a room with its settings, lists it, gets it, and deletes it', async () => {
-    const created = await post('/api/rooms', { name: 'api-room', maxParticipants: 3, size: '640x360', fps: 25, bitrateKbps: 800 });
+    const created = await post('/api/rooms', {
+      name: 'api-room',
+      maxParticipants: 3,
+      size: '640x360',
+      fps: 25,
+      bitrateKbps: 800,
+      placeholderAfterSeconds: 1.5,
+    });
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ name: 'api-room', participants: [], sessionRunning: false });
+    expect(await created.json()).toMatchObject({
+      name: 'api-room',
+      participants: [],
+      sessionRunning: false,
+      settings: { maxParticipants: 3, size: '640x360', fps: 25, bitrateKbps: 800, placeholderAfterSeconds: 1.5 },
+    });
     const room = await server.rooms.get('api-room');
     expect(room?.settings.maxParticipants).toBe(3);
-    expect(room?.settings.session).toMatchObject({ canvas: { width: 640, height: 360 }, fps: 25, videoBitrateKbps: 800 });
+    expect(room?.settings.session).toMatchObject({ canvas: { width: 640, height: 360 }, fps: 25, videoBitrateKbps: 800, placeholderAfterMs: 1500 });
 
     const list = (await (await api('/api/rooms')).json()) as { rooms: { name: string }[] };
     expect(list.rooms.map((r) => r.name)).toContain('api-room');
@@ -44,6 +56,7 @@ describe('REST API against a running server', () => {
     ['too many participants', { name: 'x', maxParticipants: 26 }, 'maxParticipants'],
     ['an unknown field', { name: 'x', colour: 'red' }, 'colour'],
     ['a string fps', { name: 'x', fps: '30' }, 'fps'],
+    ['a placeholder time of 0', { name: 'x', placeholderAfterSeconds: 0 }, 'placeholderAfterSeconds'],
   ])('refuses a room with %s: 400 and a message naming the problem', async (_what, body, word) => {
     const res = await post('/api/rooms', body);
     expect(res.status).toBe(400);
