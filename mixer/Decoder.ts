@@ -90,7 +90,9 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     const { width, height } = options.tileSource;
     const args =
       this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });
-    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, stdinIsControl: true, background: true });
+    // Stopped by SIGINT, not `q`: FFmpeg reads `q` only between packets, and a publisher that has
+    // left sends none, so `q` waited for the RTP read to time out (10 s).
+    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, background: true });
     const video = this.kind === 'video';
     const chunker = new Chunker(
       video ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES,

@@ -47,6 +47,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #closing: Promise<void> | undefined;
   #speaker: string | null = null;
   #layout: SessionLayout;
   /** The running recording; while there is one, the session runs even in an empty room. */
@@ -286,9 +287,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const signal of this.#signals.values()) signal.send(message);
   }
 
-  /** Closes the room; `reason`, when given, is sent to every participant as a `room_closed` error. */
-  async close(reason?: string): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Closes the room; `reason`, when given, is sent to every participant as a `room_closed` error.
+   * A second call waits for the same close: a server that stops must not leave a session behind.
+   */
+  close(reason?: string): Promise<void> {
+    this.#closing ??= this.#close(reason);
+    return this.#closing;
+  }
+
+  async #close(reason?: string): Promise<void> {
     this.#closed = true;
     if (reason) this.#broadcast({ type: 'error', code: 'room_closed', message: reason });
     for (const p of [...this.#participants.values()]) p.roomClosed();

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { ServerConfig } from '../../src/config.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess, type BotSpec } from './bots.ts';
+import { ffmpegChildren, sessionProcesses } from './processes.ts';
 import { startTestServer } from './testServer.ts';
 
 /** What an end-to-end suite shares: a server, a folder for recordings and logs, its bots. */
@@ -32,9 +33,11 @@ export function e2eContext(prefix: string, serverConfig: (dir: string) => Partia
   afterAll(async () => {
     await Promise.all(bots.map((b) => b.stop()));
     await server?.close();
-    if (!dir) return;
-    if (process.env.KEEP_E2E) console.log(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    // A closed server has ended every session process, spawner and FFmpeg it started.
+    const left = [...sessionProcesses(), ...ffmpegChildren()];
+    if (dir && process.env.KEEP_E2E) console.log(`kept ${dir}`);
+    else if (dir) rmSync(dir, { recursive: true, force: true });
+    expect(left, 'processes left by the closed server').toEqual([]);
   });
   const context: E2eContext = {
     get server() {

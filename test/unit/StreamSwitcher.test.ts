@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, test, vi } from 'vitest';
 import { readSeq, readSsrc, readTimestamp } from '../../src/rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../../src/rtp/StreamSwitcher.ts';
 import { isVp8KeyframeStart } from '../../src/rtp/vp8.ts';
+import { readVp8Capture } from '../helpers/rtpCapture.ts';
 
 const A = 0x0a0a0a0a;
 const B = 0x0b0b0b0b;
@@ -282,11 +282,7 @@ describe('StreamSwitcher', () => {
   });
 
   it('StreamSwitcher switches to captured FFmpeg VP8 at its keyframe, with isVp8KeyframeStart', () => {
-    const file = readFileSync(new URL('../fixtures/vp8-rtp.bin', import.meta.url).pathname);
-    const captured: Buffer[] = [];
-    for (let at = 0; at < file.length; at += 2 + file.readUInt16BE(at)) {
-      captured.push(Buffer.from(file.subarray(at + 2, at + 2 + file.readUInt16BE(at))));
-    }
+    const captured = readVp8Capture();
     const ssrc = readSsrc(captured[0]!);
     switcher = new StreamSwitcher({ clockRate: 90000, canSwitchAt: isVp8KeyframeStart });
     // The old source: a VP8 keyframe start with another SSRC, seq 65535, ts 0xffffff00.

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it, test } from 'vitest';
 import { readMarker, readSeq, readTimestamp } from '../../src/rtp/rtpHeader.ts';
 import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../../src/rtp/vp8.ts';
+import { readVp8Capture } from '../helpers/rtpCapture.ts';
 
 // RFC 7741 §4.2, the VP8 payload descriptor:
 //        0 1 2 3 4 5 6 7
@@ -97,20 +97,8 @@ describe('isVp8KeyframeStart()', () => {
   });
 });
 
-/** Reads `test/fixtures/vp8-rtp.bin`: a 2-byte big-endian length before each packet (see README.md). */
-function readCapture(path: string): Buffer[] {
-  const file = readFileSync(path);
-  const packets: Buffer[] = [];
-  for (let at = 0; at < file.length; ) {
-    const length = file.readUInt16BE(at);
-    packets.push(file.subarray(at + 2, at + 2 + length));
-    at += 2 + length;
-  }
-  return packets;
-}
-
 describe('isVp8KeyframeStart() on VP8 that FFmpeg sent over RTP', () => {
-  const packets = readCapture(new URL('../fixtures/vp8-rtp.bin', import.meta.url).pathname);
+  const packets = readVp8Capture();
 
   it('the capture holds one keyframe in seven packets, then two one-packet interframes', () => {
     expect(packets.map((p) => p.length)).toEqual([1200, 1200, 1200, 1200, 1200, 1200, 785, 583, 577]);
