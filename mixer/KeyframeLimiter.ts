@@ -10,12 +10,15 @@ export type KeyframeDecision =
  * receiver gets it: a burst of requests must not turn into a burst of keyframes. The first
  * request after a quiet `minIntervalMs` is served at once; later ones wait for the end of that
  * interval and are folded into one; none is made while a keyframe is coming anyway (a new
- * compositor opens with one). Pure: the caller passes the time.
+ * compositor opens with one), nor for a waiting request that a keyframe sent since has answered
+ * (a roster change's). Pure: the caller passes the time.
  */
 export class KeyframeLimiter {
   readonly minIntervalMs: number;
   #lastMadeAt = -Infinity;
-  #waiting = false;
+  /** When the request that waits was made; undefined: none waits. */
+  #waitingSince: number | undefined;
+  #lastSentAt = -Infinity;
 
   constructor(minIntervalMs: number) {
     if (!(minIntervalMs >= 0)) throw new RangeError(`keyframe interval must be ≥ 0, not ${minIntervalMs}`);
@@ -25,20 +28,29 @@ export class KeyframeLimiter {
   /** A request at `now`; `coming`: a keyframe is on its way already. */
   request(now: number, coming: boolean): KeyframeDecision {
     if (coming) return { make: 'no', why: 'coming' };
-    if (this.#waiting) return { make: 'no', why: 'waiting' };
+    if (this.#waitingSince !== undefined) return { make: 'no', why: 'waiting' };
     const waitMs = this.#lastMadeAt + this.minIntervalMs - now;
     if (waitMs <= 0) {
       this.#lastMadeAt = now;
       return { make: 'now' };
     }
-    this.#waiting = true;
+    this.#waitingSince = now;
     return { make: 'later', waitMs };
   }
 
-  /** The wait of a `later` is over: true if the keyframe is to be made now (not if one came meanwhile). */
+  /**
+   * A keyframe went out for another reason (a new compositor for a new roster or layout). It
+   * does not count against the rate: a receiver that asks right after it may have missed it.
+   */
+  sent(now: number): void {
+    this.#lastSentAt = now;
+  }
+
+  /** The wait of a `later` is over: true if the keyframe is to be made now (not if one is coming or went out since the request). */
   due(now: number, coming: boolean): boolean {
-    this.#waiting = false;
-    if (coming) return false;
+    const since = this.#waitingSince ?? now;
+    this.#waitingSince = undefined;
+    if (coming || this.#lastSentAt >= since) return false;
     this.#lastMadeAt = now;
     return true;
   }

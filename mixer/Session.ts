@@ -47,8 +47,6 @@ const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 const MAX_STANDBY_COMPOSITORS = 2;
 /** After a switch, the standby for the new roster waits this long (see #promotePending). */
 const STANDBY_AFTER_SWITCH_MS = 1000;
-/** A newcomer's first frame comes a second or more after it joins (ICE, DTLS, a keyframe). */
-const NEWCOMER_STANDBY_DELAY_MS = 600;
 
 interface CompositorPlan {
   ids: string[];
@@ -160,13 +158,11 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     await this.#startDecoder(member, 'audio');
     if (info.receivesH264 && !this.#composesH264) this.#recompose();
     // Its tile appears at its first decoded frame: have the compositor for that roster ready by
-    // then, started after the burst of work a join brings (its decoders, its peer's handshake).
+    // then (its first frame can come 300 ms after its decoders start).
     else if (info.video) {
-      setTimeout(() => {
-        void this.#spawnSlot().then(() => {
-          if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)), false);
-        });
-      }, NEWCOMER_STANDBY_DELAY_MS);
+      void this.#spawnSlot().then(() => {
+        if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
+      });
     }
     log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
     return ports;
@@ -190,6 +186,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const pending = this.#pending;
     if (pending?.ssrc !== ssrc) return;
     log.info({ ssrc, afterMs: Math.round(performance.now() - pending.startedAt) }, 'composite switched to the new compositor');
+    this.#keyframeLimiter.sent(performance.now());
     this.#promotePending();
   }
 
@@ -356,11 +353,15 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       void this.#pending.close();
       this.#pending = undefined;
     }
-    // A standby has started FFmpeg and loaded its libraries already: it answers in half the time.
+    // A standby has started FFmpeg and loaded its libraries already: it answers in half the time,
+    // and at the media path's priority from now on. A cold start beside a running compositor
+    // runs below it until switched to: FFmpeg's start-up is a burst of CPU that took frames
+    // from the running one (gaps of 60-95 ms at the receivers on two busy cores).
     const standby = this.#standbys.get(plan.key);
     this.#standbys.delete(plan.key);
-    const compositor = standby && !standby.exited ? standby : this.#startCompositor(plan, false);
-    compositor.raisePriority();
+    const warm = standby !== undefined && !standby.exited;
+    const compositor = warm ? standby : this.#startCompositor(plan, this.#current !== undefined);
+    if (warm) compositor.raisePriority();
     compositor.startedAt = performance.now();
     log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
     this.safeEmit('compositestart', {
@@ -371,7 +372,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (!this.#current) {
       this.#current = compositor;
       this.observer.safeEmit('layoutchange', [...plan.ids]);
-      void this.#spawnSlot().then(() => this.#prepareStandby(plan, true));
+      void this.#spawnSlot().then(() => this.#prepareStandby(plan));
     } else {
       this.#pending = compositor;
       clearTimeout(this.#switchFallback);
@@ -390,12 +391,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    * Starts FFmpeg for a roster that is likely next (the same one, for keyframe requests; one with
    * a newcomer, before its first frame), warmed up by one frame and then left waiting. Starting
    * FFmpeg, its filter graph and its encoder is the slow part of a switch; fed later, a standby
-   * sends its keyframe after one frame's encode. One that may wait long (`background`) starts
-   * below the media path's priority, and is raised when taken.
+   * sends its keyframe after one frame's encode. It starts below the media path's priority (it
+   * must not take frames from the running compositor), and is raised when taken.
    */
-  #prepareStandby(plan: CompositorPlan, background: boolean): void {
+  #prepareStandby(plan: CompositorPlan): void {
     if (this.#closed || this.#standbys.has(plan.key)) return;
-    const standby = this.#startCompositor(plan, background);
+    const standby = this.#startCompositor(plan, true);
     this.#standbys.set(plan.key, standby);
     for (const [key, compositor] of this.#standbys) {
       if (this.#standbys.size <= MAX_STANDBY_COMPOSITORS) break;
@@ -408,7 +409,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    * A compositor whose first frame is a black warm-up that nobody sees (the outgoing stream skips
    * it: `warmedUp`), and whose second frame is a keyframe (WAKE_KEYFRAME). That first frame makes
    * FFmpeg build its graph and encoder; a compositor switched to at its very first frame sent
-   * the next ones 100 ms late, while it still started up. `background`: see #prepareStandby.
+   * the next ones 100 ms late, while it still started up. `background`: below the media path's
+   * priority until raisePriority().
    */
   #startCompositor(plan: CompositorPlan, background: boolean): Compositor {
     const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
@@ -456,6 +458,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (!next) return;
     clearTimeout(this.#switchFallback);
     const old = this.#current;
+    next.raisePriority();
     this.#current = next;
     this.#pending = undefined;
     void old?.close();
@@ -465,7 +468,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const plan = this.#plan([...next.tileIds]);
     setTimeout(() => {
       void this.#spawnSlot().then(() => {
-        if (this.#current === next) this.#prepareStandby(plan, true);
+        if (this.#current === next) this.#prepareStandby(plan);
       });
     }, STANDBY_AFTER_SWITCH_MS);
   }

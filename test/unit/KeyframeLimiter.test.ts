@@ -46,6 +46,23 @@ describe('KeyframeLimiter', () => {
     expect(limiter.request(1100, false)).toEqual({ make: 'now' });
   });
 
+  it('drops a waiting request that a keyframe sent after it answered, but not one that a keyframe sent before it', () => {
+    const limiter = new KeyframeLimiter(1000);
+    limiter.request(0, false);
+    limiter.sent(150);
+    expect(limiter.request(200, false).make).toBe('later');
+    expect(limiter.due(1000, false)).toBe(true);
+    expect(limiter.request(1300, false).make).toBe('later');
+    limiter.sent(1500);
+    expect(limiter.due(2000, false)).toBe(false);
+  });
+
+  it('serves a request at once right after a keyframe sent for another reason (it may have been missed)', () => {
+    const limiter = new KeyframeLimiter(1000);
+    limiter.sent(100);
+    expect(limiter.request(120, false)).toEqual({ make: 'now' });
+  });
+
   it('refuses a negative interval', () => {
     expect(() => new KeyframeLimiter(-1)).toThrow(RangeError);
   });
