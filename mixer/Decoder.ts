@@ -31,6 +31,9 @@ export interface DecoderOptions {
   beforeStart?: () => Promise<void>;
 }
 
+/** SIGINT, then this long before SIGTERM (see the constructor). */
+const DECODER_STOP_GRACE_MS = 150;
+
 /** 20 ms of mono s16le at 48 kHz. */
 const AUDIO_CHUNK_BYTES = 960 * 2;
 
@@ -90,9 +93,10 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     const { width, height } = options.tileSource;
     const args =
       this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });
-    // Stopped by SIGINT, not `q`: FFmpeg reads `q` only between packets, and a publisher that has
-    // left sends none, so `q` waited for the RTP read to time out (10 s).
-    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, background: true });
+    // Stopped by signals, not `q`, and soon: FFmpeg looks at `q` and at a first SIGINT only
+    // between packets, and a publisher that has left sends none (its removal waited 3-10 s).
+    // A decoder has nothing to finish; the second signal interrupts the read.
+    this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, background: true, stopGraceMs: DECODER_STOP_GRACE_MS });
     const video = this.kind === 'video';
     const chunker = new Chunker(
       video ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES,

@@ -33,6 +33,12 @@ export interface FfmpegProcessOptions {
   binary?: string;
   /** Background work (decoders, mix encoders): started below the media path's priority (priority.ts). */
   background?: boolean;
+  /**
+   * How long stop() waits after `q`/SIGINT before SIGTERM (default 3 s). FFmpeg acts on the first
+   * signal only between packets; the second interrupts a read that waits for input which will
+   * not come (a network input gone quiet), so a process with nothing to finish asks sooner.
+   */
+  stopGraceMs?: number;
 }
 
 const live = new Set<FfmpegProcess>();
@@ -54,6 +60,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
   #started: boolean;
   readonly #stdinIsControl: boolean;
   readonly #job: boolean;
+  readonly #stopGraceMs: number;
   #background: boolean;
   readonly #stderrLines: string[] = [];
   #stopping = false;
@@ -80,6 +87,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
     this.name = options.name;
     this.#stdinIsControl = options.stdinIsControl ?? false;
     this.#job = options.job ?? false;
+    this.#stopGraceMs = options.stopGraceMs ?? GRACEFUL_STOP_MS;
     this.#background = options.background ?? false;
     const binary = options.binary ?? process.env.MCU_FFMPEG ?? 'ffmpeg';
     const pipes = 3 + (options.extraInputPipes ?? 0);
@@ -216,8 +224,8 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
       if (this.#stdinIsControl && stdin?.writable) stdin.write('q');
       else this.#child.kill('SIGINT');
       const timers = [
-        setTimeout(() => this.#child.kill('SIGTERM'), GRACEFUL_STOP_MS),
-        setTimeout(() => this.#child.kill('SIGKILL'), GRACEFUL_STOP_MS + TERM_STOP_MS),
+        setTimeout(() => this.#child.kill('SIGTERM'), this.#stopGraceMs),
+        setTimeout(() => this.#child.kill('SIGKILL'), this.#stopGraceMs + TERM_STOP_MS),
       ];
       void this.#exitPromise.then(() => timers.forEach(clearTimeout));
     }

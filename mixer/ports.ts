@@ -1,5 +1,8 @@
 import { createSocket } from 'node:dgram';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Below Linux's ephemeral range (32768-60999), where the OS picks ports for other sockets.
 const RANGE_START = 20000;
@@ -18,26 +21,86 @@ async function canBind(port: number): Promise<boolean> {
 }
 
 const handedOut = new Set<number>();
+let releaseAtExit = false;
+
+/**
+ * Where every process of this project (server, session processes, bots) marks the ports it has
+ * handed out, one file per port holding its PID. A port is probed free and then bound by an
+ * FFmpeg a few hundred milliseconds later; without a mark that all of them see, two processes
+ * probing in that window took the same port (a bot's recorder failed with "bind failed").
+ */
+export const RESERVATIONS_DIR = join(tmpdir(), `mcu-rtp-ports-${process.getuid?.() ?? 'user'}`);
+
+/** An even port in the range, at random: processes that allocate at the same time rarely meet. */
+export const randomEvenPort = (): number => RANGE_START + 2 * Math.floor((Math.random() * (RANGE_END - RANGE_START)) / 2);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Marks `port` as this process's: false if a live process has marked it (a dead one's mark is taken over). */
+function reserve(port: number): boolean {
+  const path = join(RESERVATIONS_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSyncOrEmpty(path));
+      if (owner === process.pid || (Number.isInteger(owner) && owner > 0 && alive(owner))) return false;
+      rmSync(path, { force: true });
+    }
+  }
+  return false;
+}
+
+function readFileSyncOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /**
  * An even loopback port P with P+1 free too, for an FFmpeg RTP input (FFmpeg takes P+1 for
  * RTCP). FFmpeg binds it itself, so the port is only probed here: a port handed out stays
- * reserved in this process until `releaseRtpPort`.
+ * reserved (for every process of this project, see RESERVATIONS_DIR) until `releaseRtpPort`.
  */
-export async function allocateRtpPort(): Promise<number> {
+export async function allocateRtpPort(choose: () => number = randomEvenPort): Promise<number> {
+  mkdirSync(RESERVATIONS_DIR, { recursive: true, mode: 0o700 });
+  if (!releaseAtExit) {
+    releaseAtExit = true;
+    // A process that exits with ports still handed out (a session closing) leaves no marks.
+    process.once('exit', () => {
+      for (const port of handedOut) unreserve(port);
+    });
+  }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const port = RANGE_START + 2 * Math.floor((Math.random() * (RANGE_END - RANGE_START)) / 2);
-    if (handedOut.has(port)) continue;
+    const port = choose();
+    if (handedOut.has(port) || !reserve(port)) continue;
     if ((await canBind(port)) && (await canBind(port + 1))) {
       handedOut.add(port);
       return port;
     }
+    unreserve(port);
   }
   throw new Error(`no free UDP port pair on 127.0.0.1 in ${RANGE_START}-${RANGE_END} after ${ATTEMPTS} tries`);
 }
 
+function unreserve(port: number): void {
+  const path = join(RESERVATIONS_DIR, String(port));
+  if (Number(readFileSyncOrEmpty(path)) === process.pid) rmSync(path, { force: true });
+}
+
 export function releaseRtpPort(port: number): void {
-  handedOut.delete(port);
+  if (handedOut.delete(port)) unreserve(port);
 }
 
 /**

@@ -1,5 +1,10 @@
-import { expect, test } from 'vitest';
-import { boundUdpPorts } from '../../mixer/ports.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, test } from 'vitest';
+import { allocateRtpPort, boundUdpPorts, releaseRtpPort, RESERVATIONS_DIR } from '../../mixer/ports.ts';
 
 // Captured from this machine's /proc/net/udp (columns after `inode` trimmed).
 const PROC_NET_UDP = [
@@ -18,4 +23,52 @@ test('boundUdpPorts() reads the ports bound on 127.0.0.1 or on any address, in h
 test('boundUdpPorts() of an empty or unreadable table is empty', () => {
   expect(boundUdpPorts('').size).toBe(0);
   expect(boundUdpPorts('header only\n').size).toBe(0);
+});
+
+describe('allocateRtpPort()', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+  /** Hands out `ports` in turn. */
+  const inTurn = (...ports: number[]) => () => ports.shift() ?? 30000;
+  const mark = (port: number, pid: number): void => writeFileSync(join(RESERVATIONS_DIR, String(port)), String(pid));
+
+  it('skips a port that another live process has handed out, and marks its own', async () => {
+    const other = spawn('sleep', ['30']);
+    children.push(other);
+    mkdirSync(RESERVATIONS_DIR, { recursive: true });
+    mark(31000, other.pid!);
+    const port = await allocateRtpPort(inTurn(31000, 31002));
+    expect(port).toBe(31002);
+    expect(readFileSync(join(RESERVATIONS_DIR, '31002'), 'utf8')).toBe(String(process.pid));
+    releaseRtpPort(port);
+    expect(existsSync(join(RESERVATIONS_DIR, '31002'))).toBe(false);
+    // Another process's mark stays.
+    expect(readFileSync(join(RESERVATIONS_DIR, '31000'), 'utf8')).toBe(String(other.pid));
+    rmSync(join(RESERVATIONS_DIR, '31000'));
+  });
+
+  it('takes over the mark of a process that has died without releasing it', async () => {
+    const dead = spawn('true');
+    await once(dead, 'exit');
+    mkdirSync(RESERVATIONS_DIR, { recursive: true });
+    mark(31004, dead.pid!);
+    const port = await allocateRtpPort(inTurn(31004));
+    expect(port).toBe(31004);
+    releaseRtpPort(port);
+  });
+
+  it('skips a port that something outside the project has bound', async () => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(31006, '127.0.0.1', resolve));
+    try {
+      const port = await allocateRtpPort(inTurn(31006, 31008));
+      expect(port).toBe(31008);
+      expect(existsSync(join(RESERVATIONS_DIR, '31006'))).toBe(false);
+      releaseRtpPort(port);
+    } finally {
+      socket.close();
+    }
+  });
 });
