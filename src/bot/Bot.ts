@@ -45,7 +45,7 @@ import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { FIR_FORMAT, firBody } from '../rtp/rtcpFeedback.ts';
 import { payloadOffset } from '../rtp/rtpHeader.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
-import { seqAdd, tsAdd } from '../rtp/seq.ts';
+import { seqAdd, seqDiff, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
 import type { Bot, BotEvents, BotOptions, BotStats, BotVideoCodec } from './BotTypes.ts';
 import { dropOutgoingRtp } from './lossyUplink.ts';
@@ -66,6 +66,8 @@ const SILENCE_LEVEL_DBOV = 127;
 const SOURCE_FIRST_PACKET_MS = 10_000;
 /** Ask the server for a keyframe this often until the first one arrives (RFC 4585 PLI). */
 const PLI_RETRY_MS = 1000;
+/** A received sequence number further than this from the previous one is a jump, not loss or reordering. */
+const MAX_SEQ_STEP = 100;
 const PEER_CLOSE_MS = 3000;
 /** How long the recorder waits for video before it records the audio alone. */
 const RECORD_VIDEO_WAIT_MS = 5000;
@@ -149,6 +151,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     fps: 0,
     maxGapMs: 0,
     keyframes: 0,
+    videoSsrcChanges: 0,
+    videoSeqJumps: 0,
     audioPackets: 0,
     videoBytes: 0,
     audioBytes: 0,
@@ -165,6 +169,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   #lastKeyframeTimestamp: number | undefined;
   #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
+  #lastVideoSeq: number | undefined;
   /** FIR command sequence number: each new request carries the next (RFC 5104 §4.3.1.1). */
   #firSequence = 0;
   #connectedAt: number | undefined;
@@ -549,7 +554,10 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       this.#stats.audioPackets++;
       this.#stats.audioBytes += payload.length;
     } else {
+      if (this.#remoteVideoSsrc !== undefined && header.ssrc !== this.#remoteVideoSsrc) this.#stats.videoSsrcChanges++;
       this.#remoteVideoSsrc = header.ssrc;
+      if (this.#lastVideoSeq !== undefined && Math.abs(seqDiff(header.sequenceNumber, this.#lastVideoSeq)) > MAX_SEQ_STEP) this.#stats.videoSeqJumps++;
+      this.#lastVideoSeq = header.sequenceNumber;
       this.#stats.videoBytes += payload.length;
       const keyframe = isKeyframeStart(codec, rtp);
       if (header.timestamp !== this.#lastVideoTimestamp) {

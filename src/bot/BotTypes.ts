@@ -53,6 +53,10 @@ export interface BotStats {
   maxGapMs: number;
   /** Received video keyframes (start of a VP8 keyframe / H.264 IDR). */
   keyframes: number;
+  /** Times the received video's SSRC changed: 0 for one continuous stream (RFC 3550 §8). */
+  videoSsrcChanges: number;
+  /** Received video packets whose sequence number is more than 100 away from the one before (not loss, a broken stream). */
+  videoSeqJumps: number;
   audioPackets: number;
   /** RTP payload bytes received. */
   videoBytes: number;

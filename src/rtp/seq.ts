@@ -5,6 +5,12 @@ export const seqAdd = (seq: number, delta: number): number => (((seq + delta) % 
 /** True when `a` is newer than `b`, allowing for wraparound (RFC 3550 A.1: within half the space). */
 export const seqNewer = (a: number, b: number): boolean => a !== b && ((a - b) & 0xffff) < 0x8000;
 
+/** `a - b` in sequence numbers, signed, allowing for wraparound (-32768..32767). */
+export const seqDiff = (a: number, b: number): number => {
+  const d = (a - b) & 0xffff;
+  return d >= 0x8000 ? d - 0x10000 : d;
+};
+
 export const tsAdd = (ts: number, delta: number): number =>
   (((ts + Math.round(delta)) % 0x100000000) + 0x100000000) % 0x100000000;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/layout.ts';
 import { LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
-import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
+import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
 import { decodeFrames, frameWallTimes, isBlack, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -63,6 +63,9 @@ describe('churn: four participants join and leave one by one beside one who stay
 
     const frames = readFrameLog(stayerLog);
     const gap = longestGap(frames, churnStart, churnEnd);
+    // One continuous RTP stream across every compositor switch.
+    const continuity = timestampContinuity(stayerLog, churnStart, churnEnd);
+    const received = stayer.latestStats();
     const decoded = await decodeFrames(stayerFile);
     const times = frameWallTimes(decoded.length, frames);
     const delays = newcomers.map(({ color, id, tiles }) => {
@@ -74,12 +77,17 @@ describe('churn: four participants join and leave one by one beside one who stay
     console.log(
       `churn: longest gap ${gap} ms at the stayer, ${longestGap(sentAt, churnStart, churnEnd)} ms leaving the server; ` +
         `newcomers seen after their first decoded frame: ${newcomers.map(({ color }, i) => `${color} ${delays[i]} ms`).join(', ')}; ` +
-        `clock ticks skipped ${session?.videoClockSkipped}, compositor ticks skipped (FFmpeg behind) ${session?.compositorTicksSkipped}`,
+        `clock ticks skipped ${session?.videoClockSkipped}, compositor ticks skipped (FFmpeg behind) ${session?.compositorTicksSkipped}; ` +
+        `received stream: ${received?.videoSsrcChanges} SSRC changes, ${received?.videoSeqJumps} sequence jumps, ` +
+        `${continuity.notForward} timestamps not forward, timestamps ${continuity.driftMs} ms from the wall clock over the churn`,
     );
     // A standby's warm-up frame (black) once reached receivers right after a switch.
     const blackFrames = decoded.filter((frame, i) => times[i]! >= churnStart && times[i]! <= churnEnd && isBlack(frame)).length;
     expect(blackFrames, 'whole black frames during the churn').toBe(0);
     for (const delay of delays) expect(delay).toBeLessThan(APPEAR_WITHIN_MS);
+    expect(received).toMatchObject({ videoSsrcChanges: 0, videoSeqJumps: 0 });
+    expect(continuity.notForward).toBe(0);
+    expect(continuity.driftMs).toBeLessThan(100);
     expect(gap).toBeLessThan(MAX_GAP_MS);
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tsDiff } from '../../src/rtp/seq.ts';
 
 /** Wall-clock arrival times (ms) of the frames a bot logged with --frame-log. */
 export function readFrameLog(path: string): number[] {
@@ -35,4 +36,26 @@ export function readKeyframeTimes(path: string): number[] {
     .split('\n')
     .filter((line) => line.trim().endsWith(' k'))
     .map((line) => Number(line.split(' ')[0]));
+}
+
+/**
+ * How the RTP timestamps of the frames that arrived in [from, to] went: steps that did not move
+ * forward, and how far their total advance (90 kHz) strayed from the wall-clock time between the
+ * first and last of those frames, in ms. One continuous stream has 0 and a few ms.
+ */
+export function timestampContinuity(path: string, from: number, to: number): { notForward: number; driftMs: number } {
+  const frames = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => line.split(' ').map(Number) as [number, number])
+    .filter(([at]) => at >= from && at <= to);
+  let notForward = 0;
+  let advance = 0;
+  for (let i = 1; i < frames.length; i++) {
+    const step = tsDiff(frames[i]![1], frames[i - 1]![1]);
+    if (step <= 0) notForward++;
+    advance += step;
+  }
+  const wall = frames.length > 1 ? frames.at(-1)![0] - frames[0]![0] : 0;
+  return { notForward, driftMs: Math.round(Math.abs(advance / 90 - wall)) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { seqAdd, seqNewer, tsAdd, tsDiff } from '../../src/rtp/seq.ts';
+import { seqAdd, seqDiff, seqNewer, tsAdd, tsDiff } from '../../src/rtp/seq.ts';
 
 // RFC 3550 §5.1: sequence numbers are 16 bits and timestamps 32 bits, both wrapping around.
 // Every case starts on both sides of the wrap (65534, 65535; 0xfffffffe, 0xffffffff), as pion's
@@ -94,6 +94,26 @@ describe('seqNewer()', () => {
         expect(forward).toBe(delta < 0x8000);
         expect(backward).toBe(delta > 0x8000);
       }
+    }
+  });
+});
+
+describe('seqDiff()', () => {
+  test.each([
+    [5, 3, 2],
+    [3, 5, -2],
+    [0, 65535, 1],
+    [65535, 0, -1],
+    [100, 65500, 136],
+    [32767, 0, 32767],
+    [32768, 0, -32768],
+  ])('seqDiff(%i, %i) is %i', (a, b, expected) => {
+    expect(seqDiff(a, b)).toBe(expected);
+  });
+
+  test('undoes seqAdd() for every step within half the space, across the wrap', () => {
+    for (const start of [0, 65000, 65535]) {
+      for (const step of [-32768, -1000, -1, 0, 1, 1000, 32767]) expect(seqDiff(seqAdd(start, step), start)).toBe(step);
     }
   });
 });
