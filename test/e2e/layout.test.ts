@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
-import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
+import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
 import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -46,6 +46,7 @@ describe('layouts switched at runtime', () => {
     await Promise.all(bots.map((b) => b.stop()));
 
     const frames = readFrameLog(viewerLog);
+    const continuity = timestampContinuity(viewerLog, presenterAt - 500, backAt + 2000);
     const decoded = await decodeFrames(join(dir, 'watcher.mkv'));
     const times = frameWallTimes(decoded.length, frames);
     const [main, small] = focusLayout(2, CANVAS) as [Tile, Tile];
@@ -72,11 +73,15 @@ describe('layouts switched at runtime', () => {
     const gaps = [presenterAt, gridAt, speakerAt, backAt].map((t) => longestGap(frames, t - 500, t + 2000));
     const longest = Math.max(...gaps);
     console.log(
-      `layout switches (presenter, grid, speaker, grid): shown after ${shown.join(', ')} ms; longest gaps ${gaps.join(', ')} ms`,
+      `layout switches (presenter, grid, speaker, grid): shown after ${shown.join(', ')} ms; longest gaps ${gaps.join(', ')} ms; ` +
+        `received stream: ${JSON.stringify(watcher.latestStats(), ['videoSsrcChanges', 'videoSeqJumps'])}, ${JSON.stringify(continuity)}`,
     );
     // The speaker message (PROTOCOL.md) names the one who talks.
     expect(watcher.events.filter((e) => e.event === 'speaker').map((e) => e.id)).toContain(firstId);
     for (const delay of shown) expect(delay).toBeLessThan(SHOWN_WITHIN_MS);
+    expect(watcher.latestStats()).toMatchObject({ videoSsrcChanges: 0, videoSeqJumps: 0 });
+    expect(continuity.notForward).toBe(0);
+    expect(continuity.driftMs).toBeLessThan(100);
     expect(longest).toBeLessThan(MAX_GAP_MS);
   }, 120_000);
 });
