@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from './processAlive.ts';
 
 // Below Linux's ephemeral range (32768-60999), where the OS picks ports for other sockets.
 const RANGE_START = 20000;
@@ -34,15 +35,6 @@ export const RESERVATIONS_DIR = join(tmpdir(), `mcu-rtp-ports-${process.getuid?.
 /** An even port in the range, at random: processes that allocate at the same time rarely meet. */
 export const randomEvenPort = (): number => RANGE_START + 2 * Math.floor((Math.random() * (RANGE_END - RANGE_START)) / 2);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Marks `port` as this process's: false if a live process has marked it (a dead one's mark is taken over). */
 function reserve(port: number): boolean {
   const path = join(RESERVATIONS_DIR, String(port));
@@ -52,8 +44,9 @@ function reserve(port: number): boolean {
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSyncOrEmpty(path));
-      if (owner === process.pid || (Number.isInteger(owner) && owner > 0 && alive(owner))) return false;
+      // Empty: its owner has created it and not yet written its PID.
+      const owner = Number(readFileSyncOrEmpty(path) || process.pid);
+      if (owner === process.pid || !Number.isInteger(owner) || owner <= 0 || isProcessAlive(owner)) return false;
       rmSync(path, { force: true });
     }
   }

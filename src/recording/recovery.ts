@@ -1,6 +1,7 @@
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { createLogger } from '../../mixer/logger.ts';
+import { isProcessAlive } from '../../mixer/processAlive.ts';
 import { recordingContainer } from '../../mixer/recorderArgs.ts';
 import { MARKER_SUFFIX } from './recordingPath.ts';
 import type { RecordingMarker } from './RecorderTypes.ts';
@@ -39,15 +40,6 @@ export async function findMarkers(root: string, depth = 0): Promise<string[]> {
   return found.sort();
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readMarker(path: string): Promise<Partial<RecordingMarker>> {
   try {
     const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
@@ -71,7 +63,7 @@ export async function recoverRecordings(root: string): Promise<RecoveredRecordin
       if (state === 'repaired' || state === 'in_use') log.warn(result, 'unfinished recording found');
       else log.error(result, 'unfinished recording found');
     };
-    if (typeof info.pid === 'number' && info.pid !== process.pid && isAlive(info.pid)) {
+    if (typeof info.pid === 'number' && info.pid !== process.pid && isProcessAlive(info.pid)) {
       report('in_use', `process ${info.pid} is still recording it`);
       continue;
     }
