@@ -366,7 +366,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
     this.safeEmit('compositestart', {
       vp8: compositor.ssrc,
-      warmedUp: true,
       ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}),
     });
     if (!this.#current) {
@@ -407,7 +406,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
 
   /**
    * A compositor whose first frame is a black warm-up that nobody sees (the outgoing stream skips
-   * it: `warmedUp`), and whose second frame is a keyframe (WAKE_KEYFRAME). That first frame makes
+   * it), and whose second frame is a keyframe (WAKE_KEYFRAME in ffmpegArgs.ts). That first frame makes
    * FFmpeg build its graph and encoder; a compositor switched to at its very first frame sent
    * the next ones 100 ms late, while it still started up. `background`: below the media path's
    * priority until raisePriority().
@@ -420,7 +419,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       layoutKind: plan.kind,
       planKey: plan.key,
       framePool: this.#framePool,
-      warmUp: true,
       background,
       inputs: Math.max(1, plan.ids.length),
       source: tileSource,

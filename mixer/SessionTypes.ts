@@ -57,8 +57,6 @@ export interface SessionParticipant {
 export interface CompositeSources {
   vp8: number;
   h264?: number;
-  /** A standby that encoded a warm-up frame: its first frame must not be shown. */
-  warmedUp: boolean;
 }
 
 /** Loopback ports the server sends a participant's RTP to, one per published kind. */

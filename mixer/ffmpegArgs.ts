@@ -91,8 +91,6 @@ export interface CompositorOptions {
   output: RtpOutput;
   /** A second encode of the same picture in H.264, for clients that offer no VP8. */
   h264Output?: RtpOutput;
-  /** A standby: it encodes one warm-up frame, so the second frame must be a keyframe too. */
-  warmUp?: boolean;
 }
 
 /** The fd FFmpeg reads compositor input `index` from. */
@@ -161,14 +159,14 @@ function h264EncodeArgs(o: CompositorOptions, output: RtpOutput): string[] {
     '-map', '[h264]', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
     '-profile:v', 'baseline', '-level:v', h264Level(o.canvas), '-pix_fmt', 'yuv420p', '-threads', '1',
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...(o.warmUp ? WAKE_KEYFRAME : []),
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...WAKE_KEYFRAME,
     ...rtpOutputArgs(output),
   ];
 }
 
 /**
- * The second frame is a keyframe too. A standby compositor encodes one frame to warm up (graph,
- * encoder) and then waits; the first frame it is fed for real must open a stream by itself.
+ * The second frame is a keyframe too. Every compositor encodes one frame to warm up (graph,
+ * encoder) that nobody sees; the first frame it is fed for real must open a stream by itself.
  */
 const WAKE_KEYFRAME = ['-force_key_frames', 'expr:eq(n,1)'];
 
@@ -188,7 +186,7 @@ export function compositorArgs(o: CompositorOptions): string[] {
     '-filter_complex', filter, '-map', o.h264Output ? '[vp8]' : '[out]',
     '-c:v', 'libvpx', ...VP8_REALTIME,
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...(o.warmUp ? WAKE_KEYFRAME : []),
+    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...WAKE_KEYFRAME,
     ...rtpOutputArgs(o.output),
     ...(o.h264Output ? h264EncodeArgs(o, o.h264Output) : []),
   ];

@@ -373,7 +373,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('compositestart', (sources) => {
-      const options = { skipFirstFrame: sources.warmedUp };
+      // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).
+      const options = { skipFirstFrame: true };
       this.#composite.expect(sources.vp8, options);
       if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264, options);
     });
