@@ -1,5 +1,5 @@
 import { readMarker, readSeq, readSsrc, readTimestamp } from './rtpHeader.ts';
-import { seqAdd, seqNewer } from './seq.ts';
+import { seqAdd, seqNewer, tsDiff } from './seq.ts';
 
 export interface FrameGateOptions {
   /** True for the first packet of a keyframe (VP8) or IDR access unit (H.264). */
@@ -12,6 +12,14 @@ export interface FrameGateOptions {
 
 /** A packet this far behind the expected one is not late: the sender's numbering started over. */
 const MAX_LATE_PACKETS = 1000;
+/**
+ * A packet out of sequence whose timestamp is this far (5 s at 90 kHz) from the last one is not
+ * late nor after a loss: a new encoder started with a random timestamp base, and a sender that
+ * does not rebase numbering (werift's) puts its sequence numbers anywhere near the old ones —
+ * FFmpeg's start below 4096, so a few hundred behind one time in eight: taken for late packets,
+ * a whole stream was dropped.
+ */
+const MAX_TIMESTAMP_JUMP = 5 * 90_000;
 
 export const FRAME_GATE_DEFAULTS = { lossTimeoutMs: 100, maxHeldPackets: 512 } as const;
 
@@ -40,6 +48,8 @@ export class FrameGate {
   #frame: Buffer[] = [];
   #waitingForKeyframe = true;
   #outSeq: number | undefined;
+  /** The timestamp of the last packet taken in order. */
+  #lastTimestamp: number | undefined;
   /** Frames dropped because they were incomplete or not decodable. */
   framesDropped = 0;
   /** Gaps given up on (the packets never came). */
@@ -62,9 +72,11 @@ export class FrameGate {
     const out: GateOutput = { packets: [], keyframeNeeded: false };
     const ssrc = readSsrc(packet);
     const seq = readSeq(packet);
-    // A new SSRC, or sequence numbers that jumped far back: the publisher started its stream over.
+    // A new SSRC, sequence numbers that jumped far back, or out of sequence with a timestamp far
+    // from the last: the publisher started its stream over.
     const behind = seqNewer(seq, this.#next) ? 0 : (this.#next - seq) & 0xffff;
-    if (ssrc !== this.#ssrc || behind > MAX_LATE_PACKETS) this.#reset(ssrc, seq);
+    const far = this.#lastTimestamp !== undefined && Math.abs(tsDiff(readTimestamp(packet), this.#lastTimestamp)) > MAX_TIMESTAMP_JUMP;
+    if (ssrc !== this.#ssrc || behind > MAX_LATE_PACKETS || (seq !== this.#next && far)) this.#reset(ssrc, seq);
     if (seq === this.#next) {
       this.#inOrder(packet, out);
       this.#drain(out, now);
@@ -93,6 +105,7 @@ export class FrameGate {
     this.#gapSince = undefined;
     this.#frame = [];
     this.#waitingForKeyframe = true;
+    this.#lastTimestamp = undefined;
   }
 
   #expire(now: number, out: GateOutput): void {
@@ -127,6 +140,7 @@ export class FrameGate {
 
   #inOrder(packet: Buffer, out: GateOutput): void {
     this.#next = seqAdd(this.#next, 1);
+    this.#lastTimestamp = readTimestamp(packet);
     const first = this.#frame[0];
     // A new timestamp before a marker: the previous frame ended without one (whole, nothing was missing).
     if (first && readTimestamp(first) !== readTimestamp(packet)) this.#finishFrame(out);

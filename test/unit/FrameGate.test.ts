@@ -103,6 +103,34 @@ describe('FrameGate', () => {
     expect(seqs(gate.push(packet(30_001, 4, { key: true }), 3))).toEqual([40_001]);
   });
 
+  // A publisher that starts a new encoder without rebasing its numbering (werift's sender, as the
+  // bot's resize does): sequence numbers a little behind or ahead, timestamps far away.
+  it('starts over at once when the numbering jumps a little back and the timestamp jumps far (a new encoder)', () => {
+    const gate = newGate();
+    gate.push(packet(4000, 1_000_000, { key: true }), 0);
+    gate.push(packet(4001, 1_003_000), 1);
+    const out = gate.push(packet(3500, 77_000_000, { key: true }), 2);
+    expect(seqs(out)).toEqual([4002]);
+    expect(timestamps(out)).toEqual([77_000_000]);
+    expect(seqs(gate.push(packet(3501, 77_003_000), 3))).toEqual([4003]);
+  });
+
+  it('starts over at once, without waiting out the loss timeout, when the numbering jumps ahead with a far timestamp', () => {
+    const gate = newGate();
+    gate.push(packet(100, 1_000_000, { key: true }), 0);
+    const out = gate.push(packet(2100, 3_000_000_000, { key: true }), 1);
+    expect(seqs(out)).toEqual([101]);
+    expect(gate.holding).toBe(false);
+  });
+
+  it('still takes a late packet with a near timestamp for a retransmission, not a new encoder', () => {
+    const gate = newGate();
+    gate.push(packet(4000, 1_000_000, { key: true }), 0);
+    gate.push(packet(4001, 1_003_000), 1);
+    expect(gate.push(packet(3500, 990_000), 2).packets).toEqual([]);
+    expect(seqs(gate.push(packet(4002, 1_006_000), 3))).toEqual([4002]);
+  });
+
   it('closes a frame whose marker never came when the next timestamp begins', () => {
     const gate = newGate();
     gate.push(packet(1, 100, { key: true, marker: false }), 0);
