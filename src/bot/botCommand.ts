@@ -246,7 +246,8 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   // ... and each SIGUSR1 switches its video between --size and half of it (a browser adapting).
   process.on('SIGUSR1', () => void bot.toggleVideoSize());
   // ... and a line "pli" or "fir" on standard input asks the server for a composite keyframe.
-  createInterface({ input: process.stdin }).on('line', (line) => {
+  // Not as a terminal interface: that would put a terminal in raw mode and take Ctrl-C's SIGINT.
+  createInterface({ input: process.stdin, terminal: false }).on('line', (line) => {
     const kind = KEYFRAME_COMMANDS.get(line.trim().toLowerCase());
     if (!kind) {
       emitLine('error', { code: 'bad_command', message: `unknown command on standard input: ${JSON.stringify(line)} (pli or fir)` });
