@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,14 @@ function reserve(port: number): boolean {
   return false;
 }
 
+/** Removes the marks of processes that were killed before they could release them. */
+function sweepDeadMarks(): void {
+  for (const name of readdirSync(RESERVATIONS_DIR)) {
+    const owner = Number(readFileSyncOrEmpty(join(RESERVATIONS_DIR, name)));
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !isProcessAlive(owner)) rmSync(join(RESERVATIONS_DIR, name), { force: true });
+  }
+}
+
 function readFileSyncOrEmpty(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -70,6 +78,7 @@ export async function allocateRtpPort(choose: () => number = randomEvenPort): Pr
   mkdirSync(RESERVATIONS_DIR, { recursive: true, mode: 0o700 });
   if (!releaseAtExit) {
     releaseAtExit = true;
+    sweepDeadMarks();
     // A process that exits with ports still handed out (a session closing) leaves no marks.
     process.once('exit', () => {
       for (const port of handedOut) unreserve(port);

@@ -59,6 +59,18 @@ describe('allocateRtpPort()', () => {
     releaseRtpPort(port);
   });
 
+  it('clears, in a process that starts handing out ports, the marks of processes killed before they released theirs', async () => {
+    const dead = spawn('true');
+    await once(dead, 'exit');
+    mkdirSync(RESERVATIONS_DIR, { recursive: true });
+    mark(31010, dead.pid!);
+    const ports = new URL('../../mixer/ports.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await (await import('${ports}')).allocateRtpPort();`]);
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(existsSync(join(RESERVATIONS_DIR, '31010'))).toBe(false);
+  });
+
   it('skips a port that something outside the project has bound', async () => {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(31006, '127.0.0.1', resolve));
