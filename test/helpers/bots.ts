@@ -57,7 +57,7 @@ export class BotProcess {
     this.name = spec.name;
     const args = [MCU, 'bot', '--url', spec.url, '--room', spec.room, '--name', spec.name];
     if (spec.color) args.push('--color', spec.color);
-    if (spec.tone) args.push('--tone', String(spec.tone));
+    if (spec.tone !== undefined) args.push('--tone', String(spec.tone));
     if (spec.viewer) args.push('--viewer');
     if (spec.noVideo) args.push('--no-video');
     if (spec.record) args.push('--record', spec.record);
