@@ -33,6 +33,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly planKey: string;
 
   readonly #framePool: FramePool | undefined;
+  #raiseWhenReading = false;
 
   constructor(
     options: CompositorOptions & {
@@ -73,7 +74,17 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
 
   /** A standby taken into use runs at the media path's priority. */
   raisePriority(): void {
+    this.#raiseWhenReading = false;
     this.#process.raisePriority();
+  }
+
+  /**
+   * Raises it to the media path's priority once FFmpeg has taken its next frame: started in the
+   * background, FFmpeg's start-up (exec, loading its libraries) does not take CPU from the running
+   * compositor, and what follows (the graph, the encoder, the frames) is not held back.
+   */
+  raisePriorityWhenReading(): void {
+    this.#raiseWhenReading = true;
   }
 
   get pid(): number | undefined {
@@ -96,13 +107,13 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     const pool = this.#framePool;
     this.#pipes.forEach((pipe, i) => {
       const frame = frames[i]!;
-      if (!pool) {
-        pipe.write(frame);
-        return;
-      }
-      // Held until the pipe has taken all of it (FFmpeg reads a frame in pieces).
-      pool.hold(frame);
-      pipe.write(frame, () => pool.release(frame));
+      // Held until the pipe has taken all of it (FFmpeg reads a frame in pieces): a tile-source
+      // frame (345,600 bytes by default) is larger than a pipe's buffer, so by then FFmpeg reads.
+      pool?.hold(frame);
+      pipe.write(frame, () => {
+        pool?.release(frame);
+        if (i === 0 && this.#raiseWhenReading) this.raisePriority();
+      });
     });
     this.framesWritten++;
     return true;

@@ -355,13 +355,16 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
     // A standby has started FFmpeg and loaded its libraries already: it answers in half the time,
     // and at the media path's priority from now on. A cold start beside a running compositor
-    // runs below it until switched to: FFmpeg's start-up is a burst of CPU that took frames
-    // from the running one (gaps of 60-95 ms at the receivers on two busy cores).
+    // starts below it and is raised once FFmpeg reads its first frame: FFmpeg's start-up is a
+    // burst of CPU that took frames from the running one (gaps of 60-95 ms at the receivers on
+    // two busy cores), and kept below until switched to it showed a new layout 0.8-1.5 s late
+    // on a loaded machine (0.3-0.9 s raised).
     const standby = this.#standbys.get(plan.key);
     this.#standbys.delete(plan.key);
     const warm = standby !== undefined && !standby.exited;
     const compositor = warm ? standby : this.#startCompositor(plan, this.#current !== undefined);
     if (warm) compositor.raisePriority();
+    else compositor.raisePriorityWhenReading();
     compositor.startedAt = performance.now();
     log.info({ tiles: plan.ids, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: compositor === standby }, 'compositor started');
     this.safeEmit('compositestart', {
