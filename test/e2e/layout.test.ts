@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
-import { e2eContext } from '../helpers/e2eContext.ts';
+import type { BotProcess } from '../helpers/bots.ts';
+import { e2eContext, TIMING_RETRY } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
 import { decodeFrames, frameWallTimes, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
@@ -15,16 +16,22 @@ const SHOWN_WITHIN_MS = 1000;
 
 describe('layouts switched at runtime', () => {
   const e2e = e2eContext('layout');
+  let attempt = 0;
 
-  it('switches grid, presenter and speaker layouts at runtime, each at once and without a freeze', async () => {
-    const { server, dir, bots } = e2e;
-    const viewerLog = join(dir, 'watcher.frames');
+  it('switches grid, presenter and speaker layouts at runtime, each at once and without a freeze', { retry: TIMING_RETRY, timeout: 120_000 }, async () => {
+    const { server, dir } = e2e;
+    attempt++;
+    const viewerLog = join(dir, `watcher-${attempt}.frames`);
+    const viewerFile = join(dir, `watcher-${attempt}.mkv`);
     // Only the first speaks: it is the active speaker.
+    const bots: BotProcess[] = [];
     for (const [name, color, tone] of [['first', 'red', 440], ['second', 'lime', 0]] as const) {
       const bot = e2e.bot({ room: ROOM, name, color, tone });
+      bots.push(bot);
       await bot.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     }
-    const watcher = e2e.bot({ room: ROOM, name: 'watcher', viewer: true, record: join(dir, 'watcher.mkv'), frameLog: viewerLog, measures: true });
+    const watcher = e2e.bot({ room: ROOM, name: 'watcher', viewer: true, record: viewerFile, frameLog: viewerLog, measures: true });
+    bots.push(watcher);
     await watcher.waitFor((e) => e.event === 'connected', 30_000, 'connected');
     const room = (await server.rooms.get(ROOM))!;
     await until(async () => ((await room.stats()).session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');
@@ -47,7 +54,7 @@ describe('layouts switched at runtime', () => {
 
     const frames = readFrameLog(viewerLog);
     const continuity = timestampContinuity(viewerLog, presenterAt - 500, backAt + 2000);
-    const decoded = await decodeFrames(join(dir, 'watcher.mkv'));
+    const decoded = await decodeFrames(viewerFile);
     const times = frameWallTimes(decoded.length, frames);
     const [main, small] = focusLayout(2, CANVAS) as [Tile, Tile];
     const grid = gridLayout(2, CANVAS);
@@ -84,5 +91,5 @@ describe('layouts switched at runtime', () => {
     expect(continuity.notForward).toBe(0);
     expect(continuity.driftMs).toBeLessThan(100);
     expect(longest).toBeLessThan(MAX_GAP_MS);
-  }, 120_000);
+  });
 });
