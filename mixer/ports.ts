@@ -22,6 +22,7 @@ async function canBind(port: number): Promise<boolean> {
 }
 
 const handedOut = new Set<number>();
+/** Set up once per process: the sweep of dead marks and the release at exit. */
 let releaseAtExit = false;
 
 /**
@@ -44,28 +45,36 @@ function reserve(port: number): boolean {
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      // Empty: its owner has created it and not yet written its PID.
-      const owner = Number(readFileSyncOrEmpty(path) || process.pid);
-      if (owner === process.pid || !Number.isInteger(owner) || owner <= 0 || isProcessAlive(owner)) return false;
+      if (!isDeadMark(path)) return false;
       rmSync(path, { force: true });
     }
   }
   return false;
 }
 
+/** The PID a mark holds; undefined while its owner has created it and not yet written it. */
+function markOwner(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text);
+  return text && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** A mark whose process no longer runs (killed before it could release its ports). */
+function isDeadMark(path: string): boolean {
+  const owner = markOwner(path);
+  return owner !== undefined && owner !== process.pid && !isProcessAlive(owner);
+}
+
 /** Removes the marks of processes that were killed before they could release them. */
 function sweepDeadMarks(): void {
   for (const name of readdirSync(RESERVATIONS_DIR)) {
-    const owner = Number(readFileSyncOrEmpty(join(RESERVATIONS_DIR, name)));
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !isProcessAlive(owner)) rmSync(join(RESERVATIONS_DIR, name), { force: true });
-  }
-}
-
-function readFileSyncOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
+    const path = join(RESERVATIONS_DIR, name);
+    if (isDeadMark(path)) rmSync(path, { force: true });
   }
 }
 
@@ -75,6 +84,7 @@ function readFileSyncOrEmpty(path: string): string {
  * reserved (for every process of this project, see RESERVATIONS_DIR) until `releaseRtpPort`.
  */
 export async function allocateRtpPort(choose: () => number = randomEvenPort): Promise<number> {
+  // Every time: a temporary folder may be cleaned away while the server runs.
   mkdirSync(RESERVATIONS_DIR, { recursive: true, mode: 0o700 });
   if (!releaseAtExit) {
     releaseAtExit = true;
@@ -98,7 +108,7 @@ export async function allocateRtpPort(choose: () => number = randomEvenPort): Pr
 
 function unreserve(port: number): void {
   const path = join(RESERVATIONS_DIR, String(port));
-  if (Number(readFileSyncOrEmpty(path)) === process.pid) rmSync(path, { force: true });
+  if (markOwner(path) === process.pid) rmSync(path, { force: true });
 }
 
 export function releaseRtpPort(port: number): void {
