@@ -1,12 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { tsDiff } from '../../src/rtp/seq.ts';
 
-/** Wall-clock arrival times (ms) of the frames a bot logged with --frame-log. */
-export function readFrameLog(path: string): number[] {
+/** One line of a bot's --frame-log: `<wall ms> <rtp timestamp> [k]`. */
+interface FrameLogEntry {
+  at: number;
+  timestamp: number;
+  keyframe: boolean;
+}
+
+function readFrameEntries(path: string): FrameLogEntry[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.trim())
-    .map((line) => Number(line.split(' ')[0]));
+    .map((line) => {
+      const [at, timestamp, flag] = line.trim().split(' ');
+      return { at: Number(at), timestamp: Number(timestamp), keyframe: flag === 'k' };
+    });
+}
+
+/** Wall-clock arrival times (ms) of the frames a bot logged with --frame-log. */
+export function readFrameLog(path: string): number[] {
+  return readFrameEntries(path).map((frame) => frame.at);
 }
 
 /** The longest gap between consecutive frames that arrived in [from, to]. */
@@ -32,10 +46,9 @@ export function framesPerSecond(times: number[], from: number, to: number): numb
 
 /** Wall-clock arrival times (ms) of the keyframes in a bot's --frame-log. */
 export function readKeyframeTimes(path: string): number[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim().endsWith(' k'))
-    .map((line) => Number(line.split(' ')[0]));
+  return readFrameEntries(path)
+    .filter((frame) => frame.keyframe)
+    .map((frame) => frame.at);
 }
 
 /**
@@ -44,18 +57,14 @@ export function readKeyframeTimes(path: string): number[] {
  * first and last of those frames, in ms. One continuous stream has 0 and a few ms.
  */
 export function timestampContinuity(path: string, from: number, to: number): { notForward: number; driftMs: number } {
-  const frames = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => line.split(' ').map(Number) as [number, number])
-    .filter(([at]) => at >= from && at <= to);
+  const frames = readFrameEntries(path).filter(({ at }) => at >= from && at <= to);
   let notForward = 0;
   let advance = 0;
   for (let i = 1; i < frames.length; i++) {
-    const step = tsDiff(frames[i]![1], frames[i - 1]![1]);
+    const step = tsDiff(frames[i]!.timestamp, frames[i - 1]!.timestamp);
     if (step <= 0) notForward++;
     advance += step;
   }
-  const wall = frames.length > 1 ? frames.at(-1)![0] - frames[0]![0] : 0;
+  const wall = frames.length > 1 ? frames.at(-1)!.at - frames[0]!.at : 0;
   return { notForward, driftMs: Math.round(Math.abs(advance / 90 - wall)) };
 }
