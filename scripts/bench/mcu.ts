@@ -187,12 +187,12 @@ function byRole(before: TreeSample, after: TreeSample, serverPid: number): RoleC
   return [...roles.values()].map((r) => ({ ...r, cpu: round(r.cpu, 3) })).sort((a, b) => b.cpu - a.cpu);
 }
 
-interface ServerProcess {
+export interface ServerProcess {
   child: ChildProcess;
   log: string[];
 }
 
-async function startServer(port: number, logPath: string): Promise<ServerProcess> {
+export async function startServer(port: number, logPath: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MCU, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BENCH_SERVER_LOG_LEVEL ?? 'warn' },

@@ -46,7 +46,7 @@ export interface LaunchedChromium {
 }
 
 /** Launches Chromium with camera and microphone granted to `origin` (needed for loopback ICE). */
-export async function launchChromium(origin: string, logPrefix = 'chromium'): Promise<LaunchedChromium> {
+export async function launchChromium(origin: string, logPrefix = 'chromium', extraArgs: readonly string[] = []): Promise<LaunchedChromium> {
   assertChromiumInstalled();
   const before = new Set(chromiumDescendants());
   let closing: Promise<void> | undefined;
@@ -55,7 +55,7 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS],
+      args: [...CHROMIUM_ARGS, ...extraArgs],
       // Our own --headless=new is in args; Playwright's default would add the old mode.
       headless: true,
       viewport: { width: 1280, height: 800 },
