@@ -239,7 +239,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       compositorRestarts: this.#compositorRestarts,
       keyframeRequests: this.#keyframeRequests,
       compositeKeyframes: this.#compositeKeyframes,
-      audio: this.#mixer.toJSON(),
+      audio: {
+        ...this.#mixer.toJSON(),
+        encoderFramesDropped: [this.#everyoneEncoder, ...[...this.#members.values()].map((m) => m.mixEncoder)].reduce((n, e) => n + (e?.dropped ?? 0), 0),
+      },
     };
   }
 

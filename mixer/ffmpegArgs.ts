@@ -197,10 +197,14 @@ export interface AudioEncoderOptions {
   output: RtpOutput;
 }
 
-/** One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. */
+/**
+ * One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. Without the small
+ * probe FFmpeg read a second of PCM before it encoded its first frame (it waited for ever when it
+ * was given no more than a few frames: AudioEncoder writes at most three ahead).
+ */
 export function audioEncoderArgs(o: AudioEncoderOptions): string[] {
   return [
-    ...COMMON, '-f', 's16le', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0',
+    ...COMMON, '-probesize', '32', '-analyzeduration', '0', '-f', 's16le', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0',
     '-c:a', 'libopus', '-b:a', `${o.bitrateKbps}k`, '-application', 'voip', '-frame_duration', '20',
     ...rtpOutputArgs(o.output),
   ];

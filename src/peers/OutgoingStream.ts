@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack } from 'werift';
 import { RateMeter } from '../metrics/RateMeter.ts';
-import { isRtp, readMarker, readSsrc } from '../rtp/rtpHeader.ts';
+import { RealtimePacer } from '../rtp/RealtimePacer.ts';
+import { isRtp, readMarker, readSsrc, readTimestamp } from '../rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../rtp/vp8.ts';
@@ -18,20 +19,32 @@ export interface OutgoingStreamOptions {
 /** A reader of the outgoing RTP (the recorder): gets each packet as participants receive it. */
 export type OutgoingRtpListener = (packet: Buffer) => void;
 
+/**
+ * A mix packet may come 15 ms before or after its time (the encoder's jitter), and is dropped
+ * 100 ms after it (the session's audio encoders hold at most a few frames: more is a backlog).
+ */
+const MIX_PACING = { slackMs: 15, staleMs: 100, resetAfterMs: 500 };
+
 /** How often the frame and byte rates are sampled, and over how long they are averaged. */
 const METER_SAMPLE_MS = 1000;
 const METER_WINDOW_MS = 5000;
 
 /**
  * One stream the server sends (the composite, or a mix): RTP from the mixer arrives on a
- * loopback UDP port, goes through the stream switcher, and out on a werift track that any
- * number of participants' senders share (fan-out).
+ * loopback UDP port, goes through the stream switcher (and, for a mix, the real-time pacer), and
+ * out to every participant that receives it (fan-out). Each participant's sender gets a track of
+ * its own (attach()), so each parses its own copy of every packet: werift's sender rewrites the
+ * packet it is given (SSRC, sequence number) and keeps it for retransmission, and senders that
+ * shared one track shared one packet object, so a NACK from any but the last was answered with
+ * another participant's SSRC (test/integration/outgoingNack.test.ts).
  */
 export class OutgoingStream {
   readonly kind: 'audio' | 'video';
   readonly label: string;
-  readonly track: MediaStreamTrack;
   readonly switcher: StreamSwitcher;
+  /** Mixes only: drops what an encoder sends faster than real time (README: The mix). */
+  readonly pacer: RealtimePacer | undefined;
+  readonly #tracks = new Set<MediaStreamTrack>();
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
   readonly #pictureIds: Vp8PictureIdRewriter | undefined;
@@ -62,7 +75,7 @@ export class OutgoingStream {
     this.label = options.label;
     this.#socket = socket;
     this.#onSwitch = options.onSwitch;
-    this.track = new MediaStreamTrack({ kind: options.kind });
+    if (options.kind === 'audio') this.pacer = new RealtimePacer({ clockRate: 48000, ...MIX_PACING });
     if (options.kind === 'video' && options.codec !== 'H264') this.#pictureIds = new Vp8PictureIdRewriter();
     this.switcher = new StreamSwitcher(
       options.kind === 'video'
@@ -94,6 +107,22 @@ export class OutgoingStream {
     return this.#byteRate.rate() * 8;
   }
 
+  /**
+   * A track of its own for one participant's sender, fed every packet of this stream until the
+   * track is stopped (the participant left) or the stream closes.
+   */
+  attach(): MediaStreamTrack {
+    const track = new MediaStreamTrack({ kind: this.kind });
+    if (this.#closed) track.stop();
+    else this.#tracks.add(track);
+    return track;
+  }
+
+  /** Participants' tracks fed now. */
+  get attached(): number {
+    return this.#tracks.size;
+  }
+
   /** Adds a reader of the outgoing packets; returns its removal. */
   onRtp(listener: OutgoingRtpListener): () => void {
     this.#listeners.add(listener);
@@ -112,8 +141,9 @@ export class OutgoingStream {
 
   #onPacket(packet: Buffer): void {
     if (this.#closed || !isRtp(packet)) return;
-    const out = this.switcher.process(packet, performance.now(), this.#onSwitch);
-    if (!out) return;
+    const now = performance.now();
+    const out = this.switcher.process(packet, now, this.#onSwitch);
+    if (!out || this.pacer?.admit(readTimestamp(out), now) === 'drop') return;
     this.#pictureIds?.rewrite(out, readSsrc(out));
     this.packets++;
     this.bytes += out.length;
@@ -125,9 +155,11 @@ export class OutgoingStream {
         // A reader's failure is its own (the recorder reports its own state); the stream goes on.
       }
     }
-    // A Buffer, not a parsed packet: every sender parses its own copy before rewriting SSRC and
-    // payload type, where a shared RtpPacket would be mutated by each of them in turn.
-    this.track.writeRtp(out);
+    // A Buffer: each track parses its own copy, which its sender rewrites and keeps.
+    for (const track of this.#tracks) {
+      if (track.stopped) this.#tracks.delete(track);
+      else track.writeRtp(out);
+    }
   }
 
   close(): void {
@@ -136,6 +168,7 @@ export class OutgoingStream {
     clearInterval(this.#meterTimer);
     this.#listeners.clear();
     this.#socket.close();
-    this.track.stop();
+    for (const track of this.#tracks) track.stop();
+    this.#tracks.clear();
   }
 }

@@ -112,7 +112,13 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#media = media;
 
     const attached = await this.#options.hooks.attach({ id: this.id, name: this.name }, media);
-    if (this.#closed) return;
+    // Its tracks are its own (OutgoingStream.attach): stopped, they are fed no more.
+    const stopTracks = (): void => {
+      attached.videoTrack?.stop();
+      attached.audioTrack?.stop();
+    };
+    if (this.#closed) return stopTracks();
+    this.#unsubscribes.push(stopTracks);
     this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
     this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
     this.#videoTransceiver = video;

@@ -160,7 +160,11 @@ export class Room extends TypedEmitter<RoomEvents> {
         fps: round(this.#composite.frameRate),
         bitrateKbps: round(this.#composite.bitrate / 1000),
       },
-      mix: { bitrateKbps: round(this.#everyoneMix.bitrate / 1000) },
+      mix: {
+        bitrateKbps: round(this.#everyoneMix.bitrate / 1000),
+        // Packets an encoder sent faster than real time, not passed on (OutgoingStream's pacer).
+        burstDropped: [this.#everyoneMix, ...this.#mixStreams.values()].reduce((n, s) => n + (s.pacer?.dropped ?? 0), 0),
+      },
       nacks,
       recording: this.recording ?? null,
     };
@@ -346,8 +350,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     const composite = receivesH264 ? this.#compositeH264 : this.#composite;
     return {
       ports,
-      ...(media.plan.video?.receives ? { videoTrack: composite.track } : {}),
-      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).track } : {}),
+      ...(media.plan.video?.receives ? { videoTrack: composite.attach() } : {}),
+      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).attach() } : {}),
     };
   }
 

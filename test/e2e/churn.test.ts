@@ -36,12 +36,13 @@ describe('churn: four participants join and leave one by one beside one who stay
     room.observer.on('firstframe', (id) => firstFrameAt.set(id, Date.now()));
     const tileCount = async (): Promise<number> => (await room.stats()).session?.tiles.length ?? 0;
 
-    // Where each composite frame leaves the server (werift's track, before SRTP and the senders).
+    // Where each composite frame leaves the server (the outgoing stream, before SRTP and the senders).
     const sentAt: number[] = [];
     let lastTimestamp: number | undefined;
-    room.composite.track.onReceiveRtp.subscribe((rtp) => {
-      if (rtp.header.timestamp === lastTimestamp) return;
-      lastTimestamp = rtp.header.timestamp;
+    room.composite.onRtp((packet) => {
+      const timestamp = packet.readUInt32BE(4);
+      if (timestamp === lastTimestamp) return;
+      lastTimestamp = timestamp;
       sentAt.push(Date.now());
     });
     const churnStart = Date.now();

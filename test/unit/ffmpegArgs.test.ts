@@ -133,9 +133,9 @@ describe('audioDecoderArgs()', () => {
 describe('audioEncoderArgs()', () => {
   const args = audioEncoderArgs({ bitrateKbps: 32, output: { port: 40010, payloadType: 111, ssrc: 42 } });
 
-  it('audioEncoderArgs() reads mono s16le at 48 kHz on stdin and sends 20 ms Opus frames as RTP', () => {
+  it('audioEncoderArgs() reads mono s16le at 48 kHz on stdin from its first frame and sends 20 ms Opus frames as RTP', () => {
     expect(args).toEqual([
-      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      '-hide_banner', '-loglevel', 'warning', '-nostats', '-probesize', '32', '-analyzeduration', '0',
       '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0',
       '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20',
       '-f', 'rtp', '-payload_type', '111', '-ssrc', '42', 'rtp://127.0.0.1:40010?pkt_size=1200',
