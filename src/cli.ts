@@ -58,6 +58,7 @@ interface ServerFlags {
   maxParticipants: number;
   recordings: string;
   priorityBoost: number;
+  spareSession: boolean;
 }
 
 interface StartFlags extends ServerFlags {
@@ -98,6 +99,12 @@ function addServerOptions(command: Command): Command {
       )
         .default(DEFAULT_CONFIG.priorityBoost)
         .argParser(integer(0, 19)),
+    )
+    .addOption(
+      new Option(
+        '--no-spare-session',
+        "do not keep a session process booted ahead of need (saves about 60 MiB; a room's first join then waits 1-2 s more for its composite)",
+      ),
     );
 }
 
@@ -118,6 +125,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
     announcedAddresses: flags.announcedAddress,
     recordingsDir: resolve(flags.recordings),
     priorityBoost: flags.priorityBoost,
+    spareSession: flags.spareSession,
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,

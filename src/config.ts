@@ -19,6 +19,8 @@ export interface ServerConfig {
   connectTimeoutMs: number;
   /** Nice levels the media path runs above decoders and encoders (mixer/priority.ts); 0: off. */
   priorityBoost: number;
+  /** Keep a session process booted ahead of need, for a room's first join (mixer/SpareSessions.ts). */
+  spareSession: boolean;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -34,6 +36,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   disconnectTimeoutMs: 5000,
   connectTimeoutMs: 20000,
   priorityBoost: 10,
+  spareSession: true,
 };
 
 /** Parses `MCU_ICE_SERVERS` or `--ice-servers`: a JSON array of RTCIceServer, or comma-separated URLs. */

@@ -10,6 +10,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { iceHostAddresses } from './peers/peerConfig.ts';
 import { prepareDtlsCertificate } from './peers/weriftQuirks.ts';
 import { recoverRecordings, type RecoveredRecording } from './recording/recovery.ts';
+import { SpareSessions } from '../mixer/SpareSessions.ts';
 import { Rooms } from './rooms/Rooms.ts';
 import { SignalingServer } from './signaling/SignalingServer.ts';
 
@@ -37,7 +38,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     );
   } else if (priority.boost > 0) log.info({ levels: priority.boost }, 'media path runs above decoders and encoders');
   await prepareDtlsCertificate();
+  const sessions = new SpareSessions({ enabled: config.spareSession });
   const rooms = new Rooms({
+    sessions,
     defaults: config.room,
     autoCreate: config.autoCreateRooms,
     network: {
@@ -88,6 +91,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await recovery;
         await signaling.close();
         await rooms.closeAll();
+        await sessions.close();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
         await closed;

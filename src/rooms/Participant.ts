@@ -9,6 +9,7 @@ import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { nackCounts, type NackCounts } from '../peers/nackCounts.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
 import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
+import type { SessionParticipantPorts } from '../../mixer/SessionTypes.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
 import type {
   NegotiatedMedia,
@@ -119,8 +120,21 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     };
     if (this.#closed) return stopTracks();
     this.#unsubscribes.push(stopTracks);
-    this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
-    this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
+    // The answer does not wait for the session (its process may still be starting: 2.5 s on a
+    // busy machine): what the client publishes goes to its decoders once they listen.
+    const ports = attached.ports.then(
+      (p) => p,
+      (error: unknown) => {
+        if (!this.#closed && !(error instanceof ProtocolError && error.code === 'not_joined')) {
+          log.error({ participant: this.id, err: (error as Error).message }, 'the session could not take the participant');
+          this.#options.signal.send({ type: 'error', code: 'internal', message: 'the mixer could not take your media; join again' });
+          this.close('session failed');
+        }
+        return {} as SessionParticipantPorts;
+      },
+    );
+    this.#setUp(audio, plan.audio, attached.audioTrack, media.audio !== undefined, ports.then((p) => p.audioPort));
+    this.#setUp(video, plan.video, attached.videoTrack, media.video !== undefined, ports.then((p) => p.videoPort));
     this.#videoTransceiver = video;
     if (video && attached.videoTrack) {
       this.#unsubscribes.push(onKeyframeRequest(video, () => this.observer.safeEmit('keyframerequest')));
@@ -209,14 +223,15 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     transceiver: RTCRtpTransceiver | undefined,
     plan: { publishes: boolean; receives: boolean } | undefined,
     outgoing: MediaStreamTrack | undefined,
-    port: number | undefined,
+    negotiated: boolean,
+    port: Promise<number | undefined>,
   ): void {
     if (!transceiver) return;
     const receives = !!plan?.receives && !!outgoing;
-    const publishes = !!plan?.publishes && port !== undefined;
+    const publishes = !!plan?.publishes && negotiated;
     transceiver.setDirection(publishes ? (receives ? 'sendrecv' : 'recvonly') : receives ? 'sendonly' : 'inactive');
     if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
-    if (!publishes || port === undefined) return;
+    if (!publishes) return;
     const kind = transceiver.kind;
     // A connected socket: send() then skips the address lookup it would do for every packet.
     const socket = createSocket('udp4');
@@ -225,9 +240,16 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       if (error.code === 'ECONNREFUSED') log.debug({ participant: this.id }, 'decoder not listening yet');
       else log.warn({ participant: this.id, err: error.message }, 'udp send failed');
     });
-    socket.connect(port, '127.0.0.1');
     this.#sockets.push(socket);
-    const send = (packet: Buffer): void => socket.send(packet);
+    // Until the session has given the decoder's port, packets have nowhere to go.
+    let connected = false;
+    void port.then((p) => {
+      if (p === undefined || this.#closed) return;
+      socket.connect(p, '127.0.0.1', () => (connected = true));
+    });
+    const send = (packet: Buffer): void => {
+      if (connected) socket.send(packet);
+    };
     const video =
       kind === 'video'
         ? new IncomingVideo({ codec: this.#media?.video?.codec ?? 'VP8', forward: send, requestKeyframe: () => this.requestKeyframe() })

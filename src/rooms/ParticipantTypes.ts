@@ -18,7 +18,8 @@ export interface NegotiatedMedia {
 
 /** What the room gives a participant once its offer is understood. */
 export interface AttachedMedia {
-  ports: SessionParticipantPorts;
+  /** Where its media goes, once the session has taken it in (rejected if it cannot). */
+  ports: Promise<SessionParticipantPorts>;
   /** The composite, for a participant that receives video. */
   videoTrack?: MediaStreamTrack;
   /** The mix it hears (everyone but itself), for a participant that receives audio. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
-import { SessionProcess } from '../../mixer/SessionProcess.ts';
+import type { SpareSessions } from '../../mixer/SpareSessions.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
 import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
@@ -37,6 +37,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly settings: RoomSettings;
   readonly observer = new TypedEmitter<RoomObserverEvents>();
   readonly #network: RoomNetwork;
+  readonly #sessions: SpareSessions;
   readonly #participants = new Map<string, Participant>();
   readonly #mixStreams = new Map<string, OutgoingStream>();
   readonly #signals = new Map<string, JoinOptions['signal']>();
@@ -58,7 +59,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** NACKs of participants that have left (the live ones are read from their peers). */
   readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
 
-  static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
+  static async create(name: string, settings: RoomSettings, network: RoomNetwork, sessions: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
     const composite = await OutgoingStream.create({
       kind: 'video',
@@ -67,7 +68,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     const compositeH264 = await OutgoingStream.create({ kind: 'video', codec: 'H264', label: `${name} composite H.264` });
     const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
-    const room = new Room(name, settings, network, { composite, compositeH264, everyoneMix });
+    const room = new Room(name, settings, network, sessions, { composite, compositeH264, everyoneMix });
     onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
     return room;
   }
@@ -76,6 +77,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     name: string,
     settings: RoomSettings,
     network: RoomNetwork,
+    sessions: SpareSessions,
     streams: { composite: OutgoingStream; compositeH264: OutgoingStream; everyoneMix: OutgoingStream },
   ) {
     super();
@@ -83,6 +85,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.settings = settings;
     this.#layout = settings.session.layout;
     this.#network = network;
+    this.#sessions = sessions;
     this.#composite = streams.composite;
     this.#compositeH264 = streams.compositeH264;
     this.#everyoneMix = streams.everyoneMix;
@@ -317,10 +320,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.observer.safeEmit('close');
   }
 
+  /**
+   * Gives a participant its outgoing tracks at once, and takes its media into the session in
+   * the background (`ports`): the answer must not wait for a session process that is starting.
+   */
   async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
     const participant = this.#participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
-    const session = await this.#ensureSession();
     const left = () => !this.#participants.has(participantId);
     if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
     let mix: OutgoingStream | undefined;
@@ -332,21 +338,26 @@ export class Room extends TypedEmitter<RoomEvents> {
       }
       this.#mixStreams.set(participantId, mix);
     }
-    // The composite is VP8, or H.264 for a client that offered no VP8 (PROTOCOL.md, Codecs).
+    // The composite is VP8, or H.264 for a client that offered no VP8 (README: Signaling, Codecs).
     const receivesH264 = media.plan.video?.receives === true && media.plan.video.codec === 'H264';
-    const ports = await session.addParticipant({
-      id: participantId,
-      name: participant.name,
-      ...(media.video ? { video: media.video } : {}),
-      ...(media.audio ? { audio: media.audio } : {}),
-      ...(mix ? { mixPort: mix.port } : {}),
-      ...(receivesH264 ? { receivesH264 } : {}),
-    });
-    // It left while the session was adding it: its removal ran before the add, so undo the add.
-    if (left()) {
-      await session.removeParticipant(participantId);
-      throw new ProtocolError('not_joined', 'left while the offer was being answered');
-    }
+    const ports = (async () => {
+      const session = await this.#ensureSession();
+      if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      const given = await session.addParticipant({
+        id: participantId,
+        name: participant.name,
+        ...(media.video ? { video: media.video } : {}),
+        ...(media.audio ? { audio: media.audio } : {}),
+        ...(mix ? { mixPort: mix.port } : {}),
+        ...(receivesH264 ? { receivesH264 } : {}),
+      });
+      // It left while the session was adding it: its removal ran before the add, so undo the add.
+      if (left()) {
+        await session.removeParticipant(participantId);
+        throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      }
+      return given;
+    })();
     const composite = receivesH264 ? this.#compositeH264 : this.#composite;
     return {
       ports,
@@ -368,7 +379,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #startSession(): Promise<SessionLike> {
-    const session = await SessionProcess.create({
+    const session = await this.#sessions.start({
       ...this.settings.session,
       layout: this.#layout,
       compositePort: this.#composite.port,

@@ -1,4 +1,5 @@
 import { createLogger } from '../../mixer/logger.ts';
+import type { SpareSessions } from '../../mixer/SpareSessions.ts';
 import { RoomNotFoundError } from '../errors.ts';
 import { Room } from './Room.ts';
 import type { RoomNetwork, RoomSettings } from './RoomTypes.ts';
@@ -11,11 +12,13 @@ export class Rooms {
   readonly #defaults: RoomSettings;
   readonly #network: RoomNetwork;
   readonly #autoCreate: boolean;
+  readonly #sessions: SpareSessions;
 
-  constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean }) {
+  constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean; sessions: SpareSessions }) {
     this.#defaults = options.defaults;
     this.#network = options.network;
     this.#autoCreate = options.autoCreate;
+    this.#sessions = options.sessions;
   }
 
   /** The settings a room gets unless told otherwise. */
@@ -53,7 +56,7 @@ export class Rooms {
   }
 
   #add(name: string, settings: RoomSettings): Promise<Room> {
-    const creating = Room.create(name, settings, this.#network);
+    const creating = Room.create(name, settings, this.#network, this.#sessions);
     this.#rooms.set(name, creating);
     creating.then(
       (room) => {
