@@ -89,8 +89,6 @@ async function handle(message: HostToSession): Promise<unknown> {
     case 'h264':
       session.setH264Wanted(message.wanted);
       return undefined;
-    case 'close':
-      return closeSession();
   }
 }
 

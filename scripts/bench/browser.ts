@@ -171,7 +171,7 @@ const fmt = (v: number | null | undefined, digits = 0): string => (v === null ||
 /** One table row per Chromium client. */
 export function formatBrowserTable(results: ScenarioResult[]): string {
   const header =
-    '| room | client | glass-to-glass p50/p95 ms | mix latency p50 ms | A/V offset ms | audio jitter buffer (target) ms | video jitter buffer (target) ms | socket open → first frame ms (answer, connected) | fps shown | freezes (s) | longest gap ms | machine busy (cores of 2) |';
+    '| room | client | glass-to-glass p50/p95 ms | mix latency p50 ms | A/V offset ms | audio jitter buffer (target) ms | video jitter buffer (target) ms | socket open → first frame ms (answer, connected) | fps shown (decoded) | freezes (s) | longest gap ms | machine busy (cores of 2) |';
   const rule = `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`;
   const rows = results.flatMap((r) =>
     r.error && r.clients.length === 0
@@ -180,7 +180,7 @@ export function formatBrowserTable(results: ScenarioResult[]): string {
           (c) =>
             `| ${r.description} | ${c.name} (${c.role}) | ${fmt(c.glassToGlassMs?.p50)} / ${fmt(c.glassToGlassMs?.p95)} | ${fmt(c.audioLatencyMs?.p50)} | ${fmt(c.avOffsetMs)} | ` +
             `${fmt(c.audioJitterBufferMs)} (${fmt(c.audioJitterTargetMs)}) | ${fmt(c.videoJitterBufferMs)} (${fmt(c.videoJitterTargetMs)}) | ` +
-            `${fmt(c.join.firstFrameMs)} (${fmt(c.join.answerMs)}, ${fmt(c.join.connectedMs)}) | ${fmt(c.fps, 1)} | ${fmt(c.freezes)} (${fmt(c.freezeSeconds, 2)}) | ${fmt(c.longestGapMs)} | ${fmt(r.machineBusyCores, 2)} |`,
+            `${fmt(c.join.firstFrameMs)} (${fmt(c.join.answerMs)}, ${fmt(c.join.connectedMs)}) | ${fmt(c.fps, 1)} (${fmt(c.decodedFps, 1)}) | ${fmt(c.freezes)} (${fmt(c.freezeSeconds, 2)}) | ${fmt(c.longestGapMs)} | ${fmt(r.machineBusyCores, 2)} |`,
         ),
   );
   const growth = results

@@ -61,8 +61,11 @@ export interface BrowserFigures {
   videoJitterBufferMs: number | null;
   audioJitterTargetMs: number | null;
   videoJitterTargetMs: number | null;
-  /** Composite frames shown per second over the window. */
+  /** Composite frames shown per second over the window (requestVideoFrameCallback). */
   fps: number | null;
+  /** Composite frames decoded per second (getStats), and dropped by the renderer. */
+  decodedFps: number | null;
+  framesDropped: number | null;
   freezes: number | null;
   freezeSeconds: number | null;
   longestGapMs: number | null;
@@ -150,6 +153,11 @@ export function browserFigures(summary: ProbeSummary, from: number, to: number):
     audioJitterTargetMs: targetMs(a?.in_audio, b?.in_audio),
     videoJitterTargetMs: targetMs(a?.in_video, b?.in_video),
     fps: span > 0 ? round(((shown.length - 1) * 1000) / span, 1) : null,
+    decodedFps: (() => {
+      const frames = delta(a?.in_video, b?.in_video, 'framesDecoded');
+      return frames === null || !a || !b || b.at <= a.at ? null : round((frames * 1000) / (b.at - a.at), 1);
+    })(),
+    framesDropped: delta(a?.in_video, b?.in_video, 'framesDropped'),
     freezes: delta(a?.in_video, b?.in_video, 'freezeCount'),
     freezeSeconds: (() => {
       const d = delta(a?.in_video, b?.in_video, 'totalFreezesDuration');

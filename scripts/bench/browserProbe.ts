@@ -11,8 +11,14 @@ import { launchChromium, type LaunchedChromium } from '../../test/helpers/browse
 import type { ProbeBox, ProbeSummary } from './browserFigures.ts';
 
 const PAGE_SCRIPT = readFileSync(fileURLToPath(new URL('./browserProbe.page.js', import.meta.url)), 'utf8');
-/** Lets the probe play the mix into Web Audio without a user gesture. */
-const AUDIO_ARGS = ['--autoplay-policy=no-user-gesture-required'];
+/** The probe plays the mix into Web Audio without a user gesture. */
+const AUDIO_ARGS = [
+  '--autoplay-policy=no-user-gesture-required',
+  // Each probe is a page of its own and a person looks at every one of them: none is in the background.
+  '--disable-renderer-backgrounding',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+];
 
 export interface ProbeClientOptions {
   /** http(s)://host:port of the server. */
