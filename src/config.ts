@@ -31,8 +31,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   autoCreateRooms: true,
   room: { session: SESSION_DEFAULTS, maxParticipants: 16, persistent: false },
   recordingsDir: 'recordings',
-  // A dead socket is dropped within two intervals: well inside the 10 s promise.
-  pingIntervalMs: 4000,
+  // A dead socket is dropped after two unanswered pings, 6-9 s: inside the 10 s promise.
+  pingIntervalMs: 3000,
   disconnectTimeoutMs: 5000,
   connectTimeoutMs: 20000,
   priorityBoost: 10,

@@ -9,12 +9,15 @@ import { MAX_FRAME_BYTES, parseClientFrame, type ClientMessage, type ServerMessa
 
 const log = createLogger('Signaling');
 
+/** Pings in a row a socket may leave unanswered before it is dropped. */
+const MISSED_PINGS = 2;
+
 export const SOCKET_PATH = '/socket';
 
 export interface SignalingOptions {
   rooms: Rooms;
   iceServers: IceServer[];
-  /** A socket that answers no ping for this long is dropped, and its participant with it. */
+  /** Pings go out this often; a socket that answers none of MISSED_PINGS in a row is dropped, and its participant with it. */
   pingIntervalMs: number;
 }
 
@@ -53,6 +56,7 @@ class SignalingConnection {
   #participant?: Participant;
   #joining = false;
   #alive = true;
+  #missed = 0;
   /** Messages are handled one at a time, in order: an offer is answered before its candidates. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -67,7 +71,10 @@ class SignalingConnection {
   }
 
   ping(): void {
-    if (!this.#alive) {
+    this.#missed = this.#alive ? 0 : this.#missed + 1;
+    // Two intervals without a pong: a client busy starting up (its event loop held for seconds on
+    // a loaded machine) is not dropped for one late answer, a frozen one still goes within 10 s.
+    if (this.#missed >= MISSED_PINGS) {
       log.info({ remote: this.#remote }, 'socket answered no ping; dropping it');
       this.terminate();
       return;
