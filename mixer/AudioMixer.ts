@@ -24,11 +24,17 @@ export interface AudioMixerOptions {
   trimAfterTicks: number;
 }
 
+/**
+ * A source's queue is the mix's jitter buffer and adds to what everyone hears: 40 ms to start
+ * with, cut back when it stays above 60 ms for 200 ms, never more than 160 ms. With 100 ms held
+ * for a second and up to 500 ms, a busy machine's bursts kept the mix 100-200 ms behind the
+ * composite (README: Latency).
+ */
 export const AUDIO_MIXER_DEFAULTS: AudioMixerOptions = {
   startThreshold: 2 * FRAME_SAMPLES,
-  maxQueued: 25 * FRAME_SAMPLES,
-  trimAbove: 5 * FRAME_SAMPLES,
-  trimAfterTicks: 50,
+  maxQueued: 8 * FRAME_SAMPLES,
+  trimAbove: 3 * FRAME_SAMPLES,
+  trimAfterTicks: 10,
 };
 
 /** The key of the mix that holds everyone, for viewers and the recorder. */

@@ -171,12 +171,19 @@ function h264EncodeArgs(o: CompositorOptions, output: RtpOutput): string[] {
 const WAKE_KEYFRAME = ['-force_key_frames', 'expr:eq(n,1)'];
 
 /** The compositor: raw tile sources in (paced by the Node clock), the composite out as VP8 RTP (and H.264). */
+/**
+ * Frames FFmpeg may read ahead per compositor input (its input threads queue them). With 16, a
+ * compositor short of CPU drained the pipes into 16-frame queues and the composite ran up to
+ * half a second late; with 2 the pipes fill, and the session skips a tick instead (Compositor.ts).
+ */
+const COMPOSITOR_INPUT_QUEUE = 2;
+
 export function compositorArgs(o: CompositorOptions): string[] {
   const inputs: string[] = [];
   for (let i = 0; i < o.inputs; i++) {
     inputs.push(
       '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.source.width}x${o.source.height}`,
-      '-framerate', String(o.fps), '-thread_queue_size', '16', '-i', `pipe:${compositorInputFd(i)}`,
+      '-framerate', String(o.fps), '-thread_queue_size', String(COMPOSITOR_INPUT_QUEUE), '-i', `pipe:${compositorInputFd(i)}`,
     );
   }
   const kbps = `${o.bitrateKbps}k`;
