@@ -13,6 +13,7 @@ import { descendants } from '../lib/procStats.ts';
 import { errorText } from '../lib/errors.ts';
 import { killLeftovers, sleep } from '../lib/processes.ts';
 import { makeClips, runBare, type BareResult } from './bare.ts';
+import { formatBrowserTable, runBrowserBench, type ScenarioResult } from './browser.ts';
 import { calibrate, type CalibrationResult } from './calibrate.ts';
 import { chartSvg, writeChart } from './chart.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
@@ -46,6 +47,7 @@ interface Options {
   keep: boolean;
   bare: boolean;
   calibration: boolean;
+  browser: boolean;
 }
 
 function parseSizes(value: string): number[] {
@@ -112,6 +114,7 @@ function parseOptions(argv: string[]): Options {
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
+    .option('--no-browser', 'skip the Chromium rooms (what a person gets: scripts/bench/browser.ts)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   command.parse(argv, { from: 'user' });
@@ -248,6 +251,13 @@ export async function main(argv: string[]): Promise<number> {
     if (!options.keep) await rm(work, { recursive: true, force: true });
   }
 
+  let browser: ScenarioResult[] = [];
+  if (options.browser) {
+    say('Chromium rooms: 1 Chromium publisher + 1 Chromium viewer + 2 bots, then 3 Chromium publishers...');
+    await waitForQuiet(options.quietWait * 1000);
+    browser = (await runBrowserBench([{ scenario: 'room', seconds: 20 }, { scenario: 'saturated', seconds: 60 }], options.settle)).results;
+  }
+
   const finished = new Date();
   const targets = evaluateTargets(runs);
   const report: BenchReport = {
@@ -266,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
     machine,
     calibration,
     runs,
+    browser,
     targets,
     notes,
   };
@@ -293,6 +304,11 @@ export async function main(argv: string[]): Promise<number> {
   say('');
   say(formatCalibration(calibration));
   say('');
+  if (browser.length) {
+    say('what a person in Chromium gets (probe pages speaking the protocol; figures from getStats and the picture):');
+    say(formatBrowserTable(browser));
+    say('');
+  }
   say('targets:');
   say(formatTargets(targets));
   say('');
