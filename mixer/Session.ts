@@ -35,6 +35,8 @@ const FIRST_FRAME_PLI_MS = 500;
 /** A video decoder silent this long has lost its picture (or its publisher): ask again. */
 const FRAME_GAP_PLI_MS = 1000;
 const RESTART_DELAY_MS = 300;
+/** How often the server hears how many frames each video decoder has decoded. */
+const DECODED_REPORT_MS = 100;
 /** A new compositor that has not been switched to by then becomes current anyway. */
 const SWITCH_FALLBACK_MS = 3000;
 /**
@@ -66,6 +68,8 @@ interface Member {
   labelFile?: string;
   lastFrameAt: number;
   lastPliAt: number;
+  /** Video frames decoded, across decoder restarts. */
+  framesDecoded: number;
   removed: boolean;
 }
 
@@ -90,6 +94,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #framePool: FramePool;
   #everyoneEncoder: AudioEncoder;
   readonly #keyframeTimer: NodeJS.Timeout;
+  readonly #decodedTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
   #labelFiles = 0;
   #current?: Compositor;
@@ -125,6 +130,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
     this.#keyframeTimer = setInterval(() => this.#requestKeyframes(), 250);
+    this.#decodedTimer = setInterval(() => this.#reportDecoded(), DECODED_REPORT_MS);
     this.#recompose();
     this.#videoClock.start();
     this.#audioClock.start();
@@ -142,7 +148,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const ports: SessionParticipantPorts = {};
     if (info.video) ports.videoPort = await allocateRtpPort();
     if (info.audio) ports.audioPort = await allocateRtpPort();
-    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, removed: false };
+    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, framesDecoded: 0, removed: false };
     if (this.#labelFont && info.video) {
       member.labelFile = join(this.#workDir, `label-${++this.#labelFiles}.txt`);
       await writeFile(member.labelFile, info.name);
@@ -253,6 +259,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#audioClock.stop();
     for (const resolve of this.#spawnQueue.splice(0)) resolve();
     clearInterval(this.#keyframeTimer);
+    clearInterval(this.#decodedTimer);
     clearTimeout(this.#switchFallback);
     clearTimeout(this.#keyframeTimerPending);
     const members = [...this.#members.values()];
@@ -320,6 +327,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.#framePool.release(frame);
       return;
     }
+    member.framesDecoded++;
     const previous = member.latestFrame;
     member.latestFrame = frame;
     if (previous) this.#framePool.release(previous);
@@ -539,6 +547,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       }, RESTART_DELAY_MS);
     });
     return encoder;
+  }
+
+  #reportDecoded(): void {
+    const decoded: Record<string, number> = {};
+    for (const member of this.#members.values()) if (member.videoDecoder) decoded[member.info.id] = member.framesDecoded;
+    if (Object.keys(decoded).length) this.safeEmit('decoded', decoded);
   }
 
   #requestKeyframes(): void {

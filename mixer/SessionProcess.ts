@@ -216,6 +216,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       case 'event':
         if (message.event === 'keyframeneeded') this.safeEmit('keyframeneeded', ...message.args);
         else if (message.event === 'speaker') this.safeEmit('speaker', ...message.args);
+        else if (message.event === 'decoded') this.safeEmit('decoded', ...message.args);
         else this.safeEmit('compositestart', ...message.args);
         return;
       case 'observer':

@@ -61,6 +61,7 @@ async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<v
   started.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));
   started.on('compositestart', (...args) => post({ op: 'event', event: 'compositestart', args }));
   started.on('speaker', (...args) => post({ op: 'event', event: 'speaker', args }));
+  started.on('decoded', (...args) => post({ op: 'event', event: 'decoded', args }));
   started.observer.on('layoutchange', (...args) => post({ op: 'observer', event: 'layoutchange', args }));
   started.observer.on('firstframe', (...args) => post({ op: 'observer', event: 'firstframe', args }));
   statsTimer = setInterval(() => post({ op: 'stats', stats: started.stats() }), STATS_INTERVAL_MS);

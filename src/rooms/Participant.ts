@@ -68,9 +68,9 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   }
 
   /** What the frame gate did to this participant's video (undefined: it publishes none). */
-  get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number } | undefined {
+  get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number; decoderBehind: number } | undefined {
     const video = this.#incomingVideo;
-    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests };
+    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests, decoderBehind: video.decoderBehind };
   }
 
   get publishesAudio(): boolean {
@@ -170,6 +170,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     } catch (error) {
       throw new BadRequestError(`candidate refused: ${(error as Error).message}`);
     }
+  }
+
+  /** How many of its video frames the session has decoded (see IncomingVideo.decoderProgress). */
+  decoderProgress(decoded: number): void {
+    this.#incomingVideo?.decoderProgress(decoded);
   }
 
   /** Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1). */

@@ -387,6 +387,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       everyoneMixPort: this.#everyoneMix.port,
     });
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
+    session.on('decoded', (counts) => {
+      for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);
+    });
     session.on('compositestart', (sources) => {
       // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).
       const options = { skipFirstFrame: true };
