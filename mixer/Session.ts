@@ -155,6 +155,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
     this.#members.set(info.id, member);
     if (info.audio) this.#mixer.addSource(info.id);
+    // The composite it receives first: its client connects while its decoders start.
+    const needsH264 = info.receivesH264 === true && !this.#composesH264;
+    if (needsH264) this.#recompose();
     if (info.mixPort !== undefined) {
       await this.#spawnSlot();
       if (!member.removed && !this.#closed) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
@@ -162,10 +165,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
     await this.#startDecoder(member, 'video');
     await this.#startDecoder(member, 'audio');
-    if (info.receivesH264 && !this.#composesH264) this.#recompose();
     // Its tile appears at its first decoded frame: have the compositor for that roster ready by
     // then (its first frame can come 300 ms after its decoders start).
-    else if (info.video) {
+    if (!needsH264 && info.video) {
       void this.#spawnSlot().then(() => {
         if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
       });
