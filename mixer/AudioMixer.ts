@@ -26,15 +26,16 @@ export interface AudioMixerOptions {
 
 /**
  * A source's queue is the mix's jitter buffer and adds to what everyone hears: 40 ms to start
- * with, cut back when it stays above 60 ms for 200 ms, never more than 160 ms. With 100 ms held
- * for a second and up to 500 ms, a busy machine's bursts kept the mix 100-200 ms behind the
- * composite (README: Latency).
+ * with, cut back when it stays above 80 ms for half a second, never more than 240 ms. With 100 ms
+ * held for a second and up to 500 ms, a busy machine's bursts kept the mix 100-200 ms behind the
+ * composite; with 60 ms and 160 ms, a publisher's bursts on a loaded machine cost a quarter of
+ * its audio (README: Latency).
  */
 export const AUDIO_MIXER_DEFAULTS: AudioMixerOptions = {
   startThreshold: 2 * FRAME_SAMPLES,
-  maxQueued: 8 * FRAME_SAMPLES,
-  trimAbove: 3 * FRAME_SAMPLES,
-  trimAfterTicks: 10,
+  maxQueued: 12 * FRAME_SAMPLES,
+  trimAbove: 4 * FRAME_SAMPLES,
+  trimAfterTicks: 25,
 };
 
 /** The key of the mix that holds everyone, for viewers and the recorder. */

@@ -249,6 +249,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       compositeKeyframes: this.#compositeKeyframes,
       audio: {
         ...this.#mixer.toJSON(),
+        clockSkipped: this.#audioClock.skipped,
         encoderFramesDropped: [this.#everyoneEncoder, ...[...this.#members.values()].map((m) => m.mixEncoder)].reduce((n, e) => n + (e?.dropped ?? 0), 0),
       },
     };

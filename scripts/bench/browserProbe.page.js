@@ -175,13 +175,13 @@
     video.muted = true;
     video.playsInline = true;
     video.srcObject = new MediaStream([track]);
+    // Shown small: a person's window, not a second full-size copy for the page to paint.
+    video.style.width = '320px';
     document.body.appendChild(video);
     video.play().catch((e) => probe.errors.push(`video play: ${e.message}`));
-    // One row of pixels per box: the strip's middle row, copied out of the frame on its own
-    // (a whole 720p frame per callback took more CPU than the page had on a busy machine).
+    // The frame is copied out once (each copy converts the whole picture), then one row of
+    // pixels is read per box: the middle row of its strip.
     const canvas = document.createElement('canvas');
-    canvas.width = 1280;
-    canvas.height = boxes.length;
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     const onFrame = (_now, meta) => {
       const at = performance.timeOrigin + meta.expectedDisplayTime;
@@ -190,15 +190,20 @@
       const w = video.videoWidth;
       const h = video.videoHeight;
       if (w > 0 && h > 0) {
+        if (canvas.width !== w || canvas.height !== h) {
+          canvas.width = w;
+          canvas.height = h;
+        }
+        ctx.drawImage(video, 0, 0);
         const sx = w / 1280;
         const sy = h / 720;
-        boxes.forEach((box, row) => {
-          ctx.drawImage(video, box.x * sx, (box.y + box.blockHeight / 2) * sy, box.width * sx, 1, 0, row, box.width, 1);
-        });
-        const pixels = ctx.getImageData(0, 0, 1280, boxes.length).data;
-        boxes.forEach((box, row) => {
-          const ms = readRow(pixels, row * 1280 * 4, box.width);
-          if (ms !== undefined) probe.frames.push({ at, box: row, ms, latency: msSince(at, ms) });
+        boxes.forEach((box, index) => {
+          const x0 = Math.round(box.x * sx);
+          const width = Math.min(w - x0, Math.round(box.width * sx));
+          const y = Math.round((box.y + box.blockHeight / 2) * sy);
+          if (width < BLOCKS || y >= h) return;
+          const ms = readRow(ctx.getImageData(x0, y, width, 1).data, 0, width);
+          if (ms !== undefined) probe.frames.push({ at, box: index, ms, latency: msSince(at, ms) });
         });
       }
       video.requestVideoFrameCallback(onFrame);
@@ -285,7 +290,7 @@
         pc.ontrack = (e) => {
           mark(`track_${e.track.kind}`);
           if (e.track.kind === 'video') watchComposite(e.track, boxes);
-          else listenForBeeps(audioCtx, e.track);
+          else if (options.listen !== false) listenForBeeps(audioCtx, e.track);
         };
         if (publish) {
           pc.addTransceiver(beepTrack(audioCtx), { direction: 'sendrecv' });

@@ -31,6 +31,8 @@ export interface ProbeClientOptions {
   size?: { width: number; height: number };
   boxes: ProbeBox[];
   token?: string;
+  /** False: the mix is received but not played (no lip sync partner for the composite). */
+  listen?: boolean;
 }
 
 export interface ProbeClient {
@@ -61,6 +63,7 @@ export async function openProbeClient(browser: LaunchedChromium, o: ProbeClientO
     color: o.color ?? '#2060c0',
     size: o.size ?? { width: 640, height: 360 },
     boxes: o.boxes,
+    listen: o.listen ?? true,
     ...(o.token ? { token: o.token } : {}),
   });
   return {

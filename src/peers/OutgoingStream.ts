@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack } from 'werift';
 import { RateMeter } from '../metrics/RateMeter.ts';
+import { InterarrivalJitter } from '../rtp/InterarrivalJitter.ts';
 import { RealtimePacer } from '../rtp/RealtimePacer.ts';
-import { isRtp, readMarker, readSsrc, readTimestamp } from '../rtp/rtpHeader.ts';
+import { isRtp, readMarker, readSsrc, readTimestamp, writeTimestamp } from '../rtp/rtpHeader.ts';
 import { StreamSwitcher } from '../rtp/StreamSwitcher.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../rtp/vp8.ts';
@@ -20,10 +21,11 @@ export interface OutgoingStreamOptions {
 export type OutgoingRtpListener = (packet: Buffer) => void;
 
 /**
- * A mix packet may come 15 ms before or after its time (the encoder's jitter), and is dropped
- * 100 ms after it (the session's audio encoders hold at most a few frames: more is a backlog).
+ * A mix packet (one 20 ms Opus frame) may come 15 ms before or after its time (the encoder's
+ * jitter); in a burst 80 ms after it, it is a backlog (an encoder holds at most 80 ms: see
+ * EncoderBacklog); late for 200 ms, the mix lost that time upstream.
  */
-const MIX_PACING = { slackMs: 15, staleMs: 100, resetAfterMs: 500 };
+const MIX_PACING = { frameTicks: 960, slackMs: 15, staleMs: 80, resetAfterMs: 200 };
 
 /** How often the frame and byte rates are sampled, and over how long they are averaged. */
 const METER_SAMPLE_MS = 1000;
@@ -44,6 +46,8 @@ export class OutgoingStream {
   readonly switcher: StreamSwitcher;
   /** Mixes only: drops what an encoder sends faster than real time (README: The mix). */
   readonly pacer: RealtimePacer | undefined;
+  /** Mixes only: the jitter of the packets as they leave (RFC 3550 §6.4.1). */
+  readonly jitter: InterarrivalJitter | undefined;
   readonly #tracks = new Set<MediaStreamTrack>();
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
@@ -75,7 +79,10 @@ export class OutgoingStream {
     this.label = options.label;
     this.#socket = socket;
     this.#onSwitch = options.onSwitch;
-    if (options.kind === 'audio') this.pacer = new RealtimePacer({ clockRate: 48000, ...MIX_PACING });
+    if (options.kind === 'audio') {
+      this.pacer = new RealtimePacer({ clockRate: 48000, ...MIX_PACING });
+      this.jitter = new InterarrivalJitter(48000);
+    }
     if (options.kind === 'video' && options.codec !== 'H264') this.#pictureIds = new Vp8PictureIdRewriter();
     this.switcher = new StreamSwitcher(
       options.kind === 'video'
@@ -143,7 +150,13 @@ export class OutgoingStream {
     if (this.#closed || !isRtp(packet)) return;
     const now = performance.now();
     const out = this.switcher.process(packet, now, this.#onSwitch);
-    if (!out || this.pacer?.admit(readTimestamp(out), now) === 'drop') return;
+    if (!out) return;
+    if (this.pacer) {
+      const paced = this.pacer.admit(readTimestamp(out), now);
+      if (!paced.send) return;
+      writeTimestamp(out, paced.timestamp);
+    }
+    this.jitter?.push(readTimestamp(out), now);
     this.#pictureIds?.rewrite(out, readSsrc(out));
     this.packets++;
     this.bytes += out.length;

@@ -167,6 +167,8 @@ export class Room extends TypedEmitter<RoomEvents> {
         bitrateKbps: round(this.#everyoneMix.bitrate / 1000),
         // Packets an encoder sent faster than real time, not passed on (OutgoingStream's pacer).
         burstDropped: [this.#everyoneMix, ...this.#mixStreams.values()].reduce((n, s) => n + (s.pacer?.dropped ?? 0), 0),
+        // The worst of the mixes: what a participant's jitter buffer must absorb.
+        jitterMs: round(Math.max(this.#everyoneMix.jitter?.ms ?? 0, ...[...this.#mixStreams.values()].map((s) => s.jitter?.ms ?? 0))),
       },
       nacks,
       recording: this.recording ?? null,

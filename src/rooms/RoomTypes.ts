@@ -63,7 +63,7 @@ export interface RoomStats extends RoomSummary {
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
   composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };
   /** The mix of everyone (what a viewer hears, what a recording takes). */
-  mix: { bitrateKbps: number; burstDropped: number };
+  mix: { bitrateKbps: number; burstDropped: number; jitterMs: number };
   nacks: NackCounts;
   /** The running recording, else the room's last one, else null. */
   recording: RecordingInfo | null;

@@ -31,7 +31,7 @@ describe('AudioMixer constants', () => {
     expect(SAMPLE_RATE).toBe(48000);
     expect(FRAME_SAMPLES).toBe(960);
     expect((FRAME_SAMPLES / SAMPLE_RATE) * 1000).toBe(20);
-    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 7680, trimAbove: 2880, trimAfterTicks: 10 });
+    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 11520, trimAbove: 3840, trimAfterTicks: 25 });
   });
 });
 
