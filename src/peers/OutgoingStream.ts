@@ -22,10 +22,10 @@ export type OutgoingRtpListener = (packet: Buffer) => void;
 
 /**
  * A mix packet (one 20 ms Opus frame) may come 15 ms before or after its time (the encoder's
- * jitter); in a burst 80 ms after it, it is a backlog (an encoder holds at most 80 ms: see
+ * jitter); up to 30 ms before, it waits for its time; in a burst 80 ms after it, it is a backlog (an encoder holds at most 80 ms: see
  * EncoderBacklog); late for 200 ms, the mix lost that time upstream.
  */
-const MIX_PACING = { frameTicks: 960, slackMs: 15, staleMs: 80, resetAfterMs: 200 };
+const MIX_PACING = { frameTicks: 960, slackMs: 15, holdMs: 30, staleMs: 80, resetAfterMs: 200 };
 
 /** How often the frame and byte rates are sampled, and over how long they are averaged. */
 const METER_SAMPLE_MS = 1000;
@@ -49,6 +49,9 @@ export class OutgoingStream {
   /** Mixes only: the jitter of the packets as they leave (RFC 3550 §6.4.1). */
   readonly jitter: InterarrivalJitter | undefined;
   readonly #tracks = new Set<MediaStreamTrack>();
+  /** Mix packets held by the pacer until their time (at most a frame's worth). */
+  readonly #held: { packet: Buffer; at: number }[] = [];
+  #heldTimer: NodeJS.Timeout | undefined;
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
   readonly #pictureIds: Vp8PictureIdRewriter | undefined;
@@ -151,11 +154,30 @@ export class OutgoingStream {
     const now = performance.now();
     const out = this.switcher.process(packet, now, this.#onSwitch);
     if (!out) return;
-    if (this.pacer) {
-      const paced = this.pacer.admit(readTimestamp(out), now);
-      if (!paced.send) return;
-      writeTimestamp(out, paced.timestamp);
-    }
+    if (!this.pacer) return this.#send(out, now);
+    const paced = this.pacer.admit(readTimestamp(out), now);
+    if (!paced.send) return;
+    writeTimestamp(out, paced.timestamp);
+    // Held until its time, and whatever comes meanwhile behind it, in order.
+    if (paced.at <= now && this.#held.length === 0) return this.#send(out, now);
+    this.#held.push({ packet: out, at: Math.max(paced.at, this.#held.at(-1)?.at ?? 0) });
+    this.#releaseHeld();
+  }
+
+  #releaseHeld(): void {
+    if (this.#heldTimer) return;
+    const next = this.#held[0];
+    if (!next) return;
+    this.#heldTimer = setTimeout(() => {
+      this.#heldTimer = undefined;
+      const now = performance.now();
+      while (this.#held.length && this.#held[0]!.at <= now + 1) this.#send(this.#held.shift()!.packet, now);
+      this.#releaseHeld();
+    }, Math.max(0, next.at - performance.now()));
+  }
+
+  #send(out: Buffer, now: number): void {
+    if (this.#closed) return;
     this.jitter?.push(readTimestamp(out), now);
     this.#pictureIds?.rewrite(out, readSsrc(out));
     this.packets++;
@@ -179,6 +201,8 @@ export class OutgoingStream {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#meterTimer);
+    clearTimeout(this.#heldTimer);
+    this.#held.length = 0;
     this.#listeners.clear();
     this.#socket.close();
     for (const track of this.#tracks) track.stop();
