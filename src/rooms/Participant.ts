@@ -122,17 +122,14 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#unsubscribes.push(stopTracks);
     // The answer does not wait for the session (its process may still be starting: 2.5 s on a
     // busy machine): what the client publishes goes to its decoders once they listen.
-    const ports = attached.ports.then(
-      (p) => p,
-      (error: unknown) => {
-        if (!this.#closed && !(error instanceof ProtocolError && error.code === 'not_joined')) {
-          log.error({ participant: this.id, err: (error as Error).message }, 'the session could not take the participant');
-          this.#options.signal.send({ type: 'error', code: 'internal', message: 'the mixer could not take your media; join again' });
-          this.close('session failed');
-        }
-        return {} as SessionParticipantPorts;
-      },
-    );
+    const ports = attached.ports.catch((error: unknown): SessionParticipantPorts => {
+      if (!this.#closed && !(error instanceof ProtocolError && error.code === 'not_joined')) {
+        log.error({ participant: this.id, err: (error as Error).message }, 'the session could not take the participant');
+        this.#options.signal.send({ type: 'error', code: 'internal', message: 'the mixer could not take your media; join again' });
+        this.close('session failed');
+      }
+      return {};
+    });
     this.#setUp(audio, plan.audio, attached.audioTrack, media.audio !== undefined, ports.then((p) => p.audioPort));
     this.#setUp(video, plan.video, attached.videoTrack, media.video !== undefined, ports.then((p) => p.videoPort));
     this.#videoTransceiver = video;
