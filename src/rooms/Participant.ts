@@ -72,6 +72,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests };
   }
 
+  /** Listed to nobody (a hidden or recorder token). */
+  get hidden(): boolean {
+    return this.#options.access?.hidden ?? false;
+  }
+
   get publishesAudio(): boolean {
     return this.#media?.plan.audio?.publishes ?? false;
   }
@@ -113,6 +118,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
 
     const attached = await this.#options.hooks.attach({ id: this.id, name: this.name }, media);
     if (this.#closed) return;
+    // A token without canSubscribe: the answer sends nothing back.
+    if (this.#options.access?.subscribe === false) Object.assign(attached, { videoTrack: undefined, audioTrack: undefined });
     this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
     this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
     this.#videoTransceiver = video;

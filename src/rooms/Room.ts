@@ -102,7 +102,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   participants(): ParticipantSummary[] {
-    return [...this.#participants.values()].map((p) => ({ id: p.id, name: p.name }));
+    return [...this.#participants.values()].filter((p) => !p.hidden).map((p) => ({ id: p.id, name: p.name }));
   }
 
   getParticipant(id: string): Participant | undefined {
@@ -236,7 +236,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  /** Adds a participant; its session starts with the first one. */
+  /** Adds a participant; the session starts with the first offer. */
   join(options: JoinOptions): Participant {
     if (this.#closed) throw new RoomNotFoundError(this.name);
     if (this.#participants.size >= this.settings.maxParticipants) {
@@ -249,6 +249,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       signal: options.signal,
       hooks: { attach: (p, media) => this.#attach(p.id, media) },
       ...this.#network,
+      ...(options.access ? { access: options.access } : {}),
     });
     this.#participants.set(participant.id, participant);
     this.#signals.set(participant.id, options.signal);
@@ -256,9 +257,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     participant.observer.on('keyframerequest', () => {
       void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
     });
-    void this.#ensureSession().catch((error: unknown) => {
-      log.error({ room: this.name, err: (error as Error).message }, 'session failed to start');
-    });
+    // No session yet: it starts with the first offer (#attach), so joins alone start no process.
     log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
     this.observer.safeEmit('newparticipant', participant);
     return participant;
@@ -364,13 +363,18 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #startSession(): Promise<SessionLike> {
+    const release = this.#network.sessions?.take() ?? (() => {});
     const session = await SessionProcess.create({
       ...this.settings.session,
       layout: this.#layout,
       compositePort: this.#composite.port,
       compositeH264Port: this.#compositeH264.port,
       everyoneMixPort: this.#everyoneMix.port,
+    }).catch((error: unknown) => {
+      release();
+      throw error;
     });
+    session.once('@close', release);
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('compositestart', (sources) => {
       // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).
