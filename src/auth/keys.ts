@@ -18,7 +18,7 @@ export class KeysError extends Error {
 
 /** What a user with no keys is told: how to make some. */
 export const HOW_TO_MAKE_KEYS =
-  'make a key with `mcu keys` and export the two lines it prints (MCU_API_KEY, MCU_API_SECRET), or pass --keys <file>';
+  'make a key with `eval "$(mcu keys)"` (it sets MCU_API_KEY and MCU_API_SECRET), or pass --keys <file>';
 
 function checked(key: string, secret: string, where: string): [string, string] {
   if (!KEY_NAME.test(key)) throw new KeysError(`${where}: key "${key.slice(0, 64)}" must be 1-64 of A-Z a-z 0-9 _ . -`);
@@ -52,8 +52,8 @@ export function parseKeysFile(text: string, where = 'keys file'): Map<string, st
  */
 export function loadKeys(env: NodeJS.ProcessEnv, file?: string): Map<string, string> {
   const keys = new Map<string, string>();
-  const key = env.MCU_API_KEY;
-  const secret = env.MCU_API_SECRET;
+  const key = env.MCU_API_KEY || undefined;
+  const secret = env.MCU_API_SECRET || undefined;
   if (key !== undefined || secret !== undefined) {
     if (!key || !secret) throw new KeysError('MCU_API_KEY and MCU_API_SECRET go together: set both or neither');
     keys.set(...checked(key, secret, 'MCU_API_SECRET'));
