@@ -1,13 +1,16 @@
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 
 /** A raw WebSocket client for tests: sends anything, collects every parsed reply. */
 export class RawClient {
   readonly replies: { type?: string; code?: string; message?: string; [key: string]: unknown }[] = [];
   readonly #socket: WebSocket;
   #closed = false;
+  /** The close code the server sent (e.g. 4001 after a fatal error), once closed. */
+  closeCode: number | undefined;
 
-  static async connect(url: string): Promise<RawClient> {
-    const socket = new WebSocket(url);
+  /** `options`: e.g. an Origin header, or the CA of a self-signed server. */
+  static async connect(url: string, options?: ClientOptions): Promise<RawClient> {
+    const socket = new WebSocket(url, options);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
@@ -24,7 +27,10 @@ export class RawClient {
         this.replies.push({ type: 'not-json' });
       }
     });
-    socket.on('close', () => (this.#closed = true));
+    socket.on('close', (code) => {
+      this.#closed = true;
+      this.closeCode = code;
+    });
   }
 
   get closed(): boolean {
