@@ -11,11 +11,13 @@ export class RawClient {
   /** `options`: e.g. an Origin header, or the CA of a self-signed server. */
   static async connect(url: string, options?: ClientOptions): Promise<RawClient> {
     const socket = new WebSocket(url, options);
+    // Listening before the socket opens: a server may send in the same breath as the handshake.
+    const client = new RawClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
-    return new RawClient(socket);
+    return client;
   }
 
   private constructor(socket: WebSocket) {
