@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,8 +46,22 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
+/**
+ * Flags that make Chromium trust one self-signed server certificate, by its public key (SPKI
+ * SHA-256), as a user who checked its fingerprint would; nothing else is trusted that was not.
+ */
+export function trustCertificateArgs(certPem: string): string[] {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`];
+}
+
 /** Launches Chromium with camera and microphone granted to `origin` (needed for loopback ICE). */
-export async function launchChromium(origin: string, logPrefix = 'chromium'): Promise<LaunchedChromium> {
+export async function launchChromium(
+  origin: string,
+  logPrefix = 'chromium',
+  /** Extra flags, and another executable (e.g. a wrapper that starts Chromium in a network namespace). */
+  options: { args?: string[]; executablePath?: string } = {},
+): Promise<LaunchedChromium> {
   assertChromiumInstalled();
   const before = new Set(chromiumDescendants());
   let closing: Promise<void> | undefined;
@@ -54,8 +69,8 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS],
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
       // Our own --headless=new is in args; Playwright's default would add the old mode.
       headless: true,
       viewport: { width: 1280, height: 800 },
