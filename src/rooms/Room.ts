@@ -44,6 +44,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #compositeH264: OutgoingStream;
   readonly #everyoneMix: OutgoingStream;
   #session?: Promise<SessionLike>;
+  /** Sessions that have started, by their promise: stats never wait for one that is starting. */
+  readonly #started = new WeakMap<Promise<SessionLike>, SessionLike>();
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -132,9 +134,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     void this.#session?.then((session) => session.setLayout(this.#layout)).catch(() => {});
   }
 
-  /** Live figures of the room's session and outgoing composite (undefined session: none running). */
+  /** Live figures of the room's session and outgoing composite (undefined session: none running, or still starting). */
   async stats(): Promise<RoomStats> {
-    const session = await this.#session?.catch(() => undefined);
+    const session = this.#session && this.#started.get(this.#session);
     const nacks = { ...this.#pastNacks };
     for (const participant of this.#participants.values()) {
       const live = participant.nacks;
@@ -355,7 +357,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       const starting = this.#sessionChain.then(() => this.#startSession());
       this.#session = starting;
       this.#sessionChain = starting.catch(() => {});
-      starting.catch(() => {
+      starting.then((session) => this.#started.set(starting, session)).catch(() => {
         if (this.#session === starting) this.#session = undefined;
       });
     }
