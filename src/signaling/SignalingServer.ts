@@ -35,7 +35,7 @@ export interface SignalingOptions {
   turn?: TurnSettings;
 }
 
-/** Frames refused in a row, over the message rate, after which the socket is closed. */
+/** Frames refused over the message rate after which the socket is closed: no client that keeps to the rate gets near it. */
 const FLOOD_CLOSE_AFTER = 1000;
 /** Replies a slow reader may leave unread before its socket is dropped. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -87,8 +87,9 @@ class SignalingConnection {
   #grant?: JoinGrant;
   #joining = false;
   #alive = true;
-  /** Frames refused in a row by the message rate limit. */
+  /** Frames refused by the message rate limit: in a row (the first is told), and in all. */
   #refusedInARow = 0;
+  #refused = 0;
   /** Messages are handled one at a time, in order: an offer is answered before its candidates. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -140,7 +141,8 @@ class SignalingConnection {
     if (++this.#refusedInARow === 1) {
       const { perSecond } = this.#options.limits!.messages;
       this.send({ type: 'error', code: 'rate_limited', message: `too many messages: at most ${perSecond} a second; the ones over it are dropped` });
-    } else if (this.#refusedInARow >= FLOOD_CLOSE_AFTER) {
+    }
+    if (++this.#refused === FLOOD_CLOSE_AFTER) {
       log.info({ remote: this.#remote }, 'socket floods over the message rate; closing it');
       this.#participant?.close('flooding');
       this.#socket.close(4008, 'rate_limited');
