@@ -22,6 +22,7 @@ export interface SecurityFlags {
   turnUrl: string[];
   turnSecret?: string;
   turnTtl: number;
+  pingInterval: number;
 }
 
 function whole(min: number, max: number) {
@@ -79,11 +80,16 @@ export function addSecurityOptions(command: Command): Command {
     .addOption(new Option('--max-sessions <n>', 'session processes (rooms mixing at once)').default(limits.sessions).argParser(whole(1, 1000)))
     .addOption(new Option('--turn-url <url>', 'a TURN server whose short-lived credentials clients get in `joined` (repeatable; with --turn-secret)').argParser(turnUrl).default([]))
     .addOption(new Option('--turn-secret <secret>', "the TURN server's static-auth-secret (coturn's REST scheme)").env('MCU_TURN_SECRET'))
-    .addOption(new Option('--turn-ttl <duration>', 'how long TURN credentials are valid').default(6 * 3600, '6h').argParser(duration));
+    .addOption(new Option('--turn-ttl <duration>', 'how long TURN credentials are valid').default(6 * 3600, '6h').argParser(duration))
+    .addOption(
+      new Option('--ping-interval <seconds>', 'seconds between WebSocket pings; a socket that answers none for two is dropped with its participant')
+        .default(DEFAULT_CONFIG.pingIntervalMs / 1000)
+        .argParser(whole(1, 3600)),
+    );
 }
 
 /** The config these flags make. Throws an Error with one line for a wrong combination or a bad keys file. */
-export function securityConfig(flags: SecurityFlags, env: NodeJS.ProcessEnv): Pick<ServerConfig, 'keys' | 'tls' | 'allowedOrigins' | 'limits' | 'turn' | 'metricsListen'> {
+export function securityConfig(flags: SecurityFlags, env: NodeJS.ProcessEnv): Pick<ServerConfig, 'keys' | 'tls' | 'allowedOrigins' | 'limits' | 'turn' | 'metricsListen' | 'pingIntervalMs'> {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
   if (flags.tlsCert !== undefined && (flags.tlsSelfSigned || !flags.tls)) throw new InvalidArgumentError('--tls-cert is one choice; --tls-self-signed and --no-tls are others');
   if (flags.tlsSelfSigned && !flags.tls) throw new InvalidArgumentError('--tls-self-signed and --no-tls contradict each other');
@@ -100,6 +106,7 @@ export function securityConfig(flags: SecurityFlags, env: NodeJS.ProcessEnv): Pi
     keys,
     tls: flags.tlsCert !== undefined ? { certFile: flags.tlsCert, keyFile: flags.tlsKey! } : flags.tlsSelfSigned ? 'self-signed' : flags.tls ? 'auto' : 'off',
     allowedOrigins: flags.allowedOrigin,
+    pingIntervalMs: flags.pingInterval * 1000,
     limits: {
       messages: { burst: flags.messageRate * 2, perSecond: flags.messageRate },
       joins: { burst: Math.max(1, Math.round(flags.joinRate / 3)), perSecond: flags.joinRate / 60 },
