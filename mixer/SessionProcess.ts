@@ -46,7 +46,17 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
 
   static async create(settings: SessionSettings): Promise<SessionProcess> {
     const session = new SessionProcess(settings);
-    await session.#ready(settings);
+    try {
+      await session.#ready(settings);
+    } catch (error) {
+      // Gone before the caller hears of the failure: a server that counts its session processes
+      // (the session limit) must not start the next one while this one still runs.
+      const kill = setTimeout(() => session.#child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+      session.#child.kill('SIGTERM');
+      await session.#exited;
+      clearTimeout(kill);
+      throw error;
+    }
     return session;
   }
 
