@@ -8,6 +8,7 @@ import { boostMediaPriority } from '../mixer/priority.ts';
 import { HOW_TO_MAKE_KEYS } from './auth/keys.ts';
 import type { ServerConfig } from './config.ts';
 import { apiAuth } from './http/apiAuth.ts';
+import { answerClientErrors } from './http/clientErrors.ts';
 import { createApp } from './http/app.ts';
 import { startMetricsServer } from './http/metricsServer.ts';
 import { certificateNames, loadTlsFiles, selfSignedTls, type TlsMaterial } from './http/tls.ts';
@@ -86,6 +87,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let recovered: RecoveredRecording[] | undefined;
   const app = createApp(rooms, { recordingsDir, metrics, recovered: () => recovered, auth: apiAuth(config.keys), refusals });
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
+  answerClientErrors(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {
