@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import { createLogger } from '../mixer/logger.ts';
@@ -40,6 +41,13 @@ export interface RunningServer {
   readonly metricsUrl: string | undefined;
   readonly refusals: Refusals;
   close(): Promise<void>;
+}
+
+/** The host to print in URLs: the listen address, or for a wildcard one an address others can reach. */
+export function reachableHost(host: string, announced: readonly string[], interfaces = networkInterfaces()): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  const external = Object.values(interfaces).flatMap((list) => list ?? []).find((a) => a.family === 'IPv4' && !a.internal);
+  return announced[0] ?? external?.address ?? '127.0.0.1';
 }
 
 /** The folder the self-signed certificate is kept in: `tls/` beside the recordings folder. */
@@ -122,7 +130,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   void recovery.then((found) => (recovered = found));
   const { port } = http.address() as AddressInfo;
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const urlHost = reachableHost(config.host, config.announcedAddresses);
+  const hostForUrl = urlHost.includes(':') ? `[${urlHost}]` : urlHost;
   const url = `${tls ? 'https' : 'http'}://${hostForUrl}:${port}/`;
   log.info({ url, development }, 'listening');
 

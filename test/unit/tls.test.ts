@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { certificateNames, loadTlsFiles, selfSignedTls } from '../../src/http/tls.ts';
+import { reachableHost } from '../../src/server.ts';
 
 describe('the self-signed certificate for LAN trials', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcu-tls-'));
@@ -60,5 +61,24 @@ describe('certificate files', () => {
     writeFileSync(join(dir, 'garbage.pem'), 'not a certificate');
     expect(() => loadTlsFiles(join(dir, 'garbage.pem'), join(dir, 'a', 'self-signed.key'))).toThrow(/is not a PEM certificate/);
     expect(() => loadTlsFiles(b.certPath, join(dir, 'garbage.pem'))).toThrow(/is not a PEM private key/);
+  });
+});
+
+describe('the address printed in URLs', () => {
+  const interfaces = {
+    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    eth0: [{ address: 'fe80::1', family: 'IPv6', internal: false }, { address: '192.168.1.20', family: 'IPv4', internal: false }],
+  } as unknown as ReturnType<typeof import('node:os').networkInterfaces>;
+  it.each([
+    ['127.0.0.1', [], '127.0.0.1'],
+    ['10.0.0.5', [], '10.0.0.5'],
+    ['0.0.0.0', [], '192.168.1.20'],
+    ['0.0.0.0', ['203.0.113.9'], '203.0.113.9'],
+    ['::', [], '192.168.1.20'],
+  ] as const)('listening on %s (announced %j): %s', (host, announced, expected) => {
+    expect(reachableHost(host, announced, interfaces)).toBe(expected);
+  });
+  it('falls back to loopback on a machine with no other address', () => {
+    expect(reachableHost('0.0.0.0', [], { lo: interfaces.lo! })).toBe('127.0.0.1');
   });
 });
