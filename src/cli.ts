@@ -5,6 +5,7 @@ import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import type { LayoutKind } from '../mixer/layout.ts';
 import { createLogger } from '../mixer/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
+import { integer } from './cli/argParsers.ts';
 import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
 import { addSecurityOptions, securityConfig, type SecurityFlags } from './cli/securityOptions.ts';
@@ -16,14 +17,6 @@ import type { Room } from './rooms/Room.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const log = createLogger('cli');
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
 
 function size(value: string): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(value);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer } from './argParsers.ts';
 import { KeysError, loadKeys } from '../auth/keys.ts';
 import { parseDuration } from '../auth/tokens.ts';
 import { isTurnUrl, type TurnSettings } from '../auth/turnCredentials.ts';
@@ -23,14 +24,6 @@ export interface SecurityFlags {
   turnSecret?: string;
   turnTtl: number;
   pingInterval: number;
-}
-
-function whole(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
 }
 
 function listenAddress(value: string): { host: string; port: number } {
@@ -73,18 +66,18 @@ export function addSecurityOptions(command: Command): Command {
     .addOption(new Option('--no-tls', 'plain HTTP even beyond loopback (behind a proxy that terminates TLS)'))
     .addOption(new Option('--metrics-listen <[host:]port>', 'serve GET /metrics without a token on an address of its own (host default 127.0.0.1)').argParser(listenAddress))
     .addOption(new Option('--allowed-origin <origin>', 'a web origin allowed to open the socket besides the page\'s own (repeatable, exact match)').argParser(origin).default([]))
-    .addOption(new Option('--message-rate <n>', 'messages a second one socket may send (bursts of twice that)').default(limits.messages.perSecond).argParser(whole(1, 10000)))
-    .addOption(new Option('--join-rate <n>', 'joins a minute from one address (bursts of a third of that)').default(limits.joins.perSecond * 60).argParser(whole(1, 100000)))
-    .addOption(new Option('--max-rooms <n>', 'rooms on the server').default(limits.rooms).argParser(whole(1, 100000)))
-    .addOption(new Option('--max-server-participants <n>', 'participants on the server, all rooms together').default(limits.participants).argParser(whole(1, 100000)))
-    .addOption(new Option('--max-sessions <n>', 'session processes (rooms mixing at once)').default(limits.sessions).argParser(whole(1, 1000)))
+    .addOption(new Option('--message-rate <n>', 'messages a second one socket may send (bursts of twice that)').default(limits.messages.perSecond).argParser(integer(1, 10000)))
+    .addOption(new Option('--join-rate <n>', 'joins a minute from one address (bursts of a third of that)').default(limits.joins.perSecond * 60).argParser(integer(1, 100000)))
+    .addOption(new Option('--max-rooms <n>', 'rooms on the server').default(limits.rooms).argParser(integer(1, 100000)))
+    .addOption(new Option('--max-server-participants <n>', 'participants on the server, all rooms together').default(limits.participants).argParser(integer(1, 100000)))
+    .addOption(new Option('--max-sessions <n>', 'session processes (rooms mixing at once)').default(limits.sessions).argParser(integer(1, 1000)))
     .addOption(new Option('--turn-url <url>', 'a TURN server whose short-lived credentials clients get in `joined` (repeatable; with --turn-secret)').argParser(turnUrl).default([]))
     .addOption(new Option('--turn-secret <secret>', "the TURN server's static-auth-secret (coturn's REST scheme)").env('MCU_TURN_SECRET'))
     .addOption(new Option('--turn-ttl <duration>', 'how long TURN credentials are valid').default(6 * 3600, '6h').argParser(duration))
     .addOption(
       new Option('--ping-interval <seconds>', 'seconds between WebSocket pings; a socket that answers none for two is dropped with its participant')
         .default(DEFAULT_CONFIG.pingIntervalMs / 1000)
-        .argParser(whole(1, 3600)),
+        .argParser(integer(1, 3600)),
     );
 }
 

@@ -5,11 +5,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
-import { chromiumDescendants, isAlive, launchChromium, pageRtpStats, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
+import { chromiumDescendants, inboundOver, isAlive, launchChromium, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { joinToken, TEST_KEYS } from '../helpers/tokens.ts';
-import { sleep, until } from '../helpers/wait.ts';
+import { until } from '../helpers/wait.ts';
 
 // The page as a browser on another machine uses it (README, "Security"): over HTTPS with a
 // certificate the user accepted, and a join token in its URL, which also names the room.
@@ -85,16 +85,7 @@ describe('the web page over HTTPS with a join token, on a server with API keys',
     }, 'the page to join and connect');
     expect(joined.participants.map((p) => p.name).sort()).toEqual(['Chrömé', 'redbot']);
 
-    const first = await until(async () => {
-      const stats = await pageRtpStats(page);
-      const video = stats?.inbound.find((r) => r.kind === 'video');
-      const audio = stats?.inbound.find((r) => r.kind === 'audio');
-      return video && audio && video.framesDecoded > 30 && audio.totalSamplesReceived > 0 ? { video, audio } : undefined;
-    }, WAIT_MS, 'composite frames and mix samples', 250);
-    await sleep(3000);
-    const second = (await pageRtpStats(page))!;
-    const video = second.inbound.find((r) => r.kind === 'video')!;
-    const audio = second.inbound.find((r) => r.kind === 'audio')!;
+    const { first, then: { video, audio } } = await inboundOver(page, 3000, WAIT_MS, 'composite frames and mix samples');
     console.log(`over HTTPS: +${video.framesDecoded - first.video.framesDecoded} composite frames in 3 s, mix energy +${(audio.totalAudioEnergy - first.audio.totalAudioEnergy).toExponential(2)}`);
     expect(video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(30);
     // The bot's tone is in the mix.

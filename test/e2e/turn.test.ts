@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, chromiumDescendants, isAlive, launchChromium, pageRtpStats, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
+import { CHROMIUM_PATH, chromiumDescendants, inboundOver, isAlive, launchChromium, pageRtpStats, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
 import { descendants } from '../helpers/processes.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
 import { joinToken, TEST_KEY_ENV } from '../helpers/tokens.ts';
-import { sleep, until } from '../helpers/wait.ts';
+import { until } from '../helpers/wait.ts';
 
 // A client behind a firewall that lets through nothing but TURN (README, "TURN"): Chromium runs in
 // a network namespace whose only link leads to the mixer's namespace, where it can reach the page
@@ -272,16 +272,7 @@ describe('TURN: a client that can reach only the TURN server', () => {
     expect(pair?.remote).toBe('host 127.0.0.1');
     expect((await selectedPair(mic))?.local).toMatch(/^relay /);
 
-    const first = await until(async () => {
-      const stats = await pageRtpStats(page);
-      const video = stats?.inbound.find((r) => r.kind === 'video');
-      const audio = stats?.inbound.find((r) => r.kind === 'audio');
-      return video && audio && video.framesDecoded > 30 && audio.totalSamplesReceived > 0 ? { video, audio } : undefined;
-    }, WAIT_MS, 'the composite and the mix through the relay', 250);
-    await sleep(3000);
-    const second = (await pageRtpStats(page))!;
-    const video = second.inbound.find((r) => r.kind === 'video')!;
-    const audio = second.inbound.find((r) => r.kind === 'audio')!;
+    const { first, then: { video, audio } } = await inboundOver(page, 3000, WAIT_MS, 'the composite and the mix through the relay');
     console.log(
       `through the relay: +${video.framesDecoded - first.video.framesDecoded} composite frames in 3 s (${video.frameWidth}x${video.frameHeight}), ` +
         `mix +${audio.totalSamplesReceived - first.audio.totalSamplesReceived} samples`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RgbFrame } from './media.ts';
 import { descendants } from './processes.ts';
+import { sleep, until } from './wait.ts';
 
 /** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
 export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
@@ -173,6 +174,29 @@ export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
     });
     return result;
   });
+}
+
+type Inbound = PageRtpStats['inbound'][number];
+
+/**
+ * The page's inbound composite and mix once both flow (over 30 frames decoded, mix samples
+ * received), and the same `ms` later: what a test compares to see them keep coming.
+ */
+export async function inboundOver(page: Page, ms: number, timeoutMs: number, what: string): Promise<{ first: { video: Inbound; audio: Inbound }; then: { video: Inbound; audio: Inbound } }> {
+  const sample = async (): Promise<{ video: Inbound; audio: Inbound } | undefined> => {
+    const stats = await pageRtpStats(page);
+    const video = stats?.inbound.find((r) => r.kind === 'video');
+    const audio = stats?.inbound.find((r) => r.kind === 'audio');
+    return video && audio ? { video, audio } : undefined;
+  };
+  const first = await until(async () => {
+    const s = await sample();
+    return s && s.video.framesDecoded > 30 && s.audio.totalSamplesReceived > 0 ? s : undefined;
+  }, timeoutMs, what, 250);
+  await sleep(ms);
+  const then = await sample();
+  if (!then) throw new Error(`${what}: the inbound streams went away`);
+  return { first, then };
 }
 
 /** The page's own state (`window.mcu`, see the header of web/app.js). */
