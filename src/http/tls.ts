@@ -2,7 +2,6 @@ import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObje
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
 
 /**
  * The server's TLS certificate: files an operator gives (`--tls-cert`, `--tls-key`), or for a
@@ -80,6 +79,8 @@ export async function selfSignedTls(dir: string, names: { ips: string[]; dns: st
       // unreadable or mismatched: made again below
     }
   }
+  // Loaded only here: every command of the CLI would otherwise pay for it at start.
+  const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({

@@ -77,8 +77,12 @@ describe('a server with API keys: joins over the socket', () => {
     expect(room?.summary().sessionRunning).toBe(false);
     expect(sessionProcesses()).toEqual([]);
     client.send(JSON.stringify({ type: 'offer', sdp: CHROME_OFFER }));
-    await until(() => (client.replies.some((r) => r.type === 'answer') ? true : undefined), 20_000, 'the answer');
+    const answer = await until(() => client.replies.find((r) => r.type === 'answer'), 20_000, 'the answer');
     expect(room?.summary().sessionRunning).toBe(true);
+    // The TURN credentials are the client's: the server's own peer gathers no relay candidate.
+    const candidates = String(answer.sdp).match(/^a=candidate:.*$/gm) ?? [];
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates.every((c) => / typ host/.test(c))).toBe(true);
     expect(sessionProcesses().length).toBeGreaterThan(0);
     client.close();
     await until(async () => ((await server.rooms.get('lobby')) === undefined && sessionProcesses().length === 0 ? true : undefined), 15_000, 'the room and its session to go');
@@ -216,6 +220,19 @@ describe('the CLI against a server with API keys', () => {
     expect(noKeys.code).toBe(1);
     expect(noKeys.stderr).toMatch(/^mcu: no API key to sign with: .*mcu keys/);
   }, 60_000);
+
+  it('mcu start with keys prints a page link whose token joins its room', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcu-linked-'));
+    const mcu = new McuProcess(['start', 'linked', '--port', '0', '--priority-boost', '0', '--recordings', dir], TEST_KEY_ENV);
+    try {
+      const [, token] = await mcu.waitForLine(/^Mixer running\. Open http:\/\/127\.0\.0\.1:\d+\/\?room=linked&token=([\w.-]+) to join room "linked"\.$/, 30_000);
+      expect((await verifyToken(token!, TEST_KEYS)).grants).toEqual({ room: 'linked', roomJoin: true, canPublish: true, canSubscribe: true });
+      await mcu.waitForLine(/^Tokens required \(1 API key\)/, 5000);
+    } finally {
+      await mcu.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 
   it('refuses to listen beyond loopback without keys, saying how to make them', async () => {
     const refused = await McuProcess.run(['serve', '--host', '0.0.0.0', '--port', '0']);
