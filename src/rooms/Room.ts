@@ -259,7 +259,6 @@ export class Room extends TypedEmitter<RoomEvents> {
     participant.observer.on('keyframerequest', () => {
       void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
     });
-    // No session yet: it starts with the first offer (#attach), so joins alone start no process.
     log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
     this.observer.safeEmit('newparticipant', participant);
     return participant;
@@ -365,18 +364,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #startSession(): Promise<SessionLike> {
-    const release = this.#network.sessions?.take() ?? (() => {});
-    const session = await SessionProcess.create({
-      ...this.settings.session,
-      layout: this.#layout,
-      compositePort: this.#composite.port,
-      compositeH264Port: this.#compositeH264.port,
-      everyoneMixPort: this.#everyoneMix.port,
-    }).catch((error: unknown) => {
-      release();
-      throw error;
-    });
-    session.once('@close', release);
+    const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
+    const create = () => SessionProcess.create({ ...this.settings.session, layout: this.#layout, ...ports });
+    const session = await (this.#network.sessions?.start(create) ?? create());
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('compositestart', (sources) => {
       // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).

@@ -1,3 +1,4 @@
+import type { SessionLike } from '../../mixer/SessionTypes.ts';
 import { LimitError } from '../errors.ts';
 
 /**
@@ -28,5 +29,18 @@ export class SessionSlots {
       released = true;
       this.#used--;
     };
+  }
+
+  /** Starts a session in a slot of its own, given back when the session has ended or failed to start. */
+  async start<T extends SessionLike>(create: () => Promise<T>): Promise<T> {
+    const release = this.take();
+    try {
+      const session = await create();
+      session.once('@close', release);
+      return session;
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 }
