@@ -70,7 +70,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   limits: {
     // A browser sends a join, an offer and a few dozen candidates; 50/s leaves it room.
     messages: { burst: 100, perSecond: 50 },
-    joins: { burst: 20, perSecond: 1 },
+    // An office behind one NAT address joins a meeting at once: 60 at a time, then 2 a second.
+    joins: { burst: 60, perSecond: 2 },
     rooms: 100,
     participants: 200,
     sessions: 16,

@@ -67,7 +67,7 @@ export function addSecurityOptions(command: Command): Command {
     .addOption(new Option('--metrics-listen <[host:]port>', 'serve GET /metrics without a token on an address of its own (host default 127.0.0.1)').argParser(listenAddress))
     .addOption(new Option('--allowed-origin <origin>', 'a web origin allowed to open the socket besides the page\'s own (repeatable, exact match)').argParser(origin).default([]))
     .addOption(new Option('--message-rate <n>', 'messages a second one socket may send (bursts of twice that)').default(limits.messages.perSecond).argParser(integer(1, 10000)))
-    .addOption(new Option('--join-rate <n>', 'joins a minute from one address (bursts of a third of that)').default(limits.joins.perSecond * 60).argParser(integer(1, 100000)))
+    .addOption(new Option('--join-rate <n>', 'joins a minute from one address (bursts of half that)').default(limits.joins.perSecond * 60).argParser(integer(1, 100000)))
     .addOption(new Option('--max-rooms <n>', 'rooms on the server').default(limits.rooms).argParser(integer(1, 100000)))
     .addOption(new Option('--max-server-participants <n>', 'participants on the server, all rooms together').default(limits.participants).argParser(integer(1, 100000)))
     .addOption(new Option('--max-sessions <n>', 'session processes (rooms mixing at once)').default(limits.sessions).argParser(integer(1, 1000)))
@@ -102,7 +102,7 @@ export function securityConfig(flags: SecurityFlags, env: NodeJS.ProcessEnv): Pi
     pingIntervalMs: flags.pingInterval * 1000,
     limits: {
       messages: { burst: flags.messageRate * 2, perSecond: flags.messageRate },
-      joins: { burst: Math.max(1, Math.round(flags.joinRate / 3)), perSecond: flags.joinRate / 60 },
+      joins: { burst: Math.max(1, Math.round(flags.joinRate / 2)), perSecond: flags.joinRate / 60 },
       rooms: flags.maxRooms,
       participants: flags.maxServerParticipants,
       sessions: flags.maxSessions,

@@ -103,7 +103,7 @@ describe('fuzz: 100,000 malformed and hostile frames and REST requests', () => {
         'serve', '--port', '0', '--recordings', join(dir, 'recordings'),
         '--max-rooms', String(LIMITS.rooms), '--max-server-participants', String(LIMITS.participants),
         '--max-sessions', String(LIMITS.sessions), '--max-participants', String(LIMITS.perRoom),
-        // 20 joins a second from one address (every client here is 127.0.0.1), bursts of 400.
+        // 20 joins a second from one address (every client here is 127.0.0.1), bursts of 600.
         '--join-rate', '1200',
         // The fuzz's own clients run below everything else on a shared machine: a pong late by seconds is not what is tested here.
         '--ping-interval', '60',
