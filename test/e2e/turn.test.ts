@@ -27,9 +27,9 @@ const CLIENT_IP = '10.213.0.2';
 const TURN_PORT = 3478;
 const TURN_SECRET = 'coturn-static-auth-secret-for-the-test';
 /** Long enough for a first allocation right after the join on a busy machine, short enough to wait out. */
-const TURN_TTL_SECONDS = 20;
+const TURN_TTL_SECONDS = 30;
 const ROOM = 'relayed';
-const WAIT_MS = 40_000;
+const WAIT_MS = 60_000;
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -272,14 +272,14 @@ describe('TURN: a client that can reach only the TURN server', () => {
     expect(pair?.remote).toBe('host 127.0.0.1');
     expect((await selectedPair(mic))?.local).toMatch(/^relay /);
 
-    const { first, then: { video, audio } } = await inboundOver(page, 3000, WAIT_MS, 'the composite and the mix through the relay');
+    const { first, then: { video, audio } } = await inboundOver(page, 5000, WAIT_MS, 'the composite and the mix through the relay');
     console.log(
-      `through the relay: +${video.framesDecoded - first.video.framesDecoded} composite frames in 3 s (${video.frameWidth}x${video.frameHeight}), ` +
+      `through the relay: +${video.framesDecoded - first.video.framesDecoded} composite frames in 5 s (${video.frameWidth}x${video.frameHeight}), ` +
         `mix +${audio.totalSamplesReceived - first.audio.totalSamplesReceived} samples`,
     );
     expect(video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(30);
     expect(video.frameWidth).toBe(1280);
-    expect(audio.totalSamplesReceived - first.audio.totalSamplesReceived).toBeGreaterThan(48_000);
+    expect(audio.totalSamplesReceived - first.audio.totalSamplesReceived).toBeGreaterThan(2 * 48_000);
     // The other page's fake microphone beeps now and then: its beeps are in the mix (well above the noise of silence).
     const beeped = await until(async () => {
       const now = (await pageRtpStats(page))?.inbound.find((r) => r.kind === 'audio');
@@ -297,5 +297,5 @@ describe('TURN: a client that can reach only the TURN server', () => {
     expect(stale.errors.some((e) => e.startsWith('401'))).toBe(true);
     await mic.close();
     await page.close();
-  }, 180_000);
+  }, 300_000);
 });

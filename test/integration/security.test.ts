@@ -77,7 +77,9 @@ describe('a server with API keys: joins over the socket', () => {
     expect(room?.summary().sessionRunning).toBe(false);
     expect(sessionProcesses()).toEqual([]);
     client.send(JSON.stringify({ type: 'offer', sdp: CHROME_OFFER }));
-    const answer = await until(() => client.replies.find((r) => r.type === 'answer'), 20_000, 'the answer');
+    // A session starting on a loaded 2-core machine took over 20 s to answer once.
+    const answer = await until(() => client.replies.find((r) => r.type === 'answer' || r.type === 'error'), 60_000, 'the answer');
+    expect(answer.type, String(answer.message)).toBe('answer');
     expect(room?.summary().sessionRunning).toBe(true);
     // The TURN credentials are the client's: the server's own peer gathers no relay candidate.
     const candidates = String(answer.sdp).match(/^a=candidate:.*$/gm) ?? [];
@@ -85,8 +87,8 @@ describe('a server with API keys: joins over the socket', () => {
     expect(candidates.every((c) => / typ host/.test(c))).toBe(true);
     expect(sessionProcesses().length).toBeGreaterThan(0);
     client.close();
-    await until(async () => ((await server.rooms.get('lobby')) === undefined && sessionProcesses().length === 0 ? true : undefined), 15_000, 'the room and its session to go');
-  }, 40_000);
+    await until(async () => ((await server.rooms.get('lobby')) === undefined && sessionProcesses().length === 0 ? true : undefined), 60_000, 'the room and its session to go');
+  }, 150_000);
 
   it('refuses a publishing offer from a token without canPublish (forbidden), and keeps the connection', async () => {
     const client = await tryJoin(server.socketUrl, { room: 'quiet', token: await joinToken('quiet', { canPublish: false }) });
