@@ -186,6 +186,14 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
     try {
       await Promise.race([this.#booted, timeout]);
       await Promise.race([this.#request({ op: 'init', requestId: 0, settings, backgroundNiceness: getBackgroundNiceness() }), timeout]);
+    } catch (error) {
+      // Gone before the caller hears of the failure: a server that counts its session processes
+      // (the session limit) must not start the next one while this one still runs.
+      const kill = setTimeout(() => this.#child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+      this.#child.kill('SIGTERM');
+      await this.#exited;
+      clearTimeout(kill);
+      throw error;
     } finally {
       clearTimeout(timer);
     }

@@ -35,12 +35,8 @@ export class SpareSessions {
       clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.#boot(), REPLENISH_DELAY_MS);
     }
-    try {
-      await session.start(settings);
-    } catch (error) {
-      void session.close();
-      throw error;
-    }
+    // A session that fails to start has ended by the time this rejects (SessionProcess.start).
+    await session.start(settings);
     log.debug({ spare: usable }, 'session process started');
     return session;
   }

@@ -12,7 +12,7 @@ import type { ProbeBox, ProbeSummary } from './browserFigures.ts';
 
 const PAGE_SCRIPT = readFileSync(fileURLToPath(new URL('./browserProbe.page.js', import.meta.url)), 'utf8');
 /** The probe plays the mix into Web Audio without a user gesture. */
-const AUDIO_ARGS = [
+const AUDIO_ARGS: string[] = [
   '--autoplay-policy=no-user-gesture-required',
   // Each probe is a page of its own and a person looks at every one of them: none is in the background.
   '--disable-renderer-backgrounding',
@@ -43,7 +43,7 @@ export interface ProbeClient {
 }
 
 export function launchProbeBrowser(httpUrl: string): Promise<LaunchedChromium> {
-  return launchChromium(new URL(httpUrl).origin, 'probe', AUDIO_ARGS);
+  return launchChromium(new URL(httpUrl).origin, 'probe', { args: AUDIO_ARGS });
 }
 
 /** Opens a page of the server's origin and starts the probe client in it. */

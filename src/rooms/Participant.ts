@@ -73,6 +73,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests, decoderBehind: video.decoderBehind };
   }
 
+  /** Listed to nobody (a hidden or recorder token). */
+  get hidden(): boolean {
+    return this.#options.access?.hidden ?? false;
+  }
+
   get publishesAudio(): boolean {
     return this.#media?.plan.audio?.publishes ?? false;
   }
@@ -119,13 +124,19 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       attached.audioTrack?.stop();
     };
     if (this.#closed) return stopTracks();
+    // A token without canSubscribe: the answer sends nothing back.
+    if (this.#options.access?.subscribe === false) {
+      stopTracks();
+      Object.assign(attached, { videoTrack: undefined, audioTrack: undefined });
+    }
     this.#unsubscribes.push(stopTracks);
     // The answer does not wait for the session (its process may still be starting: 2.5 s on a
     // busy machine): what the client publishes goes to its decoders once they listen.
     const ports = attached.ports.catch((error: unknown): SessionParticipantPorts => {
       if (!this.#closed && !(error instanceof ProtocolError && error.code === 'not_joined')) {
         log.error({ participant: this.id, err: (error as Error).message }, 'the session could not take the participant');
-        this.#options.signal.send({ type: 'error', code: 'internal', message: 'the mixer could not take your media; join again' });
+        const code = error instanceof ProtocolError ? error.code : 'internal';
+        this.#options.signal.send({ type: 'error', code, message: error instanceof ProtocolError ? error.message : 'the mixer could not take your media; join again' });
         this.close('session failed');
       }
       return {};

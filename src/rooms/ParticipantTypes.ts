@@ -31,6 +31,13 @@ export interface ParticipantRoomHooks {
   attach(participant: { id: string; name: string }, media: NegotiatedMedia): Promise<AttachedMedia>;
 }
 
+/** What a participant's token allows: publishing, receiving the composite and mix, being listed. */
+export interface ParticipantAccess {
+  publish: boolean;
+  subscribe: boolean;
+  hidden: boolean;
+}
+
 export interface ParticipantOptions {
   id: string;
   name: string;
@@ -43,6 +50,7 @@ export interface ParticipantOptions {
   disconnectTimeoutMs: number;
   /** Removed when not connected this long after its offer. */
   connectTimeoutMs: number;
+  access?: ParticipantAccess;
 }
 
 export type ParticipantEvents = {

@@ -27,6 +27,9 @@ import type {
 
 const log = createLogger('Room');
 
+/** How long an offer waits for a session slot that a session which has just ended is freeing. */
+const SESSION_SLOT_GRACE_MS = 1000;
+
 /**
  * A room: its participants, and while anyone is in it, its session. The composite and the mix
  * of everyone are outgoing streams that live as long as the room, so a session restart or a
@@ -37,7 +40,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly settings: RoomSettings;
   readonly observer = new TypedEmitter<RoomObserverEvents>();
   readonly #network: RoomNetwork;
-  readonly #sessions: SpareSessions;
+  readonly #spares: SpareSessions;
   readonly #participants = new Map<string, Participant>();
   readonly #mixStreams = new Map<string, OutgoingStream>();
   readonly #signals = new Map<string, JoinOptions['signal']>();
@@ -45,6 +48,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #compositeH264: OutgoingStream;
   readonly #everyoneMix: OutgoingStream;
   #session?: Promise<SessionLike>;
+  /** Sessions that have started, by their promise: stats never wait for one that is starting. */
+  readonly #started = new WeakMap<Promise<SessionLike>, SessionLike>();
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -59,7 +64,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** NACKs of participants that have left (the live ones are read from their peers). */
   readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
 
-  static async create(name: string, settings: RoomSettings, network: RoomNetwork, sessions: SpareSessions): Promise<Room> {
+  static async create(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
     const composite = await OutgoingStream.create({
       kind: 'video',
@@ -68,7 +73,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     const compositeH264 = await OutgoingStream.create({ kind: 'video', codec: 'H264', label: `${name} composite H.264` });
     const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
-    const room = new Room(name, settings, network, sessions, { composite, compositeH264, everyoneMix });
+    const room = new Room(name, settings, network, spares, { composite, compositeH264, everyoneMix });
     onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
     return room;
   }
@@ -77,7 +82,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     name: string,
     settings: RoomSettings,
     network: RoomNetwork,
-    sessions: SpareSessions,
+    spares: SpareSessions,
     streams: { composite: OutgoingStream; compositeH264: OutgoingStream; everyoneMix: OutgoingStream },
   ) {
     super();
@@ -85,7 +90,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.settings = settings;
     this.#layout = settings.session.layout;
     this.#network = network;
-    this.#sessions = sessions;
+    this.#spares = spares;
     this.#composite = streams.composite;
     this.#compositeH264 = streams.compositeH264;
     this.#everyoneMix = streams.everyoneMix;
@@ -105,7 +110,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   participants(): ParticipantSummary[] {
-    return [...this.#participants.values()].map((p) => ({ id: p.id, name: p.name }));
+    return [...this.#participants.values()].filter((p) => !p.hidden).map((p) => ({ id: p.id, name: p.name }));
   }
 
   getParticipant(id: string): Participant | undefined {
@@ -135,9 +140,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     void this.#session?.then((session) => session.setLayout(this.#layout)).catch(() => {});
   }
 
-  /** Live figures of the room's session and outgoing composite (undefined session: none running). */
+  /** Live figures of the room's session and outgoing composite (undefined session: none running, or still starting). */
   async stats(): Promise<RoomStats> {
-    const session = await this.#session?.catch(() => undefined);
+    const session = this.#session && this.#started.get(this.#session);
     const nacks = { ...this.#pastNacks };
     for (const participant of this.#participants.values()) {
       const live = participant.nacks;
@@ -245,7 +250,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  /** Adds a participant; its session starts with the first one. */
+  /** Adds a participant; the session starts with the first offer. */
   join(options: JoinOptions): Participant {
     if (this.#closed) throw new RoomNotFoundError(this.name);
     if (this.#participants.size >= this.settings.maxParticipants) {
@@ -258,15 +263,13 @@ export class Room extends TypedEmitter<RoomEvents> {
       signal: options.signal,
       hooks: { attach: (p, media) => this.#attach(p.id, media) },
       ...this.#network,
+      ...(options.access ? { access: options.access } : {}),
     });
     this.#participants.set(participant.id, participant);
     this.#signals.set(participant.id, options.signal);
     participant.once('@close', () => this.#onParticipantClosed(participant));
     participant.observer.on('keyframerequest', () => {
       void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
-    });
-    void this.#ensureSession().catch((error: unknown) => {
-      log.error({ room: this.name, err: (error as Error).message }, 'session failed to start');
     });
     log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
     this.observer.safeEmit('newparticipant', participant);
@@ -329,6 +332,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
     const participant = this.#participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
+    // A room without a session needs a slot for one: refused at the offer, before an answer.
+    if (!this.#session) await this.#network.sessions?.available(SESSION_SLOT_GRACE_MS);
     const left = () => !this.#participants.has(participantId);
     if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
     let mix: OutgoingStream | undefined;
@@ -373,7 +378,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       const starting = this.#sessionChain.then(() => this.#startSession());
       this.#session = starting;
       this.#sessionChain = starting.catch(() => {});
-      starting.catch(() => {
+      starting.then((session) => this.#started.set(starting, session)).catch(() => {
         if (this.#session === starting) this.#session = undefined;
       });
     }
@@ -381,13 +386,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   async #startSession(): Promise<SessionLike> {
-    const session = await this.#sessions.start({
-      ...this.settings.session,
-      layout: this.#layout,
-      compositePort: this.#composite.port,
-      compositeH264Port: this.#compositeH264.port,
-      everyoneMixPort: this.#everyoneMix.port,
-    });
+    const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
+    const create = () => this.#spares.start({ ...this.settings.session, layout: this.#layout, ...ports });
+    const session = await (this.#network.sessions?.start(create) ?? create());
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('decoded', (counts) => {
       for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);

@@ -4,7 +4,8 @@ import type { IceServer } from '../peers/peerConfig.ts';
 import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
-import type { ParticipantSignal } from './ParticipantTypes.ts';
+import type { ParticipantAccess, ParticipantSignal } from './ParticipantTypes.ts';
+import type { SessionSlots } from './SessionSlots.ts';
 
 /** A room's settings: how its session composes, and who may join. */
 export interface RoomSettings {
@@ -20,11 +21,15 @@ export interface RoomNetwork {
   iceServers: IceServer[];
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
+  /** The server's budget of session processes (none: unlimited). */
+  sessions?: SessionSlots;
 }
 
 export interface JoinOptions {
   name: string;
   signal: ParticipantSignal;
+  /** What its token allows (default: everything, as in development mode). */
+  access?: ParticipantAccess;
 }
 
 export type RoomEvents = {
