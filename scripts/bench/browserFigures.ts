@@ -28,6 +28,8 @@ export interface InboundSample {
   jitterBufferEmittedCount?: number;
   concealedSamples?: number;
   totalSamplesReceived?: number;
+  /** RFC 3550 interarrival jitter as the receiver computes it, in seconds. */
+  jitter?: number;
 }
 
 export interface StatsSample {
@@ -72,6 +74,9 @@ export interface BrowserFigures {
   /** Socket open → first composite frame shown, and the steps on the way. */
   join: { firstFrameMs: number | null; answerMs: number | null; iceMs: number | null; connectedMs: number | null };
   concealedShare: number | null;
+  /** The mix as the browser received it: interarrival jitter (RFC 3550) at the window's end, and packets lost in it. */
+  audioJitterMs: number | null;
+  audioPacketsLost: number | null;
 }
 
 /**
@@ -171,6 +176,8 @@ export function browserFigures(summary: ProbeSummary, from: number, to: number):
       connectedMs: since(summary.marks, 'socketOpen', 'pc_connected'),
     },
     concealedShare: concealed !== null && received ? round(concealed / received, 3) : null,
+    audioJitterMs: typeof b?.in_audio?.jitter === 'number' ? round(b.in_audio.jitter * 1000, 1) : null,
+    audioPacketsLost: delta(a?.in_audio, b?.in_audio, 'packetsLost'),
   };
 }
 
