@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
 import type { SpareSessions } from '../../mixer/SpareSessions.ts';
+import type { SessionSlot } from './SessionSlots.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
 import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
@@ -27,7 +28,7 @@ import type {
 
 const log = createLogger('Room');
 
-/** How long an offer waits for a session slot that a session which has just ended is freeing. */
+/** How long an offer waits for the slot of a session that is closing. */
 const SESSION_SLOT_GRACE_MS = 1000;
 
 /**
@@ -332,8 +333,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
     const participant = this.#participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
-    // A room without a session needs a slot for one: refused at the offer, before an answer.
-    if (!this.#session) await this.#network.sessions?.available(SESSION_SLOT_GRACE_MS);
+    // A room without a session takes a slot for one now: refused at the offer, before an answer.
+    const slots = this.#network.sessions;
+    if (!this.#session && slots) {
+      await slots.available(SESSION_SLOT_GRACE_MS);
+      if (!this.#session) void this.#ensureSession(slots.take()).catch(() => {});
+    }
     const left = () => !this.#participants.has(participantId);
     if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
     let mix: OutgoingStream | undefined;
@@ -373,9 +378,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
   }
 
-  #ensureSession(): Promise<SessionLike> {
+  /** The room's session, started now if there is none (in `slot` when one was taken for it). */
+  #ensureSession(slot?: SessionSlot): Promise<SessionLike> {
     if (!this.#session) {
-      const starting = this.#sessionChain.then(() => this.#startSession());
+      const starting = this.#sessionChain.then(() => this.#startSession(slot));
       this.#session = starting;
       this.#sessionChain = starting.catch(() => {});
       starting.then((session) => this.#started.set(starting, session)).catch(() => {
@@ -385,10 +391,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#session;
   }
 
-  async #startSession(): Promise<SessionLike> {
+  async #startSession(slot?: SessionSlot): Promise<SessionLike> {
     const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
     const create = () => this.#spares.start({ ...this.settings.session, layout: this.#layout, ...ports });
-    const session = await (this.#network.sessions?.start(create) ?? create());
+    const session = await (this.#network.sessions?.start(create, slot) ?? create());
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
     session.on('decoded', (counts) => {
       for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);
@@ -418,6 +424,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#session = undefined;
     const stopping = this.#sessionChain.then(async () => {
       const session = await current.catch(() => undefined);
+      if (session) this.#network.sessions?.closing(session);
       await session?.close();
       this.#speaker = null;
       log.info({ room: this.name }, 'session stopped');

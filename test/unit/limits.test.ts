@@ -1,3 +1,5 @@
+import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import type { SessionEvents, SessionLike } from '../../mixer/SessionTypes.ts';
 import { describe, expect, it, test } from 'vitest';
 import { originAllowed, type OriginPolicy } from '../../src/auth/origin.ts';
 import { KeyedRateLimiter, TokenBucket } from '../../src/auth/rateLimit.ts';
@@ -83,20 +85,23 @@ describe('SessionSlots', () => {
     slots.take();
     expect(() => slots.take()).toThrow(LimitError);
     expect(() => slots.take()).toThrow(expect.objectContaining({ code: 'session_limit' }));
-    a();
-    a();
+    a.release();
+    a.release();
     expect(slots.used).toBe(1);
     expect(() => slots.take()).not.toThrow();
     expect(() => slots.take()).toThrow(LimitError);
   });
 
-  it('lets an offer wait a moment for a slot that a session which has just ended gives back', async () => {
+  it('refuses at once when no session is closing, and waits a moment for the slot of one that is', async () => {
     const slots = new SessionSlots(1);
-    const release = slots.take();
-    setTimeout(release, 30);
+    const session = new TypedEmitter<SessionEvents>() as TypedEmitter<SessionEvents> & { closed: boolean };
+    session.closed = false;
+    await slots.start(() => Promise.resolve(session as unknown as SessionLike));
+    await expect(slots.available(1000)).rejects.toMatchObject({ code: 'session_limit' });
+    slots.closing(session as unknown as SessionLike);
+    setTimeout(() => session.safeEmit('@close'), 30);
     await expect(slots.available(1000)).resolves.toBeUndefined();
-    slots.take();
-    await expect(slots.available(50)).rejects.toMatchObject({ code: 'session_limit' });
+    expect(slots.used).toBe(0);
   });
 });
 
