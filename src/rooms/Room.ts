@@ -29,7 +29,7 @@ import type {
 const log = createLogger('Room');
 
 /** How long an offer waits for the slot of a session that is closing. */
-const SESSION_SLOT_GRACE_MS = 1000;
+const SESSION_SLOT_GRACE_MS = 150;
 
 /**
  * A room: its participants, and while anyone is in it, its session. The composite and the mix

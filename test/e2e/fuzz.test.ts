@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grants } from '../../src/auth/grants.ts';
 import { BotProcess } from '../helpers/bots.ts';
 import { answersExpected, changesState, fuzzFrame, fuzzRequest, seededRng, type FuzzFrame, type FuzzRequest, type FuzzTokens, type Rng } from '../helpers/fuzz.ts';
-import { descendants, sessionProcesses } from '../helpers/processes.ts';
+import { descendants, workBelow, sessionProcesses } from '../helpers/processes.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
 import { RawClient } from '../helpers/socketClient.ts';
 import { joinToken, mint, TEST_KEY_ENV } from '../helpers/tokens.ts';
@@ -264,8 +264,9 @@ describe('fuzz: 100,000 malformed and hostile frames and REST requests', () => {
     let left: unknown;
     await until(async () => {
       const rooms = ((await (await fetch(new URL('/api/rooms', url), { headers: { authorization: admin } })).json()) as { rooms: { name: string; participants: unknown[]; sessionRunning: boolean }[] }).rooms;
-      left = { rooms: rooms.map((r) => ({ name: r.name, participants: r.participants, session: r.sessionRunning })), processes: [...descendants(server.pid).values()] };
-      return rooms.length === 0 && descendants(server.pid).size === 0 ? true : undefined;
+      const below = workBelow(server.pid);
+      left = { rooms: rooms.map((r) => ({ name: r.name, participants: r.participants, session: r.sessionRunning })), processes: [...below.values()] };
+      return rooms.length === 0 && below.size === 0 ? true : undefined;
     }, 2 * ANSWER_MS, 'every room and process of the fuzz to go', 500).catch((error: unknown) => {
       throw new Error(`${(error as Error).message}; left: ${JSON.stringify(left)}`);
     });
