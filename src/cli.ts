@@ -5,6 +5,7 @@ import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import type { LayoutKind } from '../mixer/layout.ts';
 import { createLogger } from '../mixer/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
+import { loadtestCommand } from './loadtest/loadtestCommand.ts';
 import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
 import { DEFAULT_CONFIG, parseIceServers, type ServerConfig } from './config.ts';
@@ -258,7 +259,7 @@ export function buildProgram(): Command {
       ),
     )
     .action((room: string, flags: StartFlags) => run(flags, { room, flags }));
-  for (const command of [roomsCommand(), recordCommand(), kickCommand(), botCommand()]) {
+  for (const command of [roomsCommand(), recordCommand(), kickCommand(), botCommand(), loadtestCommand()]) {
     program.addCommand(command);
   }
   // Subcommands added whole do not inherit the program's output settings: give them each.
