@@ -250,19 +250,3 @@ export function analyseLatency(
     tilesExpected: framesInWindow * participants,
   };
 }
-
-/**
- * For each bot (palette index), the arrival of the first recorded frame in which a tile of its
- * colour carried a readable code; undefined if it never appeared.
- */
-export function firstAppearances(frames: readonly DecodedFrame[], arrivals: readonly (number | undefined)[], bots: number): (number | undefined)[] {
-  const first: (number | undefined)[] = new Array<number | undefined>(bots).fill(undefined);
-  frames.forEach((frame, i) => {
-    const arrival = arrivals[i];
-    if (arrival === undefined) return;
-    for (const tile of frame.tiles) {
-      if (tile.bot >= 0 && tile.bot < bots && tile.ms !== undefined && first[tile.bot] === undefined) first[tile.bot] = arrival;
-    }
-  });
-  return first;
-}

@@ -61,6 +61,8 @@ export class LatencyReader {
   /** What the pictures whose showinfo line has not come yet showed. */
   readonly #waiting: { index: number; tiles: TileRead[] }[] = [];
   #samples: number[] = [];
+  /** Arrival of the first frame in which each colour's tile (with a code) was read. */
+  readonly firstSeen = new Map<number, number>();
   #frame: { timestamp: number; packets: RtpPacket[]; arrival: number; broken: boolean } | undefined;
   #lastSeq: number | undefined;
   #waitForKeyframe = true;
@@ -193,6 +195,7 @@ export class LatencyReader {
       if (arrival === undefined) continue;
       this.stats.framesRead++;
       for (const tile of tiles) {
+        if (tile.bot >= 0 && tile.ms !== undefined && !this.firstSeen.has(tile.bot)) this.firstSeen.set(tile.bot, arrival);
         const captured = tile.ms === undefined || tile.bot < 0 ? undefined : this.#o.capturedAt(tile.bot, tile.ms, arrival);
         if (captured === undefined) {
           this.stats.tilesUnread++;

@@ -23,6 +23,17 @@ const MAX_PACER_SLEEP_MS = 20;
 /** How often the status figures (and the window's per-second frame counts) are taken. */
 const STATUS_MS = 1000;
 
+/** What each publisher sends: its colour and tone by its number (plus the colour offset), the options' picture. */
+export function publisherClips(o: Pick<LoadTestOptions, 'publishers' | 'colourOffset' | 'speakers' | 'codec' | 'video' | 'clipSeconds'>): ClipSpec[] {
+  return Array.from({ length: o.publishers }, (_, i) => ({
+    codec: o.codec,
+    ...o.video,
+    seconds: o.clipSeconds,
+    color: ffmpegColor(o.colourOffset + i),
+    toneHz: i < o.speakers ? publisherTone(o.colourOffset + i) : 0,
+  }));
+}
+
 /** The tone of publisher i: far enough apart to tell them apart in a mix (Goertzel), none a harmonic of another below 16. */
 export function publisherTone(i: number): number {
   return 220 + 55 * i;
@@ -67,7 +78,7 @@ export class LoadTest {
   #lastStatusAt: number | undefined;
 
   constructor(options: LoadTestOptions) {
-    if (options.publishers > PALETTE.length - 1) throw new RangeError(`at most ${PALETTE.length - 1} publishers (one colour each)`);
+    if (options.colourOffset + options.publishers > PALETTE.length) throw new RangeError(`at most ${PALETTE.length} colours: publishers + colour offset`);
     this.options = Object.freeze({ ...options });
   }
 
@@ -99,13 +110,7 @@ export class LoadTest {
     let window: { seconds: number; receivers: ReceiverFigures[]; cpu: LoadTestSummary['cpu'] } | undefined;
     try {
       const t0 = performance.now();
-      const specs: ClipSpec[] = Array.from({ length: o.publishers }, (_, i) => ({
-        codec: o.codec,
-        ...o.video,
-        seconds: o.clipSeconds,
-        color: ffmpegColor(i),
-        toneHz: i < o.speakers ? publisherTone(i) : 0,
-      }));
+      const specs = publisherClips(o);
       onProgress(`preparing ${specs.length} clips (cache ${o.cacheDir})`);
       const sources = await prepareClips(specs, o.cacheDir);
       const bytes = sources.reduce((sum, s) => sum + s.clip.video.reduce((b, f) => b + f.bytes, 0), 0);
@@ -127,7 +132,9 @@ export class LoadTest {
       await this.#sleep(o.warmupSeconds * 1000);
       if (this.#stopped) throw new StopRequested();
       this.#phase = 'measuring';
+      onProgress('window open');
       window = await this.#measure();
+      onProgress(`window closed after ${round(window.seconds, 2)} s`);
     } catch (e) {
       if (e instanceof StopRequested) stoppedBy = 'signal';
       else {
@@ -215,10 +222,27 @@ export class LoadTest {
       maxTiles: o.publishers,
       readEvery: o.readEvery,
       expectedTiles: () => this.#members.filter((m) => m.role === 'publisher' && m.client.state === 'connected').length,
-      // Publisher i draws palette colour i.
-      capturedAt: (colour, code, arrival) => this.#members.find((m) => m.role === 'publisher' && m.index === colour)?.cursor?.capturedAt(code, arrival),
+      capturedAt: (colour, code, arrival) => this.#publisher(colour)?.cursor?.capturedAt(code, arrival),
     });
     return reader;
+  }
+
+  /** The publisher that draws palette colour `colour`. */
+  #publisher(colour: number): Member | undefined {
+    return this.#members.find((m) => m.role === 'publisher' && m.index === colour - this.options.colourOffset);
+  }
+
+  /** Publishers that joined after a latency reader had its first frame: from their `joined` to their tile there. */
+  #joinToTile(): number[] {
+    const out: number[] = [];
+    for (const reader of this.#members.filter((m) => m.reader)) {
+      const since = reader.client.firstFrameAt;
+      for (const [colour, seenAt] of reader.reader!.firstSeen) {
+        const joinedAt = this.#publisher(colour)?.client.joinedAt;
+        if (since !== undefined && joinedAt !== undefined && joinedAt > since) out.push(seenAt - joinedAt);
+      }
+    }
+    return out;
   }
 
   /** The shared clock: sends whatever each publisher has due, then sleeps until the next item. */
@@ -361,6 +385,7 @@ export class LoadTest {
         lost: this.#members.filter((m) => m.client.lostReason !== undefined).map((m) => ({ name: m.client.name, reason: m.client.lostReason! })),
       },
       connectMs: distribution(this.#members.flatMap((m) => (m.client.connectedAt !== undefined && m.client.startedAt !== undefined ? [m.client.connectedAt - m.client.startedAt] : [])), 0),
+      joinToTileMs: distribution(this.#joinToTile(), 0),
       firstFrameMs: distribution(this.#members.flatMap((m) => (m.client.firstFrameAt !== undefined && m.client.joinedAt !== undefined ? [m.client.firstFrameAt - m.client.joinedAt] : [])), 0),
       window: window ? windowFigures(window.receivers, window.seconds) : null,
       latency: readers.length

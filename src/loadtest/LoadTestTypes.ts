@@ -8,6 +8,8 @@ export interface LoadTestOptions {
   room: string;
   token?: string;
   publishers: number;
+  /** Publisher i draws palette colour `colourOffset + i` and sends tone i of the same numbering (another load generator or a bot in the room takes the others). */
+  colourOffset: number;
   viewers: number;
   /** How many publishers send a tone (the others send silence): the first ones. */
   speakers: number;
@@ -36,6 +38,7 @@ export interface LoadTestOptions {
 export const LOADTEST_DEFAULTS = {
   room: 'loadtest',
   publishers: 4,
+  colourOffset: 0,
   viewers: 0,
   durationSeconds: 30,
   warmupSeconds: 3,
@@ -83,6 +86,8 @@ export interface LoadTestSummary {
   connectMs: Distribution;
   /** From `joined` to the first composite frame, ms. */
   firstFrameMs: Distribution;
+  /** From a publisher's `joined` to the first frame, at a latency reader that was there before it, with its tile in it (read by colour and code), ms. */
+  joinToTileMs: Distribution;
   window: {
     seconds: number;
     receivers: number;

@@ -19,6 +19,7 @@ interface RawOptions {
   room: string;
   token?: string;
   publishers: number;
+  colourOffset: number;
   viewers: number;
   speakers?: number;
   duration: number;
@@ -50,6 +51,7 @@ function seconds(min: number, max: number): (value: string) => number {
 function combinationProblem(raw: RawOptions): string | undefined {
   if (raw.publishers + raw.viewers === 0) return 'nobody to join: give --publishers or --viewers';
   if (raw.speakers !== undefined && raw.speakers > raw.publishers) return "option '--speakers' cannot exceed '--publishers'";
+  if (raw.colourOffset + raw.publishers > PALETTE.length) return `options '--publishers' and '--colour-offset': there are ${PALETTE.length} colours`;
   try {
     timecodeGeometry(raw.size);
   } catch (error) {
@@ -68,6 +70,7 @@ function toOptions(raw: RawOptions): LoadTestOptions {
     room: raw.room,
     ...(raw.token !== undefined ? { token: raw.token } : {}),
     publishers: raw.publishers,
+    colourOffset: raw.colourOffset,
     viewers: raw.viewers,
     speakers: raw.speakers ?? raw.publishers,
     durationSeconds: raw.duration,
@@ -141,6 +144,7 @@ export function loadtestCommand(): Command {
     .option('--room <room>', 'room to join', parseRoom, d.room)
     .option('--token <token>', 'join token, if the server wants one')
     .option('--publishers <n>', 'participants that publish camera and microphone', integerIn('--publishers', 0, PALETTE.length - 1), d.publishers)
+    .option('--colour-offset <n>', 'publisher i draws palette colour offset + i (another generator or a bot in the room has the first ones)', integerIn('--colour-offset', 0, PALETTE.length - 1), d.colourOffset)
     .option('--viewers <n>', 'participants that only watch and listen', integerIn('--viewers', 0, 200), d.viewers)
     .option('--speakers <n>', 'publishers that send a tone (the first ones; the others send silence) (default: all)', integerIn('--speakers', 0, PALETTE.length - 1))
     .option('--duration <seconds>', 'length of the measuring window once everyone joined (0: until Ctrl-C)', seconds(0, 86_400), d.durationSeconds)
