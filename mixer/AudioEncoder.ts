@@ -23,15 +23,17 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
     });
   }
 
-  write(pcm: Int16Array): void {
-    if (this.#process.exited || this.#process.stopping || !this.#process.started) return;
+  /** Queues one frame of PCM for the encoder; false when it was not taken (not started, stopping, or stuck). */
+  write(pcm: Int16Array): boolean {
+    if (this.#process.exited || this.#process.stopping || !this.#process.started) return false;
     const stdin = this.#process.stdin;
-    if (!stdin.writable) return;
+    if (!stdin.writable) return false;
     if (stdin.writableLength > MAX_QUEUED_BYTES) {
       this.dropped++;
-      return;
+      return false;
     }
     stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    return true;
   }
 
   async close(): Promise<void> {

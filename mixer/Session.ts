@@ -2,8 +2,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioEncoder } from './AudioEncoder.ts';
-import { AudioMixer, EVERYONE } from './AudioMixer.ts';
+import { AudioMixer } from './AudioMixer.ts';
 import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
@@ -16,6 +15,7 @@ import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloa
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
 import { blackFrame, placeholderFrame, tileFrame } from './tileFrames.ts';
 import { SpeakerDetector } from './SpeakerDetector.ts';
+import { SpeakerMix } from './SpeakerMix.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -60,7 +60,6 @@ interface Member {
   readonly ports: SessionParticipantPorts;
   videoDecoder?: Decoder;
   audioDecoder?: Decoder;
-  mixEncoder?: AudioEncoder;
   latestFrame?: Buffer;
   /** File holding the name drawn on its tile. */
   labelFile?: string;
@@ -88,7 +87,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #audioClock: FrameClock;
   readonly #tileFrames: { black: Buffer; placeholder: Buffer };
   readonly #framePool: FramePool;
-  #everyoneEncoder: AudioEncoder;
+  /** What everyone hears: top-speaker mixing, its encoders and their routing (SpeakerMix.ts). */
+  readonly #speakerMix: SpeakerMix;
   readonly #keyframeTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
   #labelFiles = 0;
@@ -111,17 +111,24 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
 
   static async create(settings: SessionSettings): Promise<Session> {
     const workDir = await mkdtemp(join(tmpdir(), 'mcu-session-'));
-    return new Session(settings, workDir);
+    let session: Session | undefined;
+    const speakerMix = await SpeakerMix.create({
+      bitrateKbps: settings.audioBitrateKbps,
+      everyonePort: settings.everyoneMixPort,
+      beforeStart: () => (session ? session.#spawnSlot() : Promise.resolve()),
+    });
+    session = new Session(settings, workDir, speakerMix);
+    return session;
   }
 
-  private constructor(settings: SessionSettings, workDir: string) {
+  private constructor(settings: SessionSettings, workDir: string, speakerMix: SpeakerMix) {
     super();
+    this.#speakerMix = speakerMix;
     this.settings = settings;
     this.#layout = settings.layout;
     this.#workDir = workDir;
     this.#tileFrames = { black: blackFrame(settings.tileSource), placeholder: placeholderFrame(settings.tileSource) };
     this.#framePool = new FramePool((settings.tileSource.width * settings.tileSource.height * 3) / 2);
-    this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
     this.#keyframeTimer = setInterval(() => this.#requestKeyframes(), 250);
@@ -149,10 +156,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     }
     this.#members.set(info.id, member);
     if (info.audio) this.#mixer.addSource(info.id);
-    if (info.mixPort !== undefined) {
-      await this.#spawnSlot();
-      if (!member.removed && !this.#closed) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
-    }
+    if (info.mixPort !== undefined) this.#speakerMix.addListener(info.id, info.mixPort);
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
     await this.#startDecoder(member, 'video');
     await this.#startDecoder(member, 'audio');
@@ -175,9 +179,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#members.delete(id);
     if (member.latestFrame) this.#framePool.release(member.latestFrame);
     this.#mixer.removeSource(id);
+    this.#speakerMix.remove(id);
     if (this.#speakers.remove(id) === null) this.safeEmit('speaker', null);
     this.#recompose();
-    await Promise.all([member.videoDecoder?.close(), member.audioDecoder?.close(), member.mixEncoder?.close()]);
+    await Promise.all([member.videoDecoder?.close(), member.audioDecoder?.close()]);
     for (const port of [member.ports.videoPort, member.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
     log.info({ participant: id }, 'participant removed from session');
   }
@@ -259,8 +264,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.#current?.close(),
       this.#pending?.close(),
       ...[...this.#standbys.values()].map((c) => c.close()),
-      this.#everyoneEncoder.close(),
-      ...members.flatMap((m) => [m.videoDecoder?.close(), m.audioDecoder?.close(), m.mixEncoder?.close()]),
+      this.#speakerMix.close(),
+      ...members.flatMap((m) => [m.videoDecoder?.close(), m.audioDecoder?.close()]),
     ]);
     for (const m of members) {
       for (const port of [m.ports.videoPort, m.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
@@ -503,39 +508,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   #audioTick(): void {
-    const listeners = [...this.#members.values()].filter((m) => m.mixEncoder).map((m) => m.info.id);
-    const mixes = this.#mixer.mix(listeners);
+    this.#speakerMix.tick(this.#mixer, performance.now());
     const speaker = this.#speakers.process(this.#mixer.levels(), performance.now());
     if (speaker !== undefined) {
       this.safeEmit('speaker', speaker);
       if (this.#layout.kind === 'speaker') this.#recompose();
     }
-    const everyone = mixes.get(EVERYONE);
-    if (everyone) this.#everyoneEncoder.write(everyone);
-    for (const id of listeners) {
-      const pcm = mixes.get(id);
-      if (pcm) this.#members.get(id)?.mixEncoder?.write(pcm);
-    }
-  }
-
-  #startMixEncoder(label: string, port: number): AudioEncoder {
-    const encoder = new AudioEncoder(label, {
-      bitrateKbps: this.settings.audioBitrateKbps,
-      output: { port, payloadType: OPUS_PAYLOAD_TYPE, ssrc: randomSsrc() },
-    });
-    encoder.on('died', (error) => {
-      log.warn({ err: error.message, label }, 'mix encoder died; restarting');
-      setTimeout(() => {
-        if (this.#closed) return;
-        if (label === EVERYONE) {
-          if (this.#everyoneEncoder === encoder) this.#everyoneEncoder = this.#startMixEncoder(label, port);
-          return;
-        }
-        const member = this.#members.get(label);
-        if (member && member.mixEncoder === encoder) member.mixEncoder = this.#startMixEncoder(label, port);
-      }, RESTART_DELAY_MS);
-    });
-    return encoder;
   }
 
   #requestKeyframes(): void {

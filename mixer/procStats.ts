@@ -34,6 +34,17 @@ export interface TreeSample {
   processes: number;
 }
 
+/** CPU and memory of the given processes only (cheaper than sampleTree, which reads all of /proc). */
+export function sampleProcesses(pids: readonly number[]): TreeSample {
+  const entries = pids.flatMap((pid) => readEntry(pid) ?? []);
+  return {
+    at: performance.now(),
+    cpuSeconds: new Map(entries.map((e) => [e.pid, e.cpuSeconds])),
+    rssBytes: entries.reduce((sum, e) => sum + e.rssBytes, 0),
+    processes: entries.length,
+  };
+}
+
 export function sampleTree(root: number): TreeSample {
   const all: ProcEntry[] = [];
   for (const name of readdirSync('/proc')) {

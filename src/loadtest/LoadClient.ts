@@ -27,6 +27,8 @@ export interface LoadClientOptions {
   connectTimeoutMs: number;
   /** Every received composite packet, with its arrival (performance.now()): the latency reader's input. */
   onVideo?: (rtp: RtpPacket, arrival: number) => void;
+  /** Every received mix packet, with its arrival (tests decode what a client heard). */
+  onAudio?: (rtp: RtpPacket, arrival: number) => void;
 }
 
 export type LoadClientEvents = {
@@ -204,6 +206,7 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
     const arrival = performance.now();
     if (kind === 'audio') {
       this.received.audio(rtp.payload.length);
+      this.options.onAudio?.(rtp, arrival);
       return;
     }
     const keyframe = isKeyframeStart(this.#codecs.get(rtp.header.payloadType), rtp);

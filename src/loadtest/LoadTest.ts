@@ -1,5 +1,6 @@
+import type { RtpPacket } from 'werift';
 import { createLogger } from '../../mixer/logger.ts';
-import { cpuShare, sampleTree, type TreeSample } from '../../mixer/procStats.ts';
+import { cpuShare, sampleProcesses, type TreeSample } from '../../mixer/procStats.ts';
 import type { ReceiveCounts } from '../bot/ReceiveCounter.ts';
 import { OPUS_FRAME_MS, type Clip, type ClipSpec } from './clip.ts';
 import { prepareClips } from './clipCache.ts';
@@ -59,8 +60,15 @@ const snapshot = (c: LoadClient): { received: ReceiveCounts; sent: SentCounts } 
  * werift peers, publishing pre-encoded clips (clip.ts) paced by one clock, receiving like any
  * client, with the composite of a sample of receivers decoded to read glass-to-glass latency.
  */
+/** What a program (a test) may watch beyond the summary. */
+export interface LoadTestHooks {
+  /** Every mix packet a client receives. */
+  onAudio?: (client: string, rtp: RtpPacket, arrival: number) => void;
+}
+
 export class LoadTest {
   readonly options: Readonly<LoadTestOptions>;
+  readonly #hooks: LoadTestHooks;
   readonly #members: Member[] = [];
   readonly #failed: { name: string; reason: string }[] = [];
   #pacer: NodeJS.Timeout | undefined;
@@ -77,7 +85,8 @@ export class LoadTest {
   #inWindow = false;
   #lastStatusAt: number | undefined;
 
-  constructor(options: LoadTestOptions) {
+  constructor(options: LoadTestOptions, hooks: LoadTestHooks = {}) {
+    this.#hooks = hooks;
     if (options.colourOffset + options.publishers > PALETTE.length) throw new RangeError(`at most ${PALETTE.length} colours: publishers + colour offset`);
     this.options = Object.freeze({ ...options });
   }
@@ -193,6 +202,7 @@ export class LoadTest {
       publish: role === 'publisher',
       connectTimeoutMs: o.connectTimeoutMs,
       onVideo: (rtp, arrival) => reader?.push(rtp, arrival),
+      ...(this.#hooks.onAudio ? { onAudio: (rtp: RtpPacket, arrival: number) => this.#hooks.onAudio?.(name, rtp, arrival) } : {}),
     });
     const member: Member = { client, role, index, levelDbov: clip?.spec.toneHz ? TONE_LEVEL_DBOV : SILENCE_LEVEL_DBOV, lastFrames: 0, lastBytes: 0 };
     if (clip) member.clip = clip;
@@ -279,10 +289,10 @@ export class LoadTest {
     this.#lateness = [];
     this.#latency = [];
     this.#inWindow = true;
-    const cpu0 = sampleTree(process.pid);
+    const cpu0 = this.#sampleCpu();
     await this.#sleep(this.options.durationSeconds > 0 ? this.options.durationSeconds * 1000 : 2 ** 31 - 1);
     const t1 = performance.now();
-    const cpu1 = sampleTree(process.pid);
+    const cpu1 = this.#sampleCpu();
     this.#collectLatency();
     this.#inWindow = false;
     const seconds = (t1 - t0) / 1000;
@@ -306,6 +316,11 @@ export class LoadTest {
       return receiverFigures(w);
     });
     return { seconds, receivers, cpu: { cores: round(cores, 3), processCores: round(cores - readersCores, 3), readersCores: round(readersCores, 3) } };
+  }
+
+  /** This process and its latency readers' decoders: the load generator's whole CPU. */
+  #sampleCpu(): TreeSample {
+    return sampleProcesses([process.pid, ...this.#members.flatMap((m) => (m.reader?.pid !== undefined ? [m.reader.pid] : []))]);
   }
 
   /** Latency samples since the last call: the status line's, and the window's while it is open. */
@@ -342,7 +357,7 @@ export class LoadTest {
     this.#collectLatency();
     const late = this.#lateness.length ? Math.max(...this.#lateness.slice(-2000)) : null;
     let cpu: number | null = null;
-    const sample = sampleTree(process.pid);
+    const sample = this.#sampleCpu();
     if (this.#cpuMark) cpu = round(cpuShare(this.#cpuMark, sample), 2);
     this.#cpuMark = sample;
     this.#status = {
