@@ -1,8 +1,9 @@
-import { Vp8RtpPayload, type RTCPeerConnection, type RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import type { RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
 import type { BotVideoCodecName } from '../../mixer/botArgs.ts';
 import { createLogger } from '../../mixer/logger.ts';
 import { H264_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE, peerConfig, videoCodecs, type IceServer } from '../peers/peerConfig.ts';
-import { isH264KeyframeStart } from '../rtp/h264.ts';
+import { h264PayloadStartsKeyframe } from '../rtp/h264.ts';
+import { vp8PayloadStartsKeyframe } from '../rtp/vp8.ts';
 import type { IceCandidateInit, SignalingClient } from '../signaling/SignalingClient.ts';
 import type { BotVideoCodec } from './BotTypes.ts';
 
@@ -48,19 +49,13 @@ export function describeCodec(c: RTCRtpCodecParameters): ReceivedCodec {
 
 /**
  * True for the first packet of a VP8 keyframe, or a packet that starts an H.264 keyframe (RFC 6184: its SPS
- * or its IDR slice). werift's H264RtpPayload cannot say for a STAP-A (it reads the NAL size as a
- * type), which is how FFmpeg sends SPS and PPS, and often the whole IDR of a small picture.
+ * or its IDR slice), read from the payload's bytes: werift's H264RtpPayload cannot say for a
+ * STAP-A (it reads the NAL size as a type), which is how FFmpeg sends SPS and PPS, and parsing
+ * every packet into objects cost a receiver more than the rest of its counting.
  */
 export function isKeyframeStart(codec: ReceivedCodec | undefined, rtp: RtpPacket): boolean {
-  try {
-    if (codec?.name === 'VP8') {
-      const vp8 = Vp8RtpPayload.deSerialize(rtp.payload);
-      return vp8.payloadHeaderExist && vp8.isKeyframe;
-    }
-    if (codec?.name === 'H264') return isH264KeyframeStart(rtp.serialize());
-  } catch {
-    // a truncated payload is not a keyframe
-  }
+  if (codec?.name === 'VP8') return vp8PayloadStartsKeyframe(rtp.payload);
+  if (codec?.name === 'H264') return h264PayloadStartsKeyframe(rtp.payload);
   return false;
 }
 

@@ -210,7 +210,8 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
       return;
     }
     const keyframe = isKeyframeStart(this.#codecs.get(rtp.header.payloadType), rtp);
-    const { newFrame, gapMs } = this.received.video({ ...rtp.header, payloadBytes: rtp.payload.length, keyframe }, arrival);
+    const { ssrc, sequenceNumber, timestamp } = rtp.header;
+    const { newFrame, gapMs } = this.received.video({ ssrc, sequenceNumber, timestamp, payloadBytes: rtp.payload.length, keyframe }, arrival);
     if (newFrame && this.firstFrameAt === undefined) this.firstFrameAt = arrival;
     if (newFrame && this.#perSecond) {
       const second = Math.floor((arrival - this.#perSecond.start) / 1000);
