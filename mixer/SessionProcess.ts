@@ -58,6 +58,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       participants: 0,
       tiles: [],
       layout: settings.layout,
+      tileSource: settings.tileSource,
       compositorFramesWritten: 0,
       compositorTicksSkipped: 0,
       videoClockSkipped: 0,

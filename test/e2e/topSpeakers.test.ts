@@ -39,10 +39,12 @@ describe('a room of sixteen with top-speaker mixing', () => {
   });
 
   it('every listener hears the three speakers and never itself, from three speaker slots and one shared mix', async () => {
-    const url = (await server.url()).replace(/^http/, 'ws') + 'socket';
+    const url = `${(await server.url()).replace(/^http/, 'ws')}socket`;
     const heard = new Map<string, Buffer[]>();
     let collecting = false;
     let encodersDuringWindow = 0;
+    let tileSource: unknown;
+    const base = await server.url();
     // Small pictures: this is about the audio; sixteen clients in one process beside the server.
     const test = new LoadTest(
       {
@@ -73,12 +75,18 @@ describe('a room of sixteen with top-speaker mixing', () => {
       if (message === 'window open') {
         collecting = true;
         encodersDuringWindow = opusEncoders(server.pid);
+        void fetch(`${base}api/rooms/${ROOM}`)
+          .then((r) => r.json())
+          .then((room: { session?: { tileSource?: unknown } }) => (tileSource = room.session?.tileSource));
       } else if (message.startsWith('window closed')) collecting = false;
     });
     expect(summary.participants.publishers.alive).toBe(PUBLISHERS);
     expect(summary.participants.viewers.alive).toBe(1);
     // Three speaker slots and the shared mix, not one encoder per publisher.
     expect(encodersDuringWindow).toBe(SPEAKERS + 1);
+    // Sixteen tiles: every picture decoded straight to its tile's size (mixer/sourceSize.ts), and the composite kept its pace.
+    expect(tileSource).toEqual({ width: 320, height: 180 });
+    expect(summary.window?.fps.min).toBeGreaterThanOrEqual(24);
 
     const tones = Array.from({ length: SPEAKERS }, (_, i) => publisherTone(i));
     const listeners = [...Array.from({ length: PUBLISHERS }, (_, i) => `load-p${i}`), 'load-v0'];
