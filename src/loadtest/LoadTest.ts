@@ -136,6 +136,7 @@ export class LoadTest {
       await this.#joinAll(sources.map((s) => s.clip));
       const connected = this.#members.filter((m) => m.client.state === 'connected').length;
       onProgress(`${connected} of ${o.publishers + o.viewers} connected${this.#failed.length ? `; failed: ${this.#failed.map((f) => `${f.name} (${f.reason})`).join(', ')}` : ''}`);
+      if (this.#stopped) throw new StopRequested();
       if (connected === 0) throw new Error('no client connected');
       this.#phase = 'warming up';
       await this.#sleep(o.warmupSeconds * 1000);
@@ -149,7 +150,7 @@ export class LoadTest {
       else {
         stoppedBy = 'error';
         error = e instanceof Error ? e.message : String(e);
-        log.error({ err: e }, 'load test failed');
+        log.debug({ err: e }, 'load test failed');
       }
     } finally {
       if (this.#stopped && stoppedBy === 'duration') stoppedBy = 'signal';
