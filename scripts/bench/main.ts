@@ -40,6 +40,8 @@ const BARE_SETTLE_MS = 3000;
 interface Options {
   quietWait: number;
   loadNice: number;
+  size: { width: number; height: number };
+  bitrate: number;
   sizes: number[];
   seconds: number;
   settle: number;
@@ -55,6 +57,14 @@ function parseSizes(value: string): number[] {
     throw new InvalidArgumentError(`a comma-separated list of participant counts from 1 to ${MAX_PARTICIPANTS}, e.g. 1,4,9,16,25`);
   }
   return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+function parseSize(value: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(value);
+  const width = Number(m?.[1]);
+  const height = Number(m?.[2]);
+  if (!m || width < 160 || height < 90 || width > 1920 || height > 1080 || width % 2 || height % 2) throw new InvalidArgumentError('WxH, even, from 160x90 to 1920x1080');
+  return { width, height };
 }
 
 function parseSeconds(value: string): number {
@@ -109,6 +119,8 @@ function parseOptions(argv: string[]): Options {
     .option('--out <dir>', 'where the JSON and the chart go', join(ROOT, 'artifacts', 'bench'))
     .option('--quiet-wait <n>', 'before each N, wait up to this long for other work on the machine to stop', parseWait, 10)
     .option('--load-nice <n>', 'nice value of the load generator (0 = none): it stands in for remote clients', parseCount(0, 19), 10)
+    .option('--size <WxH>', "every publisher's picture (640x360: a camera's)", parseSize, { width: PUBLISHED.width, height: PUBLISHED.height })
+    .option('--bitrate <kbps>', "every publisher's video bitrate (the clips are textured so that it is really sent)", parseCount(50, 5000), PUBLISHED.bitrateKbps)
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
@@ -180,17 +192,18 @@ export async function main(argv: string[]): Promise<number> {
   stopChildrenOnSignal();
   const started = new Date();
   const work = await mkdtemp(join(tmpdir(), 'mcu-bench-'));
+  const published = { ...PUBLISHED, ...options.size, bitrateKbps: options.bitrate };
   const machine = await machineInfo();
   say(
     `mcu bench: N = ${options.sizes.join(', ')}; ${options.seconds} s windows after ${options.settle} s settling; ` +
-      `bot 0 and the load generator (N-1 participants, nice ${options.loadNice})`,
+      `bot 0 and the load generator (N-1 participants, nice ${options.loadNice}); publishers send ${published.width}x${published.height} at ${published.fps} fps, ${published.bitrateKbps} kbit/s`,
   );
   say(`machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, Node ${machine.node}, ${machine.ffmpeg}`);
   say(`load average at start: ${machine.loadAverageAtStart.join(' ')}${machine.loadAverageAtStart[0]! > machine.nproc / 2 ? ' (the machine is busy: figures will show it)' : ''}`);
 
   const notes: string[] = [
     'CPU is a share of one core (1.0 = one core busy), measured from /proc over the window: the server is the node process and every FFmpeg child; the bare FFmpeg reference is one FFmpeg process decoding the same clips the load generator publishes (video only: no audio, no WebRTC).',
-    'Participants: bot 0 (a real bot: live VP8 encoder, wall-clock timecode, records its composite) and the load generator (`mcu loadtest`, one process, N-1 publishers sending pre-encoded 640x360 30 fps VP8 clips at 800 kbit/s with noise so that the bitrate is used, and Opus tones), both on this machine: their CPU is not the server\'s, but they compete with it for the cores ("other load" is CPU used by neither the server nor the participants).',
+    'Participants: bot 0 (a real bot: live VP8 encoder, wall-clock timecode, records its composite) and the load generator (`mcu loadtest`, one process, N-1 publishers sending pre-encoded VP8 clips (options.published; textured so that the bitrate is used) and Opus tones), both on this machine: their CPU is not the server\'s, but they compete with it for the cores ("other load" is CPU used by neither the server nor the participants).',
     'fps and gaps are counted at every receiver (bot 0 and each of the load generator\'s clients) over the window; "worst 1 s" is the fewest frames any receiver got in one whole second.',
     'Latency is glass to glass at the load generator\'s reader: arrival of a frame\'s first packet minus the moment the frame was due to be sent (its clip time drawn in the picture plus its loop\'s start), over every tile; bot 0\'s is its own tile in its own recording (a live encoder in the path).',
     'Downlink and uplink are RTP payload bytes over the window; the SFU figure is N-1 times one publisher\'s measured uplink.',
@@ -202,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
     if (options.bare) {
       say('preparing the clips (the load generator\'s: the bare FFmpeg reference decodes the same)...');
       try {
-        const specs = publisherClips({ publishers: Math.max(...options.sizes), colourOffset: 0, speakers: MAX_PARTICIPANTS, codec: 'vp8', video: PUBLISHED, clipSeconds: CLIP_SECONDS });
+        const specs = publisherClips({ publishers: Math.max(...options.sizes), colourOffset: 0, speakers: MAX_PARTICIPANTS, codec: 'vp8', video: published, clipSeconds: CLIP_SECONDS });
         clips = (await prepareClips(specs, defaultClipCache())).map((c) => c.files.video);
       } catch (error) {
         say(`  could not make the clips: ${errorText(error)}`);
@@ -226,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
           loadNice: options.loadNice,
           dir: join(work, `n${n}`),
           cacheDir: defaultClipCache(),
+          published,
         });
       } catch (error) {
         mcu = failedMcu(n, error);
@@ -257,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       seconds: options.seconds,
       settleSeconds: options.settle,
       loadNice: options.loadNice,
+      published,
       quietWaitSeconds: options.quietWait,
     },
     machine,

@@ -22,8 +22,8 @@ import { analyseLatency, decodeRecording, matchFramesToLog, readFrameLogEntries 
 import { byRole, startServer, type RoleCpu, type ServerProcess } from './server.ts';
 
 const ROOM = 'bench';
-export const SOURCE = { width: 640, height: 360 };
-export const PUBLISHED = { ...SOURCE, fps: 30, bitrateKbps: 800 };
+/** What every publisher sends unless the bench is told otherwise: a camera's 640x360 at 30 fps, 800 kbit/s. */
+export const PUBLISHED = { width: 640, height: 360, fps: 30, bitrateKbps: 800 };
 export const CLIP_SECONDS = 10;
 const SERVER_STOP_MS = 15_000;
 const BOT_STOP_MS = 15_000;
@@ -44,6 +44,8 @@ export interface McuOptions {
   dir: string;
   /** The load generator's clip cache. */
   cacheDir: string;
+  /** What every publisher sends (bot 0 too). */
+  published: typeof PUBLISHED;
 }
 
 export type { RoleCpu };
@@ -165,8 +167,8 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
 
     // Bot 0 first: a real client, its own colour (palette 0) and the wall-clock timecode.
     bot = new BotProcess({
-      url, room: ROOM, name: 'bot0', color: ffmpegColor(0), tone: 220, size: `${SOURCE.width}x${SOURCE.height}`,
-      bitrate: PUBLISHED.bitrateKbps, timecode: true, frameLog, record: recording,
+      url, room: ROOM, name: 'bot0', color: ffmpegColor(0), tone: 220, size: `${o.published.width}x${o.published.height}`,
+      fps: o.published.fps, bitrate: o.published.bitrateKbps, timecode: true, frameLog, record: recording,
     });
     // When each of its lines arrived (this process's clock): its stats over the window, its join.
     const watched = bot;
@@ -188,7 +190,7 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
       // The bench's window lies inside the load generator's, a second from each end: at its close the load generator starts leaving.
       load = new LoadProcess({
         url, room: ROOM, publishers: n - 1, colourOffset: 1, windowSeconds: o.windowMs / 1000 + 2 * WINDOW_MARGIN_MS / 1000, warmupSeconds: o.settleMs / 1000,
-        nice: o.loadNice, cacheDir: o.cacheDir, video: PUBLISHED, clipSeconds: CLIP_SECONDS, logPath: join(o.dir, 'loadtest.log'),
+        nice: o.loadNice, cacheDir: o.cacheDir, video: o.published, clipSeconds: CLIP_SECONDS, logPath: join(o.dir, 'loadtest.log'),
       });
       const joinBudget = 120_000 + 15_000 * n;
       await load.waitFor('open', joinBudget);
@@ -242,7 +244,7 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
   if (!result.ok && !result.error) result.error = `${result.alive} of ${n} participants through the window${result.problems.length ? `: ${result.problems.join('; ')}` : ''}`;
   if (window && existsSync(recording)) {
     try {
-      result.botLatency = await botOwnLatency(recording, frameLog, window, n);
+      result.botLatency = await botOwnLatency(recording, frameLog, window, n, o.published);
     } catch (error) {
       result.latencyError = errorText(error);
     }
@@ -310,8 +312,8 @@ function summarise(
 }
 
 /** Bot 0's own tile in its own recording, over the window: its wall-clock code against the frame's arrival. */
-async function botOwnLatency(recording: string, frameLog: string, window: Window, n: number): Promise<Distribution> {
-  const { frames } = await decodeRecording({ path: recording, source: SOURCE, maxTiles: n, timeoutMs: DECODE_TIMEOUT_MS });
+async function botOwnLatency(recording: string, frameLog: string, window: Window, n: number, source: { width: number; height: number }): Promise<Distribution> {
+  const { frames } = await decodeRecording({ path: recording, source: { width: source.width, height: source.height }, maxTiles: n, timeoutMs: DECODE_TIMEOUT_MS });
   const match = matchFramesToLog(frames.map((f) => f.ptsMs), readFrameLogEntries(frameLog));
   const own = frames.map((f) => ({ ...f, tiles: f.tiles.filter((t) => t.bot === 0) }));
   return analyseLatency(own, match.arrivals, window, 1).allFrames;
