@@ -32,12 +32,16 @@ export interface LatencyReaderStats {
   /** Frames not fed to the decoder: incomplete (a packet lost) or waiting for a keyframe after one. */
   framesSkipped: number;
   tilesRead: number;
-  /** Tiles whose code could not be read, or whose colour is no publisher's. */
+  /** Tiles whose code could not be read (or whose colour is nobody's). */
   tilesUnread: number;
+  /** Tiles read whose colour is not one of this run's publishers (another participant in the room). */
+  tilesForeign: number;
 }
 
 /** How long a closing reader's decoder may take to finish what it holds. */
 const FLUSH_MS = 2000;
+/** Every grid is tried at most this often (when the expected ones do not read). */
+const FULL_SCAN_INTERVAL_MS = 1000;
 /** Pictures read whose showinfo line is still on its way (stderr can lag behind stdout). */
 const MAX_WAITING = 300;
 /** FFmpeg's pipe may hold this much before frames are dropped (a decoder that cannot keep up). */
@@ -51,7 +55,7 @@ const MAX_PENDING_BYTES = 16 * 2 ** 20;
  * is and when it was captured (ClipCursor.capturedAt).
  */
 export class LatencyReader {
-  readonly stats: LatencyReaderStats = { framesFed: 0, framesDecoded: 0, framesRead: 0, framesSkipped: 0, tilesRead: 0, tilesUnread: 0 };
+  readonly stats: LatencyReaderStats = { framesFed: 0, framesDecoded: 0, framesRead: 0, framesSkipped: 0, tilesRead: 0, tilesUnread: 0, tilesForeign: 0 };
   readonly #o: LatencyReaderOptions;
   readonly #ffmpeg: FfmpegProcess;
   readonly #layouts: Tile[][];
@@ -70,8 +74,9 @@ export class LatencyReader {
   #closed = false;
   readonly #picture: Buffer;
   #filled = 0;
-  /** Which grid read last, tried right after the expected one. */
+  /** Which grid read last, tried first. */
   #lastCount = 0;
+  #lastFullScan = -Infinity;
 
   constructor(options: LatencyReaderOptions) {
     this.#o = options;
@@ -173,13 +178,21 @@ export class LatencyReader {
     this.#resolveWaiting();
   }
 
+  /**
+   * Reads the grid that read last, and the one this run's publishers make (others may be in the
+   * room: a bench's bot); only when neither reads completely, and at most once a second, every
+   * grid: reading 25 grids of every picture cost more than the rest of the load generator.
+   */
   #readTiles(): TileRead[] {
     const picture = { format: 'i420' as const, ...this.#o.canvas, data: this.#picture };
-    const expected = this.#o.expectedTiles();
-    const first = [expected, this.#lastCount].filter((n, i, all) => n >= 1 && n <= this.#layouts.length && all.indexOf(n) === i);
-    let read = readComposite(picture, first.map((n) => this.#layouts[n - 1]!), this.#o.source);
-    // Most tiles unread: another grid than expected (someone joined or left): try them all.
-    if (read.tiles.filter((t) => t.ms !== undefined).length * 2 < Math.max(1, expected)) read = readComposite(picture, this.#layouts, this.#o.source);
+    const counts = [this.#lastCount, this.#o.expectedTiles()].filter((n, i, all) => n >= 1 && n <= this.#layouts.length && all.indexOf(n) === i);
+    let read = readComposite(picture, counts.map((n) => this.#layouts[n - 1]!), this.#o.source);
+    const complete = read.count > 0 && read.tiles.every((t) => t.ms !== undefined);
+    const now = performance.now();
+    if (!complete && now - this.#lastFullScan >= FULL_SCAN_INTERVAL_MS) {
+      this.#lastFullScan = now;
+      read = readComposite(picture, this.#layouts, this.#o.source);
+    }
     if (read.count > 0) this.#lastCount = read.count;
     return read.tiles;
   }
@@ -196,9 +209,13 @@ export class LatencyReader {
       this.stats.framesRead++;
       for (const tile of tiles) {
         if (tile.bot >= 0 && tile.ms !== undefined && !this.firstSeen.has(tile.bot)) this.firstSeen.set(tile.bot, arrival);
-        const captured = tile.ms === undefined || tile.bot < 0 ? undefined : this.#o.capturedAt(tile.bot, tile.ms, arrival);
-        if (captured === undefined) {
+        if (tile.ms === undefined || tile.bot < 0) {
           this.stats.tilesUnread++;
+          continue;
+        }
+        const captured = this.#o.capturedAt(tile.bot, tile.ms, arrival);
+        if (captured === undefined) {
+          this.stats.tilesForeign++;
           continue;
         }
         this.stats.tilesRead++;

@@ -410,6 +410,7 @@ export class LoadTest {
             readers: readers.length,
             tilesRead: readers.reduce((s, r) => s + r.stats.tilesRead, 0),
             tilesUnread: readers.reduce((s, r) => s + r.stats.tilesUnread, 0),
+            tilesForeign: readers.reduce((s, r) => s + r.stats.tilesForeign, 0),
             framesSkipped: readers.reduce((s, r) => s + r.stats.framesSkipped, 0),
           }
         : null,

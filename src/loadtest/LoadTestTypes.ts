@@ -98,7 +98,8 @@ export interface LoadTestSummary {
     ssrcChanges: number;
     seqJumps: number;
   } | null;
-  latency: (Distribution & { readers: number; tilesRead: number; tilesUnread: number; framesSkipped: number }) | null;
+  /** Tiles read at the latency readers: this run's (latency), unreadable, another participant's (foreign). */
+  latency: (Distribution & { readers: number; tilesRead: number; tilesUnread: number; tilesForeign: number; framesSkipped: number }) | null;
   /** How late the pacer sent what was due, ms: large values mean the load generator itself fell behind. */
   pacingLateMs: Distribution;
   /** This process and its latency readers' FFmpeg, share of one core, over the window (or the whole run). */

@@ -118,7 +118,7 @@ describe('the load generator media (real FFmpeg)', () => {
       // Closing ends the decoder's input: it gives out the frames its threads still hold.
       await reader.close();
       const samples = reader.takeSamples();
-      expect(reader.stats).toMatchObject({ framesFed: items.length, framesSkipped: 0, tilesUnread: 0 });
+      expect(reader.stats).toMatchObject({ framesFed: items.length, framesSkipped: 0, tilesUnread: 0, tilesForeign: 0 });
       // Every frame read (FFmpeg's H.264 parser may keep the very last one: it waits for the next to start).
       expect(samples.length).toBeGreaterThanOrEqual(items.length - (codec === 'H264' ? 1 : 0));
       // Codes are whole ms: within a millisecond of the delay.
