@@ -58,7 +58,7 @@ describe('a room of sixteen with top-speaker mixing', () => {
         warmupSeconds: 3,
         video: { width: 160, height: 90, fps: 10, bitrateKbps: 60 },
         clipSeconds: 4,
-        latencySample: 0,
+        latencySample: 1,
         concurrency: 2,
         cacheDir: join(dir, 'clips'),
       },
@@ -87,6 +87,9 @@ describe('a room of sixteen with top-speaker mixing', () => {
     // Sixteen tiles: every picture decoded straight to its tile's size (mixer/sourceSize.ts), and the composite kept its pace.
     expect(tileSource).toEqual({ width: 320, height: 180 });
     expect(summary.window?.fps.min).toBeGreaterThanOrEqual(24);
+    // The viewer's composite read tile by tile after the move: colours and codes where they belong.
+    expect(summary.latency?.count).toBeGreaterThan(16 * 30);
+    expect(summary.latency!.tilesRead).toBeGreaterThan(10 * summary.latency!.tilesUnread);
 
     const tones = Array.from({ length: SPEAKERS }, (_, i) => publisherTone(i));
     const listeners = [...Array.from({ length: PUBLISHERS }, (_, i) => `load-p${i}`), 'load-v0'];
