@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { AudioEncoder } from './AudioEncoder.ts';
 import { EVERYONE, type AudioMixer } from './AudioMixer.ts';
 import { createLogger } from './logger.ts';
+import { bindLoopbackUdp } from './loopbackSocket.ts';
 import { MixRouter } from './MixRouter.ts';
 import { OPUS_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { TopSpeakers, type TopSpeakersOptions } from './TopSpeakers.ts';
@@ -42,14 +43,7 @@ export class SpeakerMix {
   #closed = false;
 
   static async create(options: SpeakerMixOptions): Promise<SpeakerMix> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    const socket = await bindLoopbackUdp((error) => log.warn({ err: error }, 'mix socket error'));
     return new SpeakerMix(options, socket);
   }
 
@@ -57,7 +51,6 @@ export class SpeakerMix {
     this.#o = options;
     this.#socket = socket;
     this.#top = new TopSpeakers(options.topSpeakers);
-    socket.on('error', (error) => log.warn({ err: error }, 'mix socket error'));
     socket.on('message', (packet) => {
       for (const { port, packet: out } of this.#router.process(packet)) socket.send(out, port, '127.0.0.1');
     });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import {
 import { onKeyframeRequest, type KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { bindLoopbackUdp } from '../../mixer/loopbackSocket.ts';
 import { createLogger } from '../../mixer/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
@@ -685,15 +686,7 @@ function evenHalf(size: number): number {
 }
 
 function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      socket.on('error', (error) => log.warn({ err: error }, 'udp socket error'));
-      resolve(socket);
-    });
-  });
+  return bindLoopbackUdp((error) => log.warn({ err: error }, 'udp socket error'));
 }
 
 function openAppend(path: string): Promise<WriteStream> {
