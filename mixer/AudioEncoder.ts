@@ -1,43 +1,75 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EncoderBacklog } from './EncoderBacklog.ts';
 import { FfmpegError } from './errors.ts';
 import { audioEncoderArgs, type AudioEncoderOptions } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
+import { createLogger } from './logger.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
+
+const log = createLogger('AudioEncoder');
 
 export type AudioEncoderEvents = { died: [FfmpegError] };
 
-/** 200 ms of PCM queued means the encoder is stuck: drop rather than grow without bound. */
-const MAX_QUEUED_BYTES = 10 * 960 * 2;
+/**
+ * 20 ms frames a mix encoder may hold (EncoderBacklog): FFmpeg reads PCM 1024 samples at a time
+ * and Opus looks ahead 6.5 ms, which keep one to two frames in it; two more for the jitter of
+ * the session's clock on a busy machine (with one, 7% of the frames were dropped there).
+ */
+const MAX_FRAMES_IN_ENCODER = 4;
 
-/** One listener's mix: PCM from the audio clock in, Opus RTP out. */
+/**
+ * One listener's mix: PCM from the audio clock in, Opus RTP out. FFmpeg sends its RTP to a
+ * socket of this process, which passes each packet on to the server and counts it: what FFmpeg
+ * holds is then known, and a frame it cannot take in time is dropped before it is encoded.
+ */
 export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   readonly label: string;
-  readonly #process: FfmpegProcess;
-  dropped = 0;
+  readonly #backlog = new EncoderBacklog(MAX_FRAMES_IN_ENCODER);
+  readonly #relay: Socket;
+  #process?: FfmpegProcess;
+  #closed = false;
 
   constructor(label: string, options: AudioEncoderOptions) {
     super();
     this.label = label;
-    this.#process = new FfmpegProcess({ name: `mix encoder ${label}`, args: audioEncoderArgs(options), background: true });
-    this.#process.on('exit', ({ expected, code, signal, stderrTail }) => {
-      if (!expected) this.safeEmit('died', new FfmpegError(`mix encoder ${label} exited (code ${code}, signal ${signal})`, stderrTail));
+    this.#relay = createSocket('udp4');
+    this.#relay.on('error', (error) => log.warn({ label, err: error.message }, 'mix relay socket error'));
+    this.#relay.on('message', (packet) => {
+      this.#backlog.encoded();
+      this.#relay.send(packet, options.output.port, '127.0.0.1');
+    });
+    this.#relay.bind(0, '127.0.0.1', () => {
+      if (this.#closed) return;
+      const args = audioEncoderArgs({ ...options, output: { ...options.output, port: this.#relay.address().port } });
+      const process = new FfmpegProcess({ name: `mix encoder ${label}`, args });
+      this.#process = process;
+      process.on('exit', ({ expected, code, signal, stderrTail }) => {
+        if (!expected) this.safeEmit('died', new FfmpegError(`mix encoder ${label} exited (code ${code}, signal ${signal})`, stderrTail));
+      });
     });
   }
 
-  /** Queues one frame of PCM for the encoder; false when it was not taken (not started, stopping, or stuck). */
+  /** Frames dropped because the encoder was behind (or not started yet). */
+  get dropped(): number {
+    return this.#backlog.dropped;
+  }
+
+  /** Queues one frame of PCM for the encoder; false when it was not taken (not started, stopping, or behind). */
   write(pcm: Int16Array): boolean {
-    if (this.#process.exited || this.#process.stopping || !this.#process.started) return false;
-    const stdin = this.#process.stdin;
-    if (!stdin.writable) return false;
-    if (stdin.writableLength > MAX_QUEUED_BYTES) {
-      this.dropped++;
-      return false;
-    }
+    const process = this.#process;
+    if (!process || process.exited || process.stopping || !process.started) return false;
+    const stdin = process.stdin;
+    if (!stdin.writable || !this.#backlog.offer()) return false;
     stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
     return true;
   }
 
   async close(): Promise<void> {
-    if (this.#process.started) this.#process.stdin.end();
-    await this.#process.stop();
+    if (this.#closed) return;
+    this.#closed = true;
+    const process = this.#process;
+    if (process?.started) process.stdin.end();
+    await process?.stop();
+    this.#relay.close();
   }
 }

@@ -24,11 +24,18 @@ export interface AudioMixerOptions {
   trimAfterTicks: number;
 }
 
+/**
+ * A source's queue is the mix's jitter buffer and adds to what everyone hears: 40 ms to start
+ * with, cut back when it stays above 80 ms for half a second, never more than 240 ms. With 100 ms
+ * held for a second and up to 500 ms, a busy machine's bursts kept the mix 100-200 ms behind the
+ * composite; with 60 ms and 160 ms, a publisher's bursts on a loaded machine cost a quarter of
+ * its audio (README: Latency).
+ */
 export const AUDIO_MIXER_DEFAULTS: AudioMixerOptions = {
   startThreshold: 2 * FRAME_SAMPLES,
-  maxQueued: 25 * FRAME_SAMPLES,
-  trimAbove: 5 * FRAME_SAMPLES,
-  trimAfterTicks: 50,
+  maxQueued: 12 * FRAME_SAMPLES,
+  trimAbove: 4 * FRAME_SAMPLES,
+  trimAfterTicks: 25,
 };
 
 /** The key of the mix that holds everyone, for viewers and the recorder. */

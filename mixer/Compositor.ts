@@ -8,8 +8,11 @@ import { TypedEmitter } from './TypedEmitter.ts';
 
 export type CompositorEvents = { died: [FfmpegError] };
 
-/** Frames a compositor input may have queued before the clock skips a tick for it. */
-const MAX_QUEUED_FRAMES = 3;
+/**
+ * Frames a compositor input may have queued in this process before the clock skips a tick: a
+ * compositor that cannot keep up then shows fewer frames, never older ones (README: Latency).
+ */
+const MAX_QUEUED_FRAMES = 1;
 
 /**
  * One FFmpeg compositor: a fixed set of raw inputs (one per tile) composed into one VP8 stream.

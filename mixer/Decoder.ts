@@ -104,7 +104,10 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     const chunker = new Chunker(
       video ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES,
       (chunk) => {
-        this.chunks++;
+        // Started below the media path (its start-up is a burst of CPU), raised at its first
+        // output: a frame passes through it on its way to everyone. Left below, a starved decoder
+        // fell behind on a saturated machine and its tile ran seconds late (README: Latency).
+        if (++this.chunks === 1) this.#process.raisePriority();
         this.safeEmit('chunk', chunk);
       },
       video ? options.framePool : undefined,

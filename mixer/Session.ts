@@ -36,6 +36,8 @@ const FIRST_FRAME_PLI_MS = 500;
 /** A video decoder silent this long has lost its picture (or its publisher): ask again. */
 const FRAME_GAP_PLI_MS = 1000;
 const RESTART_DELAY_MS = 300;
+/** How often the server hears how many frames each video decoder has decoded. */
+const DECODED_REPORT_MS = 100;
 /** A new compositor that has not been switched to by then becomes current anyway. */
 const SWITCH_FALLBACK_MS = 3000;
 /**
@@ -73,6 +75,8 @@ interface Member {
   labelFile?: string;
   lastFrameAt: number;
   lastPliAt: number;
+  /** Video frames decoded, across decoder restarts. */
+  framesDecoded: number;
   removed: boolean;
 }
 
@@ -101,6 +105,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   /** What everyone hears: top-speaker mixing, its encoders and their routing (SpeakerMix.ts). */
   readonly #speakerMix: SpeakerMix;
   readonly #keyframeTimer: NodeJS.Timeout;
+  readonly #decodedTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
   #labelFiles = 0;
   #current?: Compositor;
@@ -142,6 +147,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
     this.#keyframeTimer = setInterval(() => this.#requestKeyframes(), 250);
+    this.#decodedTimer = setInterval(() => this.#reportDecoded(), DECODED_REPORT_MS);
     this.#recompose();
     this.#videoClock.start();
     this.#audioClock.start();
@@ -159,21 +165,23 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const ports: SessionParticipantPorts = {};
     if (info.video) ports.videoPort = await allocateRtpPort();
     if (info.audio) ports.audioPort = await allocateRtpPort();
-    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, removed: false };
+    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, framesDecoded: 0, removed: false };
     if (this.#labelFont && info.video) {
       member.labelFile = join(this.#workDir, `label-${++this.#labelFiles}.txt`);
       await writeFile(member.labelFile, info.name);
     }
     this.#members.set(info.id, member);
     if (info.audio) this.#mixer.addSource(info.id);
+    // The composite it receives first: its client connects while its decoders start.
+    const needsH264 = info.receivesH264 === true && !this.#composesH264;
+    if (needsH264) this.#recompose();
     if (info.mixPort !== undefined) this.#speakerMix.addListener(info.id, info.mixPort);
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
     await this.#startDecoder(member, 'video');
     await this.#startDecoder(member, 'audio');
-    if (info.receivesH264 && !this.#composesH264) this.#recompose();
     // Its tile appears at its first decoded frame: have the compositor for that roster ready by
     // then (its first frame can come 300 ms after its decoders start).
-    else if (info.video) {
+    if (!needsH264 && info.video) {
       void this.#spawnSlot().then(() => {
         if (!member.removed && member.latestFrame === undefined) this.#prepareStandby(this.#plan(this.#tileIds(info.id)));
       });
@@ -255,7 +263,11 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       compositorRestarts: this.#compositorRestarts,
       keyframeRequests: this.#keyframeRequests,
       compositeKeyframes: this.#compositeKeyframes,
-      audio: this.#mixer.toJSON(),
+      audio: {
+        ...this.#mixer.toJSON(),
+        clockSkipped: this.#audioClock.skipped,
+        encoderFramesDropped: this.#speakerMix.encoderFramesDropped,
+      },
     };
   }
 
@@ -266,6 +278,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#audioClock.stop();
     for (const resolve of this.#spawnQueue.splice(0)) resolve();
     clearInterval(this.#keyframeTimer);
+    clearInterval(this.#decodedTimer);
     clearTimeout(this.#switchFallback);
     clearTimeout(this.#keyframeTimerPending);
     clearTimeout(this.#resizeTo?.timer);
@@ -344,6 +357,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.#resizedDecoderTakesOver(member, decoder, frame);
       return;
     }
+    member.framesDecoded++;
     const previous = member.latestFrame;
     member.latestFrame = frame;
     if (previous) this.#frames.release(previous);
@@ -609,6 +623,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.safeEmit('speaker', speaker);
       if (this.#layout.kind === 'speaker') this.#recompose();
     }
+  }
+
+  #reportDecoded(): void {
+    const decoded: Record<string, number> = {};
+    for (const member of this.#members.values()) if (member.videoDecoder) decoded[member.info.id] = member.framesDecoded;
+    if (Object.keys(decoded).length) this.safeEmit('decoded', decoded);
   }
 
   #requestKeyframes(): void {

@@ -16,6 +16,7 @@ import type {
   SessionSettings,
   SessionStats,
 } from './SessionTypes.ts';
+import { SESSION_DEFAULTS } from './SessionTypes.ts';
 
 const log = createLogger('SessionProcess');
 
@@ -38,6 +39,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
   readonly observer = new TypedEmitter<SessionObserverEvents>();
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
+  readonly #booted: Promise<void>;
   readonly #pending = new Map<number, Pending>();
   #nextRequest = 1;
   #stats: SessionStats;
@@ -45,20 +47,29 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
   #closing?: Promise<void>;
 
   static async create(settings: SessionSettings): Promise<SessionProcess> {
-    const session = new SessionProcess(settings);
-    await session.#ready(settings);
+    const session = SessionProcess.boot();
+    await session.start(settings);
     return session;
   }
 
-  private constructor(settings: SessionSettings) {
+  /**
+   * A process that loads the session's code and starts its spawner, and then waits for start():
+   * booting took 1-2.5 s of a room's first join on a busy machine (Node, the TypeScript loader),
+   * so the server keeps one booted ahead of need (SpareSessions.ts).
+   */
+  static boot(): SessionProcess {
+    return new SessionProcess();
+  }
+
+  private constructor() {
     super();
     const [file, args] = withParentDeathSignal(process.execPath, ['--import', TSX_LOADER, ENTRY]);
     this.#child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#stats = {
       participants: 0,
       tiles: [],
-      layout: settings.layout,
-      tileSource: settings.tileSource,
+      layout: { kind: 'grid' },
+      tileSource: SESSION_DEFAULTS.tileSource,
       compositorFramesWritten: 0,
       compositorTicksSkipped: 0,
       videoClockSkipped: 0,
@@ -84,6 +95,16 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
         resolve();
       });
     });
+    this.#booted = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: SessionToHost) => {
+        if (message.op !== 'booted') return;
+        this.#child.off('message', onMessage);
+        resolve();
+      };
+      this.#child.on('message', onMessage);
+      void this.#exited.then(() => reject(new Error('session process exited during start')));
+    });
+    this.#booted.catch(() => {});
   }
 
   get pid(): number | undefined {
@@ -146,8 +167,17 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
     return this.#closing;
   }
 
-  /** Waits for the process to listen, then starts its session. */
-  async #ready(settings: SessionSettings): Promise<void> {
+  /** Whether the process is up and waiting for start() (a spare that is still usable). */
+  get ready(): Promise<boolean> {
+    return this.#booted.then(
+      () => !this.#closed && !this.#closing && this.#child.exitCode === null,
+      () => false,
+    );
+  }
+
+  /** Waits for the process to boot (if it has not yet), then starts its session. Once only. */
+  async start(settings: SessionSettings): Promise<void> {
+    this.#stats = { ...this.#stats, layout: settings.layout, tileSource: settings.tileSource };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -155,18 +185,17 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
         reject(new Error(`session process did not start within ${START_TIMEOUT_MS} ms`));
       }, START_TIMEOUT_MS);
     });
-    const booted = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: SessionToHost) => {
-        if (message.op !== 'booted') return;
-        this.#child.off('message', onMessage);
-        resolve();
-      };
-      this.#child.on('message', onMessage);
-      void this.#exited.then(() => reject(new Error('session process exited during start')));
-    });
     try {
-      await Promise.race([booted, timeout]);
+      await Promise.race([this.#booted, timeout]);
       await Promise.race([this.#request({ op: 'init', requestId: 0, settings, backgroundNiceness: getBackgroundNiceness() }), timeout]);
+    } catch (error) {
+      // Gone before the caller hears of the failure: a server that counts its session processes
+      // (the session limit) must not start the next one while this one still runs.
+      const kill = setTimeout(() => this.#child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+      this.#child.kill('SIGTERM');
+      await this.#exited;
+      clearTimeout(kill);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -197,6 +226,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       case 'event':
         if (message.event === 'keyframeneeded') this.safeEmit('keyframeneeded', ...message.args);
         else if (message.event === 'speaker') this.safeEmit('speaker', ...message.args);
+        else if (message.event === 'decoded') this.safeEmit('decoded', ...message.args);
         else this.safeEmit('compositestart', ...message.args);
         return;
       case 'observer':

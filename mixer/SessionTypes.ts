@@ -72,6 +72,11 @@ export type SessionEvents = {
   compositestart: [sources: CompositeSources];
   /** The active speaker changed (null: none). */
   speaker: [participantId: string | null];
+  /**
+   * Video frames decoded so far, per participant (every 100 ms): the server holds them against
+   * the frames it handed each decoder, to see a decoder fall behind (README: Latency).
+   */
+  decoded: [framesByParticipant: Record<string, number>];
   '@close': [];
 };
 

@@ -124,6 +124,11 @@ export class SpeakerMix {
     return encoder;
   }
 
+  /** PCM frames the encoders could not take in time (dropped before encoding). */
+  get encoderFramesDropped(): number {
+    return [this.#shared, ...this.#slots].reduce((n, e) => n + (e?.dropped ?? 0), 0);
+  }
+
   toJSON(): Record<string, unknown> {
     return { encoders: 1 + this.#slots.length, speakers: this.#top.toJSON(), router: this.#router.toJSON() };
   }

@@ -171,12 +171,19 @@ function h264EncodeArgs(o: CompositorOptions, output: RtpOutput): string[] {
 const WAKE_KEYFRAME = ['-force_key_frames', 'expr:eq(n,1)'];
 
 /** The compositor: raw tile sources in (paced by the Node clock), the composite out as VP8 RTP (and H.264). */
+/**
+ * Frames FFmpeg may read ahead per compositor input (its input threads queue them). With 16, a
+ * compositor short of CPU drained the pipes into 16-frame queues and the composite ran up to
+ * half a second late; with 2 the pipes fill, and the session skips a tick instead (Compositor.ts).
+ */
+const COMPOSITOR_INPUT_QUEUE = 2;
+
 export function compositorArgs(o: CompositorOptions): string[] {
   const inputs: string[] = [];
   for (let i = 0; i < o.inputs; i++) {
     inputs.push(
       '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${o.source.width}x${o.source.height}`,
-      '-framerate', String(o.fps), '-thread_queue_size', '16', '-i', `pipe:${compositorInputFd(i)}`,
+      '-framerate', String(o.fps), '-thread_queue_size', String(COMPOSITOR_INPUT_QUEUE), '-i', `pipe:${compositorInputFd(i)}`,
     );
   }
   const kbps = `${o.bitrateKbps}k`;
@@ -197,10 +204,14 @@ export interface AudioEncoderOptions {
   output: RtpOutput;
 }
 
-/** One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. */
+/**
+ * One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. Without the small
+ * probe FFmpeg read a second of PCM before it encoded its first frame (it waited for ever when it
+ * was given no more than a few frames: AudioEncoder writes at most three ahead).
+ */
 export function audioEncoderArgs(o: AudioEncoderOptions): string[] {
   return [
-    ...COMMON, '-f', 's16le', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0',
+    ...COMMON, '-probesize', '32', '-analyzeduration', '0', '-f', 's16le', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1', '-i', 'pipe:0',
     '-c:a', 'libopus', '-b:a', `${o.bitrateKbps}k`, '-application', 'voip', '-frame_duration', '20',
     ...rtpOutputArgs(o.output),
   ];

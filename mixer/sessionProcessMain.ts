@@ -12,7 +12,8 @@ const STATS_INTERVAL_MS = 500;
 /** A session that cannot close in this long (an FFmpeg that never answers) must not outlive its server. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-process.title = 'mcu-session';
+// A spare until the server starts its session (SpareSessions.ts): not counted as a room's session.
+process.title = 'mcu-spare';
 const send = process.send?.bind(process);
 if (!send) throw new Error('sessionProcessMain runs only as a child process with an IPC channel');
 const post = (message: SessionToHost): void => {
@@ -52,6 +53,7 @@ function shutDown(why: string): void {
 }
 
 async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<void> {
+  process.title = 'mcu-session';
   setBackgroundNiceness(message.backgroundNiceness);
   FfmpegProcess.useLauncher((await spawner).launch);
   const started = await Session.create(message.settings);
@@ -59,6 +61,7 @@ async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<v
   started.on('keyframeneeded', (...args) => post({ op: 'event', event: 'keyframeneeded', args }));
   started.on('compositestart', (...args) => post({ op: 'event', event: 'compositestart', args }));
   started.on('speaker', (...args) => post({ op: 'event', event: 'speaker', args }));
+  started.on('decoded', (...args) => post({ op: 'event', event: 'decoded', args }));
   started.observer.on('layoutchange', (...args) => post({ op: 'observer', event: 'layoutchange', args }));
   started.observer.on('firstframe', (...args) => post({ op: 'observer', event: 'firstframe', args }));
   statsTimer = setInterval(() => post({ op: 'stats', stats: started.stats() }), STATS_INTERVAL_MS);
@@ -67,6 +70,8 @@ async function start(message: Extract<HostToSession, { op: 'init' }>): Promise<v
 
 async function handle(message: HostToSession): Promise<unknown> {
   if (message.op === 'init') return start(message);
+  // A spare that was never started closes too (its spawner).
+  if (message.op === 'close') return closeSession();
   if (!session) throw new Error(`session ${message.op} before init`);
   switch (message.op) {
     case 'add':
@@ -85,8 +90,6 @@ async function handle(message: HostToSession): Promise<unknown> {
     case 'h264':
       session.setH264Wanted(message.wanted);
       return undefined;
-    case 'close':
-      return closeSession();
   }
 }
 

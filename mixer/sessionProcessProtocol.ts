@@ -25,6 +25,7 @@ export type SessionToHost =
   | { op: 'event'; event: 'keyframeneeded'; args: SessionEvents['keyframeneeded'] }
   | { op: 'event'; event: 'compositestart'; args: SessionEvents['compositestart'] }
   | { op: 'event'; event: 'speaker'; args: SessionEvents['speaker'] }
+  | { op: 'event'; event: 'decoded'; args: SessionEvents['decoded'] }
   | { op: 'observer'; event: 'layoutchange'; args: SessionObserverEvents['layoutchange'] }
   | { op: 'observer'; event: 'firstframe'; args: SessionObserverEvents['firstframe'] }
   | { op: 'stats'; stats: SessionStats };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the mixer needs on a fresh Debian machine, or says exactly what to install.
 #   scripts/setup.sh          npm packages (from the lock file) and FFmpeg
-#   scripts/setup.sh --test   the same, plus Chromium for the browser test
+#   scripts/setup.sh --test   the same, plus Chromium for the browser test and coturn for the TURN test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,8 @@ fi
 missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 if [ "$want_chromium" = 1 ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
+# The TURN test runs Debian's coturn (turnserver) beside the mixer.
+if [ "$want_chromium" = 1 ] && ! command -v turnserver >/dev/null 2>&1; then missing+=(coturn); fi
 # The font for names on tiles (without it tiles are unlabelled).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 

@@ -5,23 +5,19 @@ import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
 import type { LayoutKind } from '../mixer/layout.ts';
 import { createLogger } from '../mixer/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
+import { integer } from './cli/argParsers.ts';
 import { loadtestCommand } from './loadtest/loadtestCommand.ts';
 import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
+import { addSecurityOptions, securityConfig, type SecurityFlags } from './cli/securityOptions.ts';
+import { keysCommand, tokenCommand } from './cli/tokenCommands.ts';
+import { createToken } from './auth/tokens.ts';
 import { DEFAULT_CONFIG, parseIceServers, type ServerConfig } from './config.ts';
 import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget, type RecordingTarget } from './recording/recordingPath.ts';
 import type { Room } from './rooms/Room.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const log = createLogger('cli');
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
 
 function size(value: string): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(value);
@@ -47,7 +43,7 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
-interface ServerFlags {
+interface ServerFlags extends SecurityFlags {
   host: string;
   port: number;
   iceServers?: string;
@@ -59,6 +55,7 @@ interface ServerFlags {
   maxParticipants: number;
   recordings: string;
   priorityBoost: number;
+  spareSession: boolean;
 }
 
 interface StartFlags extends ServerFlags {
@@ -69,7 +66,7 @@ interface StartFlags extends ServerFlags {
 }
 
 function addServerOptions(command: Command): Command {
-  return command
+  return addSecurityOptions(command)
     .addOption(new Option('--host <address>', 'address to listen on; ICE offers only loopback when this is loopback').default(DEFAULT_CONFIG.host))
     .addOption(new Option('--port <port>', 'HTTP, WebSocket and API port').default(DEFAULT_CONFIG.port).argParser(integer(0, 65535)))
     .addOption(
@@ -99,6 +96,12 @@ function addServerOptions(command: Command): Command {
       )
         .default(DEFAULT_CONFIG.priorityBoost)
         .argParser(integer(0, 19)),
+    )
+    .addOption(
+      new Option(
+        '--no-spare-session',
+        "do not keep a session process booted ahead of need (saves about 60 MiB; a room's first join then waits 1-2 s more for its composite)",
+      ),
     );
 }
 
@@ -113,12 +116,14 @@ function configFrom(flags: ServerFlags): ServerConfig {
   }
   return {
     ...DEFAULT_CONFIG,
+    ...securityConfig(flags, process.env),
     host: flags.host,
     port: flags.port,
     iceServers,
     announcedAddresses: flags.announcedAddress,
     recordingsDir: resolve(flags.recordings),
     priorityBoost: flags.priorityBoost,
+    spareSession: flags.spareSession,
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,
@@ -161,6 +166,27 @@ function showStatus(room: Room, intervalSeconds: number | undefined): () => void
   };
 }
 
+/** The page link `mcu start` prints: with keys, it carries a join token for the room (valid 6 h). */
+async function joinLink(server: RunningServer, config: ServerConfig, room: string): Promise<string> {
+  const first = config.keys.entries().next();
+  if (first.done) return `${server.url}?room=${room}`;
+  const [key, secret] = first.value;
+  const grants = { room, roomJoin: true, canPublish: true, canSubscribe: true };
+  return `${server.url}?room=${room}&token=${await createToken({ key, secret, identity: `link-${room}`, grants, ttlSeconds: 6 * 3600 })}`;
+}
+
+/** Who can get in, and how: development mode, the certificate to check, the metrics address. */
+function describeAccess(server: RunningServer, config: ServerConfig): void {
+  const lines: string[] = [];
+  if (server.development) lines.push('Development mode (no API keys): loopback only, no token asked for. `mcu keys` makes keys.');
+  else lines.push(`Tokens required (${config.keys.size} API key${config.keys.size === 1 ? '' : 's'}): \`mcu token --room <room> --identity <who>\` makes one.`);
+  if (server.tls?.selfSigned) {
+    lines.push(`Self-signed certificate ${server.tls.certPath}; browsers warn once: accept it only if its SHA-256 fingerprint is`, `  ${server.tls.fingerprint}`);
+  } else if (server.tls) lines.push(`TLS certificate ${server.tls.certPath} (SHA-256 ${server.tls.fingerprint})`);
+  if (server.metricsUrl) lines.push(`Metrics at ${server.metricsUrl}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 /** Starts the server (and for `mcu start`, its room and recording); stops it cleanly on Ctrl-C or SIGTERM. */
 async function run(flags: ServerFlags, start?: { room: string; flags: StartFlags }): Promise<void> {
   checkFfmpeg();
@@ -187,7 +213,8 @@ async function run(flags: ServerFlags, start?: { room: string; flags: StartFlags
     room = await server.rooms.create(start.room, {
       session: { ...config.room.session, layout: { kind: start.flags.layout } },
     });
-    process.stdout.write(`Mixer running. Open ${server.url}?room=${start.room} to join room "${start.room}".\n`);
+    process.stdout.write(`Mixer running. Open ${await joinLink(server, config, start.room)} to join room "${start.room}".\n`);
+    describeAccess(server, config);
     if (target) {
       try {
         const recording = await room.startRecording(target);
@@ -200,6 +227,7 @@ async function run(flags: ServerFlags, start?: { room: string; flags: StartFlags
     stopStatus = showStatus(room, start.flags.statusInterval);
   } else {
     process.stdout.write(`Mixer running at ${server.url}\n`);
+    describeAccess(server, config);
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -259,7 +287,7 @@ export function buildProgram(): Command {
       ),
     )
     .action((room: string, flags: StartFlags) => run(flags, { room, flags }));
-  for (const command of [roomsCommand(), recordCommand(), kickCommand(), botCommand(), loadtestCommand()]) {
+  for (const command of [roomsCommand(), recordCommand(), kickCommand(), tokenCommand(), keysCommand(), botCommand(), loadtestCommand()]) {
     program.addCommand(command);
   }
   // Subcommands added whole do not inherit the program's output settings: give them each.

@@ -10,7 +10,18 @@ export type ErrorCode =
   | 'not_joined'
   | 'already_joined'
   | 'unsupported_offer'
-  | 'internal';
+  | 'internal'
+  | 'forbidden'
+  | LimitCode;
+
+/** A limit that holds under abuse (README, "Security"): each refusal has its own code and metric. */
+export type LimitCode =
+  | 'origin_not_allowed'
+  | 'rate_limited'
+  | 'join_rate_limited'
+  | 'room_limit'
+  | 'participant_limit'
+  | 'session_limit';
 
 export class ProtocolError extends Error {
   override name = 'ProtocolError';
@@ -56,5 +67,24 @@ export class UnsupportedOfferError extends ProtocolError {
   override name = 'UnsupportedOfferError';
   constructor(message: string) {
     super('unsupported_offer', message);
+  }
+}
+
+/** A valid token that lacks the grant a request needs (REST: 403). */
+export class ForbiddenError extends ProtocolError {
+  override name = 'ForbiddenError';
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+export class LimitError extends ProtocolError {
+  override name = 'LimitError';
+  constructor(
+    override readonly code: LimitCode,
+    message: string,
+    fatal = false,
+  ) {
+    super(code, message, fatal);
   }
 }

@@ -13,7 +13,8 @@
 //         #participants > li[data-id][data-self][data-speaker]  #participant-count  #speaker
 //   Errors: #error-banner[data-code] #error-message #error-code #error-dismiss
 //   Stats (text = bare value, data-value = raw number): see the ids in index.html (#stats-*).
-//   URL: ?room= (default "default"), ?name=, ?mode=camera|microphone|viewer, ?token=, ?autojoin=1
+//   URL: ?room= (default "default", or the room of ?token=), ?name=, ?mode=camera|microphone|viewer,
+//        ?token= (a join token, sent with `join`), ?autojoin=1
 import { Signaling, socketUrl } from './signaling.js';
 import { StatsSampler, renderStats, renderConnectionState } from './stats.js';
 
@@ -198,10 +199,24 @@ function readForm() {
   return { room, name, mode: /** @type {'camera'|'microphone'|'viewer'} */ (selectedMode()) };
 }
 
+/** The room and the name a join token carries (its payload, unverified: the server checks it). */
+function tokenClaims(token) {
+  try {
+    const bytes = Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const payload = JSON.parse(new TextDecoder().decode(bytes));
+    return {
+      room: payload && payload.video && typeof payload.video.room === 'string' ? payload.video.room : null,
+      name: payload && typeof payload.name === 'string' ? payload.name : null,
+    };
+  } catch { return { room: null, name: null }; }
+}
+
 function initForm() {
-  const room = params.get('room');
+  // A token is for one room, and may carry the name the server will use: the form starts with them.
+  const claims = tokenClaims(params.get('token') || '');
+  const room = params.get('room') || claims.room;
   el.room.value = room != null && room !== '' ? room : 'default';
-  el.name.value = params.get('name') ?? storageGet(LS_NAME) ?? '';
+  el.name.value = params.get('name') ?? claims.name ?? storageGet(LS_NAME) ?? '';
   const mode = params.get('mode') ?? storageGet(LS_MODE);
   if (mode && MODES.includes(mode)) setMode(mode);
 

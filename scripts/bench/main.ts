@@ -15,6 +15,7 @@ import { killLeftovers, sleep } from '../lib/processes.ts';
 import { defaultClipCache, prepareClips } from '../../src/loadtest/clipCache.ts';
 import { publisherClips } from '../../src/loadtest/LoadTest.ts';
 import { runBare, type BareResult } from './bare.ts';
+import { formatBrowserTable, runBrowserBench, type ScenarioResult } from './browser.ts';
 import { calibrate, type CalibrationResult } from './calibrate.ts';
 import { chartSvg, writeChart } from './chart.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
@@ -49,6 +50,7 @@ interface Options {
   keep: boolean;
   bare: boolean;
   calibration: boolean;
+  browser: boolean;
 }
 
 function parseSizes(value: string): number[] {
@@ -124,6 +126,7 @@ function parseOptions(argv: string[]): Options {
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
+    .option('--no-browser', 'skip the Chromium rooms (what a person gets: scripts/bench/browser.ts)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   command.parse(argv, { from: 'user' });
@@ -259,6 +262,13 @@ export async function main(argv: string[]): Promise<number> {
     if (!options.keep) await rm(work, { recursive: true, force: true });
   }
 
+  let browser: ScenarioResult[] = [];
+  if (options.browser) {
+    say('Chromium rooms: 1 Chromium publisher + 1 Chromium viewer + 2 bots, then 3 Chromium publishers...');
+    await waitForQuiet(options.quietWait * 1000);
+    browser = (await runBrowserBench([{ scenario: 'room', seconds: 20 }, { scenario: 'saturated', seconds: 60 }], options.settle)).results;
+  }
+
   const finished = new Date();
   const targets = evaluateTargets(runs);
   const report: BenchReport = {
@@ -278,6 +288,7 @@ export async function main(argv: string[]): Promise<number> {
     calibration,
     largestHeldN: largestHeldN(runs),
     runs,
+    browser,
     targets,
     notes,
   };
@@ -305,6 +316,11 @@ export async function main(argv: string[]): Promise<number> {
   say('');
   say(formatCalibration(calibration));
   say('');
+  if (browser.length) {
+    say('what a person in Chromium gets (probe pages speaking the protocol; figures from getStats and the picture):');
+    say(formatBrowserTable(browser));
+    say('');
+  }
   say('targets:');
   say(formatTargets(targets));
   say(`largest N at which every participant stayed connected and every receiver got >= 29 fps: ${report.largestHeldN ?? 'none'}`);

@@ -1,4 +1,5 @@
 /** The bench's figures as a table, the targets with PASS/MISS, and the chart's series. */
+import type { ScenarioResult } from './browser.ts';
 import type { BareResult } from './bare.ts';
 import type { CalibrationResult } from './calibrate.ts';
 import type { ChartPanel } from './chart.ts';
@@ -35,6 +36,8 @@ export interface BenchReport {
   machine: MachineInfo;
   calibration: CalibrationResult | null;
   runs: RunFigures[];
+  /** The Chromium rooms (scripts/bench/browser.ts); empty with --no-browser. */
+  browser: ScenarioResult[];
   targets: TargetCheck[];
   notes: string[];
 }

@@ -3,6 +3,7 @@ import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { RoomStats } from '../rooms/RoomTypes.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 import { callApi } from './apiClient.ts';
+import { clientToken } from './tokenCommands.ts';
 import { formatBytes, roomsTable } from './format.ts';
 
 /** Commands that talk to a running server through its REST API. */
@@ -41,7 +42,7 @@ export function roomsCommand(): Command {
     .addOption(urlOption())
     .option('--json', 'print the API answer as JSON', false)
     .action(async (flags: { url: string; json: boolean }) => {
-      const answer = await callApi<{ rooms: RoomStats[] }>(flags.url, 'GET', 'api/rooms');
+      const answer = await callApi<{ rooms: RoomStats[] }>(flags.url, 'GET', 'api/rooms', undefined, await clientToken({ roomList: true }));
       const rooms = answer?.rooms ?? [];
       print(flags.json ? JSON.stringify(rooms, null, 2) : roomsTable(rooms));
     });
@@ -56,7 +57,13 @@ export function recordCommand(): Command {
     .argument('[file]', 'file name inside the recordings folder (default: <room>-<time>.webm)')
     .addOption(urlOption())
     .action(async (room: string, file: string | undefined, flags: { url: string }) => {
-      const info = await callApi<RecordingInfo>(flags.url, 'POST', `api/rooms/${room}/recording`, file ? { file } : {});
+      const info = await callApi<RecordingInfo>(
+        flags.url,
+        'POST',
+        `api/rooms/${room}/recording`,
+        file ? { file } : {},
+        await clientToken({ room, roomRecord: true }),
+      );
       print(`recording room ${room} into ${info?.file ?? file ?? '?'}`);
     });
   record
@@ -65,7 +72,7 @@ export function recordCommand(): Command {
     .argument('<room>', 'room name', roomName)
     .addOption(urlOption())
     .action(async (room: string, flags: { url: string }) => {
-      const info = await callApi<RecordingInfo>(flags.url, 'DELETE', `api/rooms/${room}/recording`);
+      const info = await callApi<RecordingInfo>(flags.url, 'DELETE', `api/rooms/${room}/recording`, undefined, await clientToken({ room, roomRecord: true }));
       if (info) print(describeStopped(info));
     });
   return record;
@@ -78,7 +85,13 @@ export function kickCommand(): Command {
     .argument('<participant>', 'participant id')
     .addOption(urlOption())
     .action(async (room: string, participant: string, flags: { url: string }) => {
-      await callApi(flags.url, 'DELETE', `api/rooms/${room}/participants/${encodeURIComponent(participant)}`);
+      await callApi(
+        flags.url,
+        'DELETE',
+        `api/rooms/${room}/participants/${encodeURIComponent(participant)}`,
+        undefined,
+        await clientToken({ room, roomAdmin: true }),
+      );
       print(`kicked ${participant} from room ${room}`);
     });
 }

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RoomStats } from '../rooms/RoomTypes.ts';
+import type { Refusals } from './refusals.ts';
 
 /**
  * Prometheus metrics (GET /metrics). The figures come from `room.stats()` at each scrape; which
@@ -124,8 +125,24 @@ export interface MetricsEndpoint {
  * process), with the per-room metrics, `mcu_rooms`, and Node's process metrics (CPU, memory,
  * event-loop delay: the figure werift's handshakes push up, DESIGN.md).
  */
-export function createMetrics(rooms: () => Promise<RoomStats[]>, options: { processMetrics?: boolean } = {}): MetricsEndpoint {
+export function createMetrics(
+  rooms: () => Promise<RoomStats[]>,
+  options: { processMetrics?: boolean; refusals?: Refusals } = {},
+): MetricsEndpoint {
   const registry = new Registry();
+  const { refusals } = options;
+  if (refusals) {
+    new Counter({
+      name: 'mcu_refusals_total',
+      help: 'Requests refused by a token check or a limit, by error code and by where (socket or api)',
+      labelNames: ['code', 'via'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { code, via, count } of refusals.entries()) this.inc({ code, via }, count);
+      },
+    });
+  }
   let snapshot: RoomStats[] = [];
   new Gauge({
     name: 'mcu_rooms',

@@ -9,6 +9,7 @@ import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { nackCounts, type NackCounts } from '../peers/nackCounts.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
 import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
+import type { SessionParticipantPorts } from '../../mixer/SessionTypes.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
 import type {
   NegotiatedMedia,
@@ -67,9 +68,14 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   }
 
   /** What the frame gate did to this participant's video (undefined: it publishes none). */
-  get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number } | undefined {
+  get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number; decoderBehind: number } | undefined {
     const video = this.#incomingVideo;
-    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests };
+    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests, decoderBehind: video.decoderBehind };
+  }
+
+  /** Listed to nobody (a hidden or recorder token). */
+  get hidden(): boolean {
+    return this.#options.access?.hidden ?? false;
   }
 
   get publishesAudio(): boolean {
@@ -112,9 +118,31 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#media = media;
 
     const attached = await this.#options.hooks.attach({ id: this.id, name: this.name }, media);
-    if (this.#closed) return;
-    this.#setUp(audio, plan.audio, attached.audioTrack, attached.ports.audioPort);
-    this.#setUp(video, plan.video, attached.videoTrack, attached.ports.videoPort);
+    // Its tracks are its own (OutgoingStream.attach): stopped, they are fed no more.
+    const stopTracks = (): void => {
+      attached.videoTrack?.stop();
+      attached.audioTrack?.stop();
+    };
+    if (this.#closed) return stopTracks();
+    // A token without canSubscribe: the answer sends nothing back.
+    if (this.#options.access?.subscribe === false) {
+      stopTracks();
+      Object.assign(attached, { videoTrack: undefined, audioTrack: undefined });
+    }
+    this.#unsubscribes.push(stopTracks);
+    // The answer does not wait for the session (its process may still be starting: 2.5 s on a
+    // busy machine): what the client publishes goes to its decoders once they listen.
+    const ports = attached.ports.catch((error: unknown): SessionParticipantPorts => {
+      if (!this.#closed && !(error instanceof ProtocolError && error.code === 'not_joined')) {
+        log.error({ participant: this.id, err: (error as Error).message }, 'the session could not take the participant');
+        const code = error instanceof ProtocolError ? error.code : 'internal';
+        this.#options.signal.send({ type: 'error', code, message: error instanceof ProtocolError ? error.message : 'the mixer could not take your media; join again' });
+        this.close('session failed');
+      }
+      return {};
+    });
+    this.#setUp(audio, plan.audio, attached.audioTrack, media.audio !== undefined, ports.then((p) => p.audioPort));
+    this.#setUp(video, plan.video, attached.videoTrack, media.video !== undefined, ports.then((p) => p.videoPort));
     this.#videoTransceiver = video;
     if (video && attached.videoTrack) {
       this.#unsubscribes.push(onKeyframeRequest(video, () => this.observer.safeEmit('keyframerequest')));
@@ -150,6 +178,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     } catch (error) {
       throw new BadRequestError(`candidate refused: ${(error as Error).message}`);
     }
+  }
+
+  /** How many of its video frames the session has decoded (see IncomingVideo.decoderProgress). */
+  decoderProgress(decoded: number): void {
+    this.#incomingVideo?.decoderProgress(decoded);
   }
 
   /** Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1). */
@@ -203,14 +236,15 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     transceiver: RTCRtpTransceiver | undefined,
     plan: { publishes: boolean; receives: boolean } | undefined,
     outgoing: MediaStreamTrack | undefined,
-    port: number | undefined,
+    negotiated: boolean,
+    port: Promise<number | undefined>,
   ): void {
     if (!transceiver) return;
     const receives = !!plan?.receives && !!outgoing;
-    const publishes = !!plan?.publishes && port !== undefined;
+    const publishes = !!plan?.publishes && negotiated;
     transceiver.setDirection(publishes ? (receives ? 'sendrecv' : 'recvonly') : receives ? 'sendonly' : 'inactive');
     if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
-    if (!publishes || port === undefined) return;
+    if (!publishes) return;
     const kind = transceiver.kind;
     // A connected socket: send() then skips the address lookup it would do for every packet.
     const socket = createSocket('udp4');
@@ -219,9 +253,16 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       if (error.code === 'ECONNREFUSED') log.debug({ participant: this.id }, 'decoder not listening yet');
       else log.warn({ participant: this.id, err: error.message }, 'udp send failed');
     });
-    socket.connect(port, '127.0.0.1');
     this.#sockets.push(socket);
-    const send = (packet: Buffer): void => socket.send(packet);
+    // Until the session has given the decoder's port, packets have nowhere to go.
+    let connected = false;
+    void port.then((p) => {
+      if (p === undefined || this.#closed) return;
+      socket.connect(p, '127.0.0.1', () => (connected = true));
+    });
+    const send = (packet: Buffer): void => {
+      if (connected) socket.send(packet);
+    };
     const video =
       kind === 'video'
         ? new IncomingVideo({ codec: this.#media?.video?.codec ?? 'VP8', forward: send, requestKeyframe: () => this.requestKeyframe() })

@@ -18,7 +18,8 @@ export interface NegotiatedMedia {
 
 /** What the room gives a participant once its offer is understood. */
 export interface AttachedMedia {
-  ports: SessionParticipantPorts;
+  /** Where its media goes, once the session has taken it in (rejected if it cannot). */
+  ports: Promise<SessionParticipantPorts>;
   /** The composite, for a participant that receives video. */
   videoTrack?: MediaStreamTrack;
   /** The mix it hears (everyone but itself), for a participant that receives audio. */
@@ -28,6 +29,13 @@ export interface AttachedMedia {
 /** The room's side of a participant: the only way a participant reaches its room. */
 export interface ParticipantRoomHooks {
   attach(participant: { id: string; name: string }, media: NegotiatedMedia): Promise<AttachedMedia>;
+}
+
+/** What a participant's token allows: publishing, receiving the composite and mix, being listed. */
+export interface ParticipantAccess {
+  publish: boolean;
+  subscribe: boolean;
+  hidden: boolean;
 }
 
 export interface ParticipantOptions {
@@ -42,6 +50,7 @@ export interface ParticipantOptions {
   disconnectTimeoutMs: number;
   /** Removed when not connected this long after its offer. */
   connectTimeoutMs: number;
+  access?: ParticipantAccess;
 }
 
 export type ParticipantEvents = {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../mixer/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
-import { SessionProcess } from '../../mixer/SessionProcess.ts';
+import type { SpareSessions } from '../../mixer/SpareSessions.ts';
+import type { SessionSlot } from './SessionSlots.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
 import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
@@ -27,6 +28,9 @@ import type {
 
 const log = createLogger('Room');
 
+/** How long an offer waits for the slot of a session that is closing. */
+const SESSION_SLOT_GRACE_MS = 150;
+
 /**
  * A room: its participants, and while anyone is in it, its session. The composite and the mix
  * of everyone are outgoing streams that live as long as the room, so a session restart or a
@@ -37,6 +41,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly settings: RoomSettings;
   readonly observer = new TypedEmitter<RoomObserverEvents>();
   readonly #network: RoomNetwork;
+  readonly #spares: SpareSessions;
   readonly #participants = new Map<string, Participant>();
   readonly #mixStreams = new Map<string, OutgoingStream>();
   readonly #signals = new Map<string, JoinOptions['signal']>();
@@ -44,6 +49,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #compositeH264: OutgoingStream;
   readonly #everyoneMix: OutgoingStream;
   #session?: Promise<SessionLike>;
+  /** Sessions that have started, by their promise: stats never wait for one that is starting. */
+  readonly #started = new WeakMap<Promise<SessionLike>, SessionLike>();
   /** Serializes session start and stop, so a join during a stop gets a fresh session. */
   #sessionChain: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -58,7 +65,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** NACKs of participants that have left (the live ones are read from their peers). */
   readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
 
-  static async create(name: string, settings: RoomSettings, network: RoomNetwork): Promise<Room> {
+  static async create(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
     const composite = await OutgoingStream.create({
       kind: 'video',
@@ -67,7 +74,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
     const compositeH264 = await OutgoingStream.create({ kind: 'video', codec: 'H264', label: `${name} composite H.264` });
     const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
-    const room = new Room(name, settings, network, { composite, compositeH264, everyoneMix });
+    const room = new Room(name, settings, network, spares, { composite, compositeH264, everyoneMix });
     onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
     return room;
   }
@@ -76,6 +83,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     name: string,
     settings: RoomSettings,
     network: RoomNetwork,
+    spares: SpareSessions,
     streams: { composite: OutgoingStream; compositeH264: OutgoingStream; everyoneMix: OutgoingStream },
   ) {
     super();
@@ -83,6 +91,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.settings = settings;
     this.#layout = settings.session.layout;
     this.#network = network;
+    this.#spares = spares;
     this.#composite = streams.composite;
     this.#compositeH264 = streams.compositeH264;
     this.#everyoneMix = streams.everyoneMix;
@@ -102,7 +111,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   participants(): ParticipantSummary[] {
-    return [...this.#participants.values()].map((p) => ({ id: p.id, name: p.name }));
+    return [...this.#participants.values()].filter((p) => !p.hidden).map((p) => ({ id: p.id, name: p.name }));
   }
 
   getParticipant(id: string): Participant | undefined {
@@ -132,9 +141,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     void this.#session?.then((session) => session.setLayout(this.#layout)).catch(() => {});
   }
 
-  /** Live figures of the room's session and outgoing composite (undefined session: none running). */
+  /** Live figures of the room's session and outgoing composite (undefined session: none running, or still starting). */
   async stats(): Promise<RoomStats> {
-    const session = await this.#session?.catch(() => undefined);
+    const session = this.#session && this.#started.get(this.#session);
     const nacks = { ...this.#pastNacks };
     for (const participant of this.#participants.values()) {
       const live = participant.nacks;
@@ -160,7 +169,13 @@ export class Room extends TypedEmitter<RoomEvents> {
         fps: round(this.#composite.frameRate),
         bitrateKbps: round(this.#composite.bitrate / 1000),
       },
-      mix: { bitrateKbps: round(this.#everyoneMix.bitrate / 1000) },
+      mix: {
+        bitrateKbps: round(this.#everyoneMix.bitrate / 1000),
+        // Packets an encoder sent faster than real time, not passed on (OutgoingStream's pacer).
+        burstDropped: [this.#everyoneMix, ...this.#mixStreams.values()].reduce((n, s) => n + (s.pacer?.dropped ?? 0), 0),
+        // The worst of the mixes: what a participant's jitter buffer must absorb.
+        jitterMs: round(Math.max(this.#everyoneMix.jitter?.ms ?? 0, ...[...this.#mixStreams.values()].map((s) => s.jitter?.ms ?? 0))),
+      },
       nacks,
       recording: this.recording ?? null,
     };
@@ -236,7 +251,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  /** Adds a participant; its session starts with the first one. */
+  /** Adds a participant; the session starts with the first offer. */
   join(options: JoinOptions): Participant {
     if (this.#closed) throw new RoomNotFoundError(this.name);
     if (this.#participants.size >= this.settings.maxParticipants) {
@@ -249,15 +264,13 @@ export class Room extends TypedEmitter<RoomEvents> {
       signal: options.signal,
       hooks: { attach: (p, media) => this.#attach(p.id, media) },
       ...this.#network,
+      ...(options.access ? { access: options.access } : {}),
     });
     this.#participants.set(participant.id, participant);
     this.#signals.set(participant.id, options.signal);
     participant.once('@close', () => this.#onParticipantClosed(participant));
     participant.observer.on('keyframerequest', () => {
       void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
-    });
-    void this.#ensureSession().catch((error: unknown) => {
-      log.error({ room: this.name, err: (error as Error).message }, 'session failed to start');
     });
     log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
     this.observer.safeEmit('newparticipant', participant);
@@ -313,10 +326,19 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.observer.safeEmit('close');
   }
 
+  /**
+   * Gives a participant its outgoing tracks at once, and takes its media into the session in
+   * the background (`ports`): the answer must not wait for a session process that is starting.
+   */
   async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
     const participant = this.#participants.get(participantId);
     if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
-    const session = await this.#ensureSession();
+    // A room without a session takes a slot for one now: refused at the offer, before an answer.
+    const slots = this.#network.sessions;
+    if (!this.#session && slots) {
+      await slots.available(SESSION_SLOT_GRACE_MS);
+      if (!this.#session) void this.#ensureSession(slots.take()).catch(() => {});
+    }
     const left = () => !this.#participants.has(participantId);
     if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
     let mix: OutgoingStream | undefined;
@@ -328,50 +350,55 @@ export class Room extends TypedEmitter<RoomEvents> {
       }
       this.#mixStreams.set(participantId, mix);
     }
-    // The composite is VP8, or H.264 for a client that offered no VP8 (PROTOCOL.md, Codecs).
+    // The composite is VP8, or H.264 for a client that offered no VP8 (README: Signaling, Codecs).
     const receivesH264 = media.plan.video?.receives === true && media.plan.video.codec === 'H264';
-    const ports = await session.addParticipant({
-      id: participantId,
-      name: participant.name,
-      ...(media.video ? { video: media.video } : {}),
-      ...(media.audio ? { audio: media.audio } : {}),
-      ...(mix ? { mixPort: mix.port } : {}),
-      ...(receivesH264 ? { receivesH264 } : {}),
-    });
-    // It left while the session was adding it: its removal ran before the add, so undo the add.
-    if (left()) {
-      await session.removeParticipant(participantId);
-      throw new ProtocolError('not_joined', 'left while the offer was being answered');
-    }
+    const ports = (async () => {
+      const session = await this.#ensureSession();
+      if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      const given = await session.addParticipant({
+        id: participantId,
+        name: participant.name,
+        ...(media.video ? { video: media.video } : {}),
+        ...(media.audio ? { audio: media.audio } : {}),
+        ...(mix ? { mixPort: mix.port } : {}),
+        ...(receivesH264 ? { receivesH264 } : {}),
+      });
+      // It left while the session was adding it: its removal ran before the add, so undo the add.
+      if (left()) {
+        await session.removeParticipant(participantId);
+        throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      }
+      return given;
+    })();
     const composite = receivesH264 ? this.#compositeH264 : this.#composite;
     return {
       ports,
-      ...(media.plan.video?.receives ? { videoTrack: composite.track } : {}),
-      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).track } : {}),
+      ...(media.plan.video?.receives ? { videoTrack: composite.attach() } : {}),
+      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).attach() } : {}),
     };
   }
 
-  #ensureSession(): Promise<SessionLike> {
+  /** The room's session, started now if there is none (in `slot` when one was taken for it). */
+  #ensureSession(slot?: SessionSlot): Promise<SessionLike> {
     if (!this.#session) {
-      const starting = this.#sessionChain.then(() => this.#startSession());
+      const starting = this.#sessionChain.then(() => this.#startSession(slot));
       this.#session = starting;
       this.#sessionChain = starting.catch(() => {});
-      starting.catch(() => {
+      starting.then((session) => this.#started.set(starting, session)).catch(() => {
         if (this.#session === starting) this.#session = undefined;
       });
     }
     return this.#session;
   }
 
-  async #startSession(): Promise<SessionLike> {
-    const session = await SessionProcess.create({
-      ...this.settings.session,
-      layout: this.#layout,
-      compositePort: this.#composite.port,
-      compositeH264Port: this.#compositeH264.port,
-      everyoneMixPort: this.#everyoneMix.port,
-    });
+  async #startSession(slot?: SessionSlot): Promise<SessionLike> {
+    const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
+    const create = () => this.#spares.start({ ...this.settings.session, layout: this.#layout, ...ports });
+    const session = await (this.#network.sessions?.start(create, slot) ?? create());
     session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
+    session.on('decoded', (counts) => {
+      for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);
+    });
     session.on('compositestart', (sources) => {
       // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).
       const options = { skipFirstFrame: true };
@@ -397,6 +424,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#session = undefined;
     const stopping = this.#sessionChain.then(async () => {
       const session = await current.catch(() => undefined);
+      if (session) this.#network.sessions?.closing(session);
       await session?.close();
       this.#speaker = null;
       log.info({ room: this.name }, 'session stopped');

@@ -4,7 +4,8 @@ import type { IceServer } from '../peers/peerConfig.ts';
 import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
 import type { Participant } from './Participant.ts';
-import type { ParticipantSignal } from './ParticipantTypes.ts';
+import type { ParticipantAccess, ParticipantSignal } from './ParticipantTypes.ts';
+import type { SessionSlots } from './SessionSlots.ts';
 
 /** A room's settings: how its session composes, and who may join. */
 export interface RoomSettings {
@@ -20,11 +21,15 @@ export interface RoomNetwork {
   iceServers: IceServer[];
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
+  /** The server's budget of session processes (none: unlimited). */
+  sessions?: SessionSlots;
 }
 
 export interface JoinOptions {
   name: string;
   signal: ParticipantSignal;
+  /** What its token allows (default: everything, as in development mode). */
+  access?: ParticipantAccess;
 }
 
 export type RoomEvents = {
@@ -63,7 +68,7 @@ export interface RoomStats extends RoomSummary {
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
   composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };
   /** The mix of everyone (what a viewer hears, what a recording takes). */
-  mix: { bitrateKbps: number };
+  mix: { bitrateKbps: number; burstDropped: number; jitterMs: number };
   nacks: NackCounts;
   /** The running recording, else the room's last one, else null. */
   recording: RecordingInfo | null;

@@ -1,5 +1,6 @@
 import { createLogger } from '../../mixer/logger.ts';
-import { RoomNotFoundError } from '../errors.ts';
+import type { SpareSessions } from '../../mixer/SpareSessions.ts';
+import { LimitError, RoomNotFoundError } from '../errors.ts';
 import { Room } from './Room.ts';
 import type { RoomNetwork, RoomSettings } from './RoomTypes.ts';
 
@@ -11,11 +12,24 @@ export class Rooms {
   readonly #defaults: RoomSettings;
   readonly #network: RoomNetwork;
   readonly #autoCreate: boolean;
+  readonly #spares: SpareSessions;
+  readonly #maxRooms: number;
+  /** The rooms made so far (the map also holds ones still being made). */
+  readonly #made = new Set<Room>();
 
-  constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean }) {
+  constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean; spares: SpareSessions; maxRooms?: number }) {
     this.#defaults = options.defaults;
     this.#network = options.network;
     this.#autoCreate = options.autoCreate;
+    this.#spares = options.spares;
+    this.#maxRooms = options.maxRooms ?? Infinity;
+  }
+
+  /** Participants in every room of the server. */
+  get participantCount(): number {
+    let count = 0;
+    for (const room of this.#made) count += room.participantCount;
+    return count;
   }
 
   /** The settings a room gets unless told otherwise. */
@@ -53,12 +67,15 @@ export class Rooms {
   }
 
   #add(name: string, settings: RoomSettings): Promise<Room> {
-    const creating = Room.create(name, settings, this.#network);
+    if (this.#rooms.size >= this.#maxRooms) throw new LimitError('room_limit', `the server already has its ${this.#maxRooms} rooms`);
+    const creating = Room.create(name, settings, this.#network, this.#spares);
     this.#rooms.set(name, creating);
     creating.then(
       (room) => {
         log.info({ room: name, persistent: settings.persistent }, 'room created');
+        this.#made.add(room);
         room.once('@close', () => {
+          this.#made.delete(room);
           if (this.#rooms.get(name) === creating) this.#rooms.delete(name);
         });
         room.on('@empty', () => {

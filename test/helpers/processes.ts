@@ -41,6 +41,18 @@ export function descendants(root: number): Map<number, string> {
 }
 
 /**
+ * Live processes below `root` that its work made: pid → command name. Left out are what lives as
+ * long as a server does: its spare session process (`mcu-spare`, mixer/SpareSessions.ts) with what
+ * runs below it, and the TypeScript loader's esbuild service.
+ */
+export function workBelow(root: number): Map<number, string> {
+  const all = descendants(root);
+  const spares = [...all].filter(([, comm]) => comm === 'mcu-spare').map(([pid]) => pid);
+  const spareFamily = new Set(spares.flatMap((pid) => [pid, ...descendants(pid).keys()]));
+  return new Map([...all].filter(([pid, comm]) => !spareFamily.has(pid) && comm !== 'esbuild'));
+}
+
+/**
  * PIDs of the live FFmpeg processes this process's server started: its own (recorders) and its
  * session processes' (decoders, compositors, encoders, started by their spawners). Bots' FFmpeg
  * are not among them.

@@ -13,8 +13,10 @@ export class McuProcess {
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters = new Set<() => void>();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.#child = spawn(process.execPath, [MCU, ...args], {
+  /** `wrapper`: a command that runs node, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec, keeping the PID). */
+  constructor(args: string[], env: Record<string, string> = {}, wrapper: string[] = []) {
+    const [file, ...before] = [...wrapper, process.execPath];
+    this.#child = spawn(file!, [...before, MCU, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: 'warn', ...env },
     });

@@ -31,7 +31,7 @@ describe('AudioMixer constants', () => {
     expect(SAMPLE_RATE).toBe(48000);
     expect(FRAME_SAMPLES).toBe(960);
     expect((FRAME_SAMPLES / SAMPLE_RATE) * 1000).toBe(20);
-    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 24000, trimAbove: 4800, trimAfterTicks: 50 });
+    expect(AUDIO_MIXER_DEFAULTS).toEqual({ startThreshold: 1920, maxQueued: 11520, trimAbove: 3840, trimAfterTicks: 25 });
   });
 });
 
@@ -254,7 +254,7 @@ describe('AudioMixer chunked pushes', () => {
   const total = 20 * FRAME_SAMPLES; // 0..19199, all below the limiter's knee
 
   test.each([[7], [333], [1000], [961]])('pushes of %i samples reassemble into the same ramp', (size) => {
-    const mixer = new AudioMixer({ startThreshold: FRAME_SAMPLES, maxQueued: total });
+    const mixer = new AudioMixer({ startThreshold: FRAME_SAMPLES, maxQueued: total, trimAbove: total });
     mixer.addSource('a');
     const input = ramp(0, total);
     for (let at = 0; at < total; at += size) mixer.push('a', input.subarray(at, Math.min(total, at + size)));

@@ -32,6 +32,22 @@ describe('FrameGate', () => {
     expect(gate.waitingForKeyframe).toBe(false);
   });
 
+  it('skips to the next keyframe when told its decoder is behind, numbering on without a gap', () => {
+    const gate = newGate();
+    gate.push(packet(1, 100, { key: true }), 0);
+    gate.push(packet(2, 200, { marker: false }), 1);
+    const skip = gate.skipToKeyframe();
+    expect(skip).toEqual({ packets: [], keyframeNeeded: true });
+    expect(gate.waitingForKeyframe).toBe(true);
+    expect(gate.framesDropped).toBe(1); // the frame in progress
+    expect(gate.push(packet(3, 200), 2).packets).toEqual([]);
+    expect(gate.push(packet(4, 300), 3).packets).toEqual([]);
+    const key = gate.push(packet(5, 400, { key: true }), 4);
+    expect(timestamps(key)).toEqual([400]);
+    expect(seqs(key)).toEqual([2]);
+    expect(gate.framesDropped).toBe(3);
+  });
+
   it('puts a late packet back in its place and renumbers without gaps', () => {
     const gate = newGate();
     gate.push(packet(1, 100, { key: true }), 0);

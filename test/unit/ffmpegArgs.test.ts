@@ -34,7 +34,7 @@ const COMMON = ['-hide_banner', '-loglevel', 'warning', '-nostats'];
 /** One raw compositor input as FFmpeg must see it: every flag and value its own element. */
 const rawInput = (pipe: string): string[] => [
   '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360',
-  '-framerate', '30', '-thread_queue_size', '16', '-i', pipe,
+  '-framerate', '30', '-thread_queue_size', '2', '-i', pipe,
 ];
 
 const COMPOSITOR_ENCODE = [
@@ -133,9 +133,9 @@ describe('audioDecoderArgs()', () => {
 describe('audioEncoderArgs()', () => {
   const args = audioEncoderArgs({ bitrateKbps: 32, output: { port: 40010, payloadType: 111, ssrc: 42 } });
 
-  it('audioEncoderArgs() reads mono s16le at 48 kHz on stdin and sends 20 ms Opus frames as RTP', () => {
+  it('audioEncoderArgs() reads mono s16le at 48 kHz on stdin from its first frame and sends 20 ms Opus frames as RTP', () => {
     expect(args).toEqual([
-      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      '-hide_banner', '-loglevel', 'warning', '-nostats', '-probesize', '32', '-analyzeduration', '0',
       '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0',
       '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20',
       '-f', 'rtp', '-payload_type', '111', '-ssrc', '42', 'rtp://127.0.0.1:40010?pkt_size=1200',
@@ -257,9 +257,9 @@ describe('compositorArgs()', () => {
     // The same array without helpers, so that a mistake shared by a helper and the code shows up.
     expect(compositorArgs(compositorOptions(3))).toEqual([
       '-hide_banner', '-loglevel', 'warning', '-nostats',
-      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '16', '-i', 'pipe:0',
-      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '16', '-i', 'pipe:3',
-      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '16', '-i', 'pipe:4',
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '2', '-i', 'pipe:0',
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '2', '-i', 'pipe:3',
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', '640x360', '-framerate', '30', '-thread_queue_size', '2', '-i', 'pipe:4',
       '-filter_complex',
       '[0:v]scale=640:360,setsar=1[t0];[1:v]scale=640:360,setsar=1[t1];[2:v]scale=640:360,setsar=1[t2];' +
         '[t0][t1][t2]xstack=inputs=3:layout=0_0|640_0|320_360:fill=black,pad=1280:720:0:0:color=black[out]',

@@ -1,5 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { MAX_FRAME_BYTES, parseClientFrame, type ClientMessage } from '../../src/signaling/messages.ts';
+import { seededRng } from '../helpers/fuzz.ts';
 
 // PROTOCOL.md, "Messages, client to server": join, offer, candidate, leave. Every other frame gets
 // an `error` reply whose message says what was wrong; parseClientFrame() never throws.
@@ -167,20 +168,8 @@ describe('parseClientFrame() refuses anything else, and says why', () => {
 });
 
 describe('parseClientFrame() never throws', () => {
-  /** mulberry32: a small seeded generator, so a failing input can be reproduced. */
-  function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('parseClientFrame() answers 200 random byte strings with an error and never throws', () => {
-    const random = mulberry32(0x5eed);
+    const random = seededRng(0x5eed);
     for (let n = 0; n < 200; n++) {
       const bytes = Buffer.alloc(Math.floor(random() * 512));
       for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
@@ -194,7 +183,7 @@ describe('parseClientFrame() never throws', () => {
   });
 
   it('parseClientFrame() never throws on 200 mutations of valid frames', () => {
-    const random = mulberry32(7741);
+    const random = seededRng(7741);
     const valid = [
       JSON.stringify({ type: 'join', room: 'lobby', name: 'Ada', token: 't' }),
       JSON.stringify({ type: 'offer', sdp: SDP }),

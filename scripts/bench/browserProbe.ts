@@ -1,0 +1,75 @@
+/**
+ * Chromium clients for the figures a person feels: each a page of the server's origin into
+ * which browserProbe.page.js is injected, speaking the signaling protocol through the standard
+ * WebRTC API (not the project's own page), publishing a timecode picture and beeps or only
+ * watching, and reading back what it is shown and hears.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../../test/helpers/browser.ts';
+import type { ProbeBox, ProbeSummary } from './browserFigures.ts';
+
+const PAGE_SCRIPT = readFileSync(fileURLToPath(new URL('./browserProbe.page.js', import.meta.url)), 'utf8');
+/** The probe plays the mix into Web Audio without a user gesture. */
+const AUDIO_ARGS: string[] = [
+  '--autoplay-policy=no-user-gesture-required',
+  // Each probe is a page of its own and a person looks at every one of them: none is in the background.
+  '--disable-renderer-backgrounding',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export interface ProbeClientOptions {
+  /** http(s)://host:port of the server. */
+  httpUrl: string;
+  room: string;
+  name: string;
+  publish: boolean;
+  /** CSS colour of the published picture. */
+  color?: string;
+  size?: { width: number; height: number };
+  boxes: ProbeBox[];
+  token?: string;
+  /** False: the mix is received but not played (no lip sync partner for the composite). */
+  listen?: boolean;
+}
+
+export interface ProbeClient {
+  readonly name: string;
+  readonly page: Page;
+  summary(): Promise<ProbeSummary>;
+  leave(): Promise<void>;
+}
+
+export function launchProbeBrowser(httpUrl: string): Promise<LaunchedChromium> {
+  return launchChromium(new URL(httpUrl).origin, 'probe', { args: AUDIO_ARGS });
+}
+
+/** Opens a page of the server's origin and starts the probe client in it. */
+export async function openProbeClient(browser: LaunchedChromium, o: ProbeClientOptions): Promise<ProbeClient> {
+  const page = await browser.newPage();
+  // Any page of the origin: the camera permission granted to it is what lets Chromium offer a
+  // loopback candidate. The API answers fast and runs no script of its own.
+  await page.goto(new URL('/api/rooms', o.httpUrl).href, { timeout: 30_000 });
+  await page.addScriptTag({ content: PAGE_SCRIPT });
+  const socketUrl = new URL('/socket', o.httpUrl);
+  socketUrl.protocol = socketUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  await page.evaluate((options) => (window as unknown as { mcuProbe: { start(o: unknown): Promise<void> } }).mcuProbe.start(options), {
+    url: socketUrl.href,
+    room: o.room,
+    name: o.name,
+    publish: o.publish,
+    color: o.color ?? '#2060c0',
+    size: o.size ?? { width: 640, height: 360 },
+    boxes: o.boxes,
+    listen: o.listen ?? true,
+    ...(o.token ? { token: o.token } : {}),
+  });
+  return {
+    name: o.name,
+    page,
+    summary: () => page.evaluate(() => (window as unknown as { mcuProbe: { summary(): ProbeSummary } }).mcuProbe.summary()),
+    leave: () => page.evaluate(() => (window as unknown as { mcuProbe: { leave(): void } }).mcuProbe.leave()).catch(() => {}),
+  };
+}
