@@ -301,7 +301,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.observer.safeEmit('close');
   }
 
-  /** `replacing`: a decoder at a new tile-source size beside the running one (#resize). */
+  /** `replacing`: a decoder at a new tile-source size, in place of the stopped one until its first frame (#resize). */
   async #startDecoder(member: Member, kind: 'video' | 'audio', replacing = false): Promise<void> {
     const port = kind === 'video' ? member.ports.videoPort : member.ports.audioPort;
     if (port === undefined || member.removed || this.#closed) return;
@@ -338,10 +338,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       });
     }
     decoder.on('died', (error) => {
+      const resizing = member.resizingDecoder === decoder;
+      if (resizing) member.resizingDecoder = undefined;
+      // One replaced already (by a move to another size) is not restarted.
+      else if (kind === 'video' && member.videoDecoder !== decoder) return;
       log.warn({ participant: info.id, kind, err: error.message }, 'decoder died; restarting');
       this.#decoderRestarts++;
       setTimeout(() => {
-        void this.#startDecoder(member, kind).then(() => {
+        void this.#startDecoder(member, kind, resizing).then(() => {
           if (kind === 'video') this.#askKeyframe(member, true);
         });
       }, RESTART_DELAY_MS);
@@ -437,8 +441,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
 
   /**
    * Starts moving every video decoder to the tile-source size `plan` wants (sourceSize.ts), if it
-   * is not the one in use: a decoder at the new size starts beside each running one and takes
-   * over at its first frame (the publisher is asked for a keyframe). Compositors of the old size
+   * is not the one in use: each running decoder stops, one at the new size starts on its port and
+   * takes over at its first frame (the publisher is asked for a keyframe). Compositors of the old size
    * go on meanwhile, showing the last old-size frame of those already moved. Returns true while
    * a move is under way (the caller composes once it is over).
    */
@@ -453,8 +457,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     log.info({ from: this.#sourceSize, to: wanted, tiles: plan.ids.length }, 'tile-source size changes: decoders move to it');
     this.#resizeTo = { size: wanted, timer: setTimeout(() => this.#finishResize(), RESIZE_TIMEOUT_MS) };
     for (const member of this.#members.values()) {
-      if (!member.videoDecoder) continue;
-      void this.#startDecoder(member, 'video', true).then(() => this.#askKeyframe(member, true));
+      const running = member.videoDecoder;
+      if (!running) continue;
+      // Two decoders cannot bind one port: the running one stops first, and the tile shows its
+      // last frame until the new one decodes (a second or two: less than the placeholder's wait).
+      void running
+        .close()
+        .then(() => this.#startDecoder(member, 'video', true))
+        .then(() => this.#askKeyframe(member, true));
     }
     return true;
   }

@@ -23,6 +23,14 @@ const FIRST_FRAME_DELAY_MS = 5;
 const MAX_PACER_SLEEP_MS = 20;
 /** How often the status figures (and the window's per-second frame counts) are taken. */
 const STATUS_MS = 1000;
+/**
+ * After the warm-up the window waits, at most this long, until the sampled composites show every
+ * connected publisher: a server starts a publisher's decoders as it joins, which took 1-5 s on a
+ * busy two-core machine, and a window of empty tiles measures nothing.
+ */
+const TILES_WAIT_MS = 30_000;
+/** How often that wait looks. */
+const TILES_POLL_MS = 200;
 
 /** What each publisher sends: its colour and tone by its number (plus the colour offset), the options' picture. */
 export function publisherClips(o: Pick<LoadTestOptions, 'publishers' | 'colourOffset' | 'speakers' | 'codec' | 'video' | 'clipSeconds'>): ClipSpec[] {
@@ -140,6 +148,8 @@ export class LoadTest {
       if (connected === 0) throw new Error('no client connected');
       this.#phase = 'warming up';
       await this.#sleep(o.warmupSeconds * 1000);
+      const missing = await this.#untilEveryTileShown();
+      if (missing.length) onProgress(`window opens without the tiles of ${missing.join(', ')} (not shown after ${TILES_WAIT_MS / 1000} s)`);
       if (this.#stopped) throw new StopRequested();
       this.#phase = 'measuring';
       onProgress('window open');
@@ -160,6 +170,17 @@ export class LoadTest {
       await Promise.all(this.#members.flatMap((m) => [m.client.close(), m.reader?.close()]));
     }
     return this.#summary(startedAt, clips, window, stoppedBy, error);
+  }
+
+  /** Waits until every latency reader has seen every connected publisher's tile; returns who is still missing. */
+  async #untilEveryTileShown(): Promise<string[]> {
+    const readers = this.#members.flatMap((m) => (m.reader && m.client.state === 'connected' ? [m.reader] : []));
+    const publishers = this.#members.filter((m) => m.role === 'publisher' && m.client.state === 'connected');
+    const missing = (): string[] =>
+      readers.length === 0 ? [] : publishers.filter((p) => readers.some((r) => !r.firstSeen.has(this.options.colourOffset + p.index))).map((p) => p.client.name);
+    const deadline = performance.now() + TILES_WAIT_MS;
+    while (missing().length && !this.#stopped && performance.now() < deadline) await this.#sleep(TILES_POLL_MS);
+    return missing();
   }
 
   #sleep(ms: number): Promise<void> {

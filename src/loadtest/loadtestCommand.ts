@@ -148,7 +148,7 @@ export function loadtestCommand(): Command {
     .option('--viewers <n>', 'participants that only watch and listen', integerIn('--viewers', 0, 200), d.viewers)
     .option('--speakers <n>', 'publishers that send a tone (the first ones; the others send silence) (default: all)', integerIn('--speakers', 0, PALETTE.length - 1))
     .option('--duration <seconds>', 'length of the measuring window once everyone joined (0: until Ctrl-C)', seconds(0, 86_400), d.durationSeconds)
-    .option('--warmup <seconds>', 'wait this long after the last join before the window opens', seconds(0, 600), d.warmupSeconds)
+    .option('--warmup <seconds>', 'wait this long after the last join, then until the sampled composites show every publisher (at most 30 s), before the window opens', seconds(0, 600), d.warmupSeconds)
     .addOption(new Option('--codec <codec>', 'video codec the publishers offer and send (h264: H.264-only clients)').choices(['vp8', 'h264']).default(d.codec))
     .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: d.video.width, height: d.video.height }, '640x360'))
     .option('--fps <n>', 'published frame rate', integerIn('--fps', 1, 60), d.video.fps)

@@ -80,6 +80,7 @@ describe('a room of sixteen with top-speaker mixing', () => {
           .then((room: { session?: { tileSource?: unknown } }) => (tileSource = room.session?.tileSource));
       } else if (message.startsWith('window closed')) collecting = false;
     });
+    console.log(`participants: ${JSON.stringify(summary.participants)}; latency: ${JSON.stringify(summary.latency)}`);
     expect(summary.participants.publishers.alive).toBe(PUBLISHERS);
     expect(summary.participants.viewers.alive).toBe(1);
     // Three speaker slots and the shared mix, not one encoder per publisher.
