@@ -4,6 +4,7 @@ import { cpuShare, sampleProcesses, type TreeSample } from '../../mixer/procStat
 import type { ReceiveCounts } from '../bot/ReceiveCounter.ts';
 import { OPUS_FRAME_MS, type Clip, type ClipSpec } from './clip.ts';
 import { prepareClips } from './clipCache.ts';
+import { raiseClientPriority } from './clientPriority.ts';
 import { ClipCursor } from './ClipCursor.ts';
 import { LatencyReader } from './LatencyReader.ts';
 import { LoadClient, type SentCounts } from './LoadClient.ts';
@@ -139,6 +140,8 @@ export class LoadTest {
       };
       onProgress(`clips ready in ${clips.seconds} s (${clips.made} made, ${clips.cached} from the cache, video ${clips.meanKbps} kbit/s each)`);
       if (this.#stopped) throw new StopRequested();
+      const priorityError = raiseClientPriority(o.priorityBoost);
+      if (priorityError) onProgress(`the clients run at the latency readers' priority (${priorityError}): on a busy machine peers may fail`);
       this.#phase = 'joining';
       this.#pace();
       await this.#joinAll(sources.map((s) => s.clip));
@@ -186,12 +189,11 @@ export class LoadTest {
   #sleep(ms: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const timer = setTimeout(resolve, ms);
+      this.#stopRequested = (): void => {
         clearTimeout(timer);
         resolve();
-      }
-      this.#stopRequested = done;
+      };
     });
   }
 

@@ -33,6 +33,12 @@ export interface LoadTestOptions {
   cacheDir: string;
   /** Names are `<prefix>-p<i>` and `<prefix>-v<i>`. */
   namePrefix: string;
+  /**
+   * Nice levels this process's main thread (every peer's sockets) runs above its own start, as
+   * the server raises its media path (README: load testing); its latency readers' FFmpeg stays
+   * at the start. Needs root or CAP_SYS_NICE; 0: off.
+   */
+  priorityBoost: number;
 }
 
 export const LOADTEST_DEFAULTS = {
@@ -51,6 +57,7 @@ export const LOADTEST_DEFAULTS = {
   concurrency: 1,
   connectTimeoutMs: 30_000,
   namePrefix: 'load',
+  priorityBoost: 10,
 } as const satisfies Partial<LoadTestOptions>;
 
 /** What one receiver got over the measuring window. */

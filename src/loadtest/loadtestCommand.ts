@@ -35,6 +35,7 @@ interface RawOptions {
   concurrency: number;
   timeout: number;
   cache: string;
+  priorityBoost: number;
   json?: string;
   statusInterval?: number;
 }
@@ -85,6 +86,7 @@ function toOptions(raw: RawOptions): LoadTestOptions {
     connectTimeoutMs: Math.round(raw.timeout * 1000),
     cacheDir: resolve(raw.cache),
     namePrefix: LOADTEST_DEFAULTS.namePrefix,
+    priorityBoost: raw.priorityBoost,
   };
 }
 
@@ -159,6 +161,12 @@ export function loadtestCommand(): Command {
     .option('--read-every <n>', 'read the tiles of every n-th decoded frame', integerIn('--read-every', 1, 30), d.readEvery)
     .option('--concurrency <n>', 'clients joining at the same time', integerIn('--concurrency', 1, 32), d.concurrency)
     .option('--timeout <seconds>', 'a client not connected after this long has failed', seconds(1, 600), d.connectTimeoutMs / 1000)
+    .option(
+      '--priority-boost <levels>',
+      "nice levels the clients' peers run above the latency readers' FFmpeg (as the server's media path runs above its decoders); needs root or CAP_SYS_NICE, 0 turns it off",
+      integerIn('--priority-boost', 0, 19),
+      d.priorityBoost,
+    )
     .option('--cache <dir>', 'where the pre-encoded clips are kept between runs', defaultClipCache())
     .option('--json <path>', 'also write the JSON summary to this file')
     .option('--status-interval <seconds>', 'seconds between status lines (default: 1 on a terminal, 5 otherwise)', integerIn('--status-interval', 1, 3600))

@@ -20,6 +20,8 @@ describe('mcu loadtest', () => {
       MCU, 'loadtest', '--url', server.socketUrl, '--room', ROOM, '--publishers', '3', '--viewers', '1',
       '--duration', '0', '--warmup', '1', '--size', '320x180', '--fps', '15', '--bitrate', '200', '--clip-seconds', '2',
       '--cache', join(dir, 'clips'), '--status-interval', '1',
+      // It inherits this thread's priority, which the server in this process raised already: no further.
+      '--priority-boost', '0',
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCU_LOG_LEVEL: 'warn' } });
     let stdout = '';
