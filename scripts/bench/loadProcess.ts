@@ -41,6 +41,8 @@ export class LoadProcess {
       '--duration', String(o.windowSeconds), '--warmup', String(o.warmupSeconds), '--cache', o.cacheDir,
       '--size', `${o.video.width}x${o.video.height}`, '--fps', String(o.video.fps), '--bitrate', String(o.video.bitrateKbps),
       '--clip-seconds', String(o.clipSeconds), '--timeout', '30', '--status-interval', '1',
+      // The bench sets its priority (--load-nice): it must not raise itself above the server it measures.
+      '--priority-boost', '0',
     ];
     const [file, argv] = niceCommand(process.execPath, args, o.nice);
     this.#child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCU_LOG_LEVEL: 'warn' } });
