@@ -140,8 +140,7 @@ export class LoadTest {
       };
       onProgress(`clips ready in ${clips.seconds} s (${clips.made} made, ${clips.cached} from the cache, video ${clips.meanKbps} kbit/s each)`);
       if (this.#stopped) throw new StopRequested();
-      const priorityError = raiseClientPriority(o.priorityBoost);
-      if (priorityError) onProgress(`the clients run at the latency readers' priority (${priorityError}): on a busy machine peers may fail`);
+      raiseClientPriority(o.priorityBoost, onProgress);
       this.#phase = 'joining';
       this.#pace();
       await this.#joinAll(sources.map((s) => s.clip));
