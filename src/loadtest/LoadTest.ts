@@ -10,7 +10,7 @@ import { LatencyReader } from './LatencyReader.ts';
 import { LoadClient, type SentCounts } from './LoadClient.ts';
 import type { LoadTestOptions, LoadTestSummary, ReceiverFigures } from './LoadTestTypes.ts';
 import { distribution, median, round } from './numbers.ts';
-import { ffmpegColor, PALETTE } from './palette.ts';
+import { ffmpegColor, PALETTE, publisherTone } from './palette.ts';
 import { receiverFigures, statusLine, windowFigures, type ReceiverWindow, type StatusFigures } from './summary.ts';
 
 const log = createLogger('LoadTest');
@@ -42,11 +42,6 @@ export function publisherClips(o: Pick<LoadTestOptions, 'publishers' | 'colourOf
     color: ffmpegColor(o.colourOffset + i),
     toneHz: i < o.speakers ? publisherTone(o.colourOffset + i) : 0,
   }));
-}
-
-/** The tone of publisher i: far enough apart to tell them apart in a mix (Goertzel), none a harmonic of another below 16. */
-export function publisherTone(i: number): number {
-  return 220 + 55 * i;
 }
 
 interface Member {

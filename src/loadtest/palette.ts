@@ -33,3 +33,12 @@ export function nearestPaletteIndex(rgb: readonly [number, number, number], maxD
   });
   return bestDistance <= maxDistance ? best : -1;
 }
+
+/**
+ * The tone of publisher i: whole cycles in a 20 ms Opus frame, so that what a receiver decodes
+ * with packets lost stays in phase (30 % lost: 850 Hz kept its power, 275 Hz fell to 1/10,000);
+ * 50 Hz apart, none of the 26 a multiple of another.
+ */
+export function publisherTone(i: number): number {
+  return 1300 + 50 * i;
+}

@@ -10,8 +10,7 @@ import { prepareClips, type ClipSource } from '../../src/loadtest/clipCache.ts';
 import { ClipCursor } from '../../src/loadtest/ClipCursor.ts';
 import { tileColor } from '../../src/loadtest/compositeTiles.ts';
 import { LatencyReader } from '../../src/loadtest/LatencyReader.ts';
-import { publisherTone } from '../../src/loadtest/LoadTest.ts';
-import { ffmpegColor, nearestPaletteIndex } from '../../src/loadtest/palette.ts';
+import { ffmpegColor, nearestPaletteIndex, publisherTone } from '../../src/loadtest/palette.ts';
 import { runFfmpeg, tonePower } from '../helpers/media.ts';
 
 /** Small clips: this is about what the media holds, not about load. */
