@@ -54,12 +54,14 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
     return this.#backlog.dropped;
   }
 
-  write(pcm: Int16Array): void {
+  /** Queues one frame of PCM for the encoder; false when it was not taken (not started, stopping, or behind). */
+  write(pcm: Int16Array): boolean {
     const process = this.#process;
-    if (!process || process.exited || process.stopping || !process.started) return;
+    if (!process || process.exited || process.stopping || !process.started) return false;
     const stdin = process.stdin;
-    if (!stdin.writable || !this.#backlog.offer()) return;
+    if (!stdin.writable || !this.#backlog.offer()) return false;
     stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    return true;
   }
 
   async close(): Promise<void> {

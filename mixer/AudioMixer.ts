@@ -110,16 +110,18 @@ export class AudioMixer {
 
   /**
    * One 20 ms tick: takes a frame from every source and returns the mix for each listener
-   * (a source id, which hears everyone but itself) and for `EVERYONE`.
+   * (a source id, which hears everyone but itself) and for `EVERYONE`. With `included`, only
+   * those sources are mixed (top-speaker mixing); every source's frame is still taken and its
+   * level measured.
    */
-  mix(listeners: Iterable<string>): Map<string, Int16Array> {
+  mix(listeners: Iterable<string>, included?: ReadonlySet<string>): Map<string, Int16Array> {
     const frames = new Map<string, Int16Array>();
     const sum = new Int32Array(FRAME_SAMPLES);
     this.#levels.clear();
     for (const [id, source] of this.#sources) {
       const frame = this.#takeFrame(source);
       this.#levels.set(id, frame ? levelDb(frame) : SILENCE_DB);
-      if (!frame) continue;
+      if (!frame || (included && !included.has(id))) continue;
       frames.set(id, frame);
       for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += frame[i]!;
     }

@@ -3,7 +3,7 @@ import { FfmpegError } from './errors.ts';
 import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
 import type { FramePool } from './FramePool.ts';
-import type { LayoutKind } from './layout.ts';
+import type { LayoutKind, Size } from './layout.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 export type CompositorEvents = { died: [FfmpegError] };
@@ -24,6 +24,8 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   /** The layout the tiles are arranged in. */
   readonly layoutKind: LayoutKind;
   readonly ssrc: number;
+  /** The size of every input frame. */
+  readonly source: Size;
   readonly h264Ssrc: number | undefined;
   readonly #process: FfmpegProcess;
   readonly #pipes: Writable[];
@@ -54,6 +56,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     this.tileIds = options.tileIds;
     this.layoutKind = options.layoutKind;
     this.ssrc = options.output.ssrc;
+    this.source = options.source;
     this.h264Ssrc = options.h264Output?.ssrc;
     this.#frameBytes = (options.source.width * options.source.height * 3) / 2;
     this.#process = new FfmpegProcess({

@@ -76,6 +76,8 @@ class Chunker {
 export class Decoder extends TypedEmitter<DecoderEvents> {
   readonly label: string;
   readonly kind: 'video' | 'audio';
+  /** The size video frames come out at. */
+  readonly tileSource: Size;
   readonly #process: FfmpegProcess;
   chunks = 0;
 
@@ -90,6 +92,7 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     super();
     this.label = options.label;
     this.kind = options.input.kind;
+    this.tileSource = options.tileSource;
     const { width, height } = options.tileSource;
     const args =
       this.kind === 'video' ? videoDecoderArgs({ sdpPath, width, height }) : audioDecoderArgs({ sdpPath });

@@ -16,6 +16,8 @@ const TERM_STOP_MS = 1000;
 export type FfmpegProcessEvents = {
   /** Its pipes exist (see whenStarted). */
   started: [];
+  /** A line FFmpeg wrote on stderr (e.g. `showinfo`'s, which a reader of decoded frames needs). */
+  stderrline: [line: string];
   /** The process is gone; `expected` is true when we asked it to stop. */
   exit: [{ code: number | null; signal: NodeJS.Signals | null; expected: boolean; stderrTail: string }];
 };
@@ -139,6 +141,7 @@ export class FfmpegProcess extends TypedEmitter<FfmpegProcessEvents> {
         this.#stderrLines.push(line);
         if (this.#stderrLines.length > STDERR_TAIL_LINES) this.#stderrLines.shift();
         log.debug({ name: this.name }, line);
+        this.safeEmit('stderrline', line);
       }
     });
     // A pipe closing under us (EPIPE) is reported through `exit`, not as an uncaught error.

@@ -2,20 +2,21 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioEncoder } from './AudioEncoder.ts';
-import { AudioMixer, EVERYONE } from './AudioMixer.ts';
+import { AudioMixer } from './AudioMixer.ts';
 import { Compositor } from './Compositor.ts';
 import { Decoder } from './Decoder.ts';
 import { findLabelFont } from './fonts.ts';
 import { FrameClock } from './FrameClock.ts';
-import { FramePool } from './FramePool.ts';
 import { KeyframeLimiter } from './KeyframeLimiter.ts';
-import { layoutTiles, MAX_GRID_TILES, type LayoutKind } from './layout.ts';
+import { layoutTiles, MAX_GRID_TILES, type LayoutKind, type Size } from './layout.ts';
 import { createLogger } from './logger.ts';
 import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
 import { allocateRtpPort, releaseRtpPort } from './ports.ts';
-import { blackFrame, placeholderFrame, tileFrame } from './tileFrames.ts';
+import { SizedFrames } from './SizedFrames.ts';
+import { sameSize, tileSourceFor } from './sourceSize.ts';
+import { tileFrame } from './tileFrames.ts';
 import { SpeakerDetector } from './SpeakerDetector.ts';
+import { SpeakerMix } from './SpeakerMix.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -49,11 +50,14 @@ const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 const MAX_STANDBY_COMPOSITORS = 2;
 /** After a switch, the standby for the new roster waits this long (see #promotePending). */
 const STANDBY_AFTER_SWITCH_MS = 1000;
+/** A change of tile-source size (sourceSize.ts) waits at most this long for every decoder at the new size. */
+const RESIZE_TIMEOUT_MS = 2500;
 
 interface CompositorPlan {
   ids: string[];
   kind: LayoutKind;
   h264: boolean;
+  source: Size;
   key: string;
 }
 
@@ -61,9 +65,12 @@ interface Member {
   readonly info: SessionParticipant;
   readonly ports: SessionParticipantPorts;
   videoDecoder?: Decoder;
+  /** A decoder at a new tile-source size, until its first frame (then it is `videoDecoder`). */
+  resizingDecoder?: Decoder;
   audioDecoder?: Decoder;
-  mixEncoder?: AudioEncoder;
   latestFrame?: Buffer;
+  /** While the tile-source size changes: its last frame at the old size, for compositors of that size. */
+  heldFrame?: Buffer;
   /** File holding the name drawn on its tile. */
   labelFile?: string;
   lastFrameAt: number;
@@ -90,9 +97,13 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #speakers = new SpeakerDetector();
   readonly #videoClock: FrameClock;
   readonly #audioClock: FrameClock;
-  readonly #tileFrames: { black: Buffer; placeholder: Buffer };
-  readonly #framePool: FramePool;
-  #everyoneEncoder: AudioEncoder;
+  /** Frame pools and black tiles, per tile-source size. */
+  readonly #frames = new SizedFrames();
+  /** The size decoders deliver and compositors take (sourceSize.ts), and the one decoders are moving to. */
+  #sourceSize: Size;
+  #resizeTo?: { size: Size; timer: NodeJS.Timeout };
+  /** What everyone hears: top-speaker mixing, its encoders and their routing (SpeakerMix.ts). */
+  readonly #speakerMix: SpeakerMix;
   readonly #keyframeTimer: NodeJS.Timeout;
   readonly #decodedTimer: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
@@ -116,17 +127,23 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
 
   static async create(settings: SessionSettings): Promise<Session> {
     const workDir = await mkdtemp(join(tmpdir(), 'mcu-session-'));
-    return new Session(settings, workDir);
+    let session: Session | undefined;
+    const speakerMix = await SpeakerMix.create({
+      bitrateKbps: settings.audioBitrateKbps,
+      everyonePort: settings.everyoneMixPort,
+      beforeStart: () => (session ? session.#spawnSlot() : Promise.resolve()),
+    });
+    session = new Session(settings, workDir, speakerMix);
+    return session;
   }
 
-  private constructor(settings: SessionSettings, workDir: string) {
+  private constructor(settings: SessionSettings, workDir: string, speakerMix: SpeakerMix) {
     super();
+    this.#speakerMix = speakerMix;
     this.settings = settings;
     this.#layout = settings.layout;
     this.#workDir = workDir;
-    this.#tileFrames = { black: blackFrame(settings.tileSource), placeholder: placeholderFrame(settings.tileSource) };
-    this.#framePool = new FramePool((settings.tileSource.width * settings.tileSource.height * 3) / 2);
-    this.#everyoneEncoder = this.#startMixEncoder(EVERYONE, settings.everyoneMixPort);
+    this.#sourceSize = settings.tileSource;
     this.#videoClock = new FrameClock(1000 / settings.fps, () => this.#videoTick());
     this.#audioClock = new FrameClock(20, () => this.#audioTick(), { maxBurst: 5 });
     this.#keyframeTimer = setInterval(() => this.#requestKeyframes(), 250);
@@ -158,10 +175,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     // The composite it receives first: its client connects while its decoders start.
     const needsH264 = info.receivesH264 === true && !this.#composesH264;
     if (needsH264) this.#recompose();
-    if (info.mixPort !== undefined) {
-      await this.#spawnSlot();
-      if (!member.removed && !this.#closed) member.mixEncoder = this.#startMixEncoder(info.id, info.mixPort);
-    }
+    if (info.mixPort !== undefined) this.#speakerMix.addListener(info.id, info.mixPort);
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
     await this.#startDecoder(member, 'video');
     await this.#startDecoder(member, 'audio');
@@ -181,11 +195,12 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (!member) return;
     member.removed = true;
     this.#members.delete(id);
-    if (member.latestFrame) this.#framePool.release(member.latestFrame);
+    for (const frame of [member.latestFrame, member.heldFrame]) if (frame) this.#frames.release(frame);
     this.#mixer.removeSource(id);
+    this.#speakerMix.remove(id);
     if (this.#speakers.remove(id) === null) this.safeEmit('speaker', null);
     this.#recompose();
-    await Promise.all([member.videoDecoder?.close(), member.audioDecoder?.close(), member.mixEncoder?.close()]);
+    await Promise.all([member.videoDecoder?.close(), member.resizingDecoder?.close(), member.audioDecoder?.close()]);
     for (const port of [member.ports.videoPort, member.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
     log.info({ participant: id }, 'participant removed from session');
   }
@@ -240,6 +255,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       participants: this.#members.size,
       tiles: [...(compositor?.tileIds ?? [])],
       layout: this.#layout,
+      tileSource: this.#sourceSize,
       compositorFramesWritten: compositor?.framesWritten ?? 0,
       compositorTicksSkipped: compositor?.ticksSkipped ?? 0,
       videoClockSkipped: this.#videoClock.skipped,
@@ -250,7 +266,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       audio: {
         ...this.#mixer.toJSON(),
         clockSkipped: this.#audioClock.skipped,
-        encoderFramesDropped: [this.#everyoneEncoder, ...[...this.#members.values()].map((m) => m.mixEncoder)].reduce((n, e) => n + (e?.dropped ?? 0), 0),
+        encoderFramesDropped: this.#speakerMix.encoderFramesDropped,
       },
     };
   }
@@ -265,6 +281,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     clearInterval(this.#decodedTimer);
     clearTimeout(this.#switchFallback);
     clearTimeout(this.#keyframeTimerPending);
+    clearTimeout(this.#resizeTo?.timer);
     const members = [...this.#members.values()];
     this.#members.clear();
     for (const m of members) m.removed = true;
@@ -272,8 +289,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.#current?.close(),
       this.#pending?.close(),
       ...[...this.#standbys.values()].map((c) => c.close()),
-      this.#everyoneEncoder.close(),
-      ...members.flatMap((m) => [m.videoDecoder?.close(), m.audioDecoder?.close(), m.mixEncoder?.close()]),
+      this.#speakerMix.close(),
+      ...members.flatMap((m) => [m.videoDecoder?.close(), m.resizingDecoder?.close(), m.audioDecoder?.close()]),
     ]);
     for (const m of members) {
       for (const port of [m.ports.videoPort, m.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
@@ -284,7 +301,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.observer.safeEmit('close');
   }
 
-  async #startDecoder(member: Member, kind: 'video' | 'audio'): Promise<void> {
+  /** `replacing`: a decoder at a new tile-source size, in place of the stopped one until its first frame (#resize). */
+  async #startDecoder(member: Member, kind: 'video' | 'audio', replacing = false): Promise<void> {
     const port = kind === 'video' ? member.ports.videoPort : member.ports.audioPort;
     if (port === undefined || member.removed || this.#closed) return;
     const { info } = member;
@@ -292,22 +310,27 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       kind === 'video'
         ? { kind, codec: info.video?.codec ?? 'VP8', payloadType: info.video?.payloadType ?? VP8_PAYLOAD_TYPE }
         : { kind, codec: 'opus' as const, payloadType: info.audio?.payloadType ?? OPUS_PAYLOAD_TYPE };
+    const size = this.#resizeTo?.size ?? this.#sourceSize;
     const decoder = await Decoder.create({
       beforeStart: () => this.#spawnSlot(),
       label: `${info.name} (${info.id}) ${kind}`,
       port,
       input,
-      tileSource: this.settings.tileSource,
+      tileSource: size,
       workDir: this.#workDir,
-      framePool: this.#framePool,
+      framePool: this.#frames.pool(size),
     });
     if (member.removed || this.#closed) {
       await decoder.close();
       return;
     }
     if (kind === 'video') {
-      member.videoDecoder = decoder;
-      decoder.on('chunk', (frame) => this.#onVideoFrame(member, frame));
+      // A decoder at a new size takes over at its first frame (#onVideoFrame); any other at once.
+      if (replacing && member.videoDecoder !== undefined) {
+        void member.resizingDecoder?.close();
+        member.resizingDecoder = decoder;
+      } else member.videoDecoder = decoder;
+      decoder.on('chunk', (frame) => this.#onVideoFrame(member, frame, decoder));
     } else {
       member.audioDecoder = decoder;
       decoder.on('chunk', (pcm) => {
@@ -315,25 +338,33 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       });
     }
     decoder.on('died', (error) => {
+      const resizing = member.resizingDecoder === decoder;
+      if (resizing) member.resizingDecoder = undefined;
+      // One replaced already (by a move to another size) is not restarted.
+      else if (kind === 'video' && member.videoDecoder !== decoder) return;
       log.warn({ participant: info.id, kind, err: error.message }, 'decoder died; restarting');
       this.#decoderRestarts++;
       setTimeout(() => {
-        void this.#startDecoder(member, kind).then(() => {
+        void this.#startDecoder(member, kind, resizing).then(() => {
           if (kind === 'video') this.#askKeyframe(member, true);
         });
       }, RESTART_DELAY_MS);
     });
   }
 
-  #onVideoFrame(member: Member, frame: Buffer): void {
+  #onVideoFrame(member: Member, frame: Buffer, decoder: Decoder): void {
     if (member.removed) {
-      this.#framePool.release(frame);
+      this.#frames.release(frame);
+      return;
+    }
+    if (decoder !== member.videoDecoder) {
+      this.#resizedDecoderTakesOver(member, decoder, frame);
       return;
     }
     member.framesDecoded++;
     const previous = member.latestFrame;
     member.latestFrame = frame;
-    if (previous) this.#framePool.release(previous);
+    if (previous) this.#frames.release(previous);
     const first = previous === undefined;
     member.lastFrameAt = performance.now();
     if (first) {
@@ -361,6 +392,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #recompose(force = false): void {
     if (this.#closed) return;
     const plan = this.#plan(this.#tileIds());
+    // A new tile-source size first: decoders move to it, and a newcomer's tile waits for that
+    // (#finishResize); leaves and keyframes are composed at the old size meanwhile.
+    const shown = (this.#pending ?? this.#current)?.tileIds ?? [];
+    if (this.#resize(plan) && plan.ids.some((id) => !shown.includes(id))) return;
     const target = this.#pending ?? this.#current;
     if (!force && target && target.planKey === plan.key) return;
     if (this.#pending) {
@@ -400,7 +435,73 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #plan(ids: string[]): CompositorPlan {
     const h264 = this.#h264Wanted || [...this.#members.values()].some((m) => m.info.receivesH264);
     const kind = this.#layout.kind;
-    return { ids, kind, h264, key: JSON.stringify([ids, kind, h264]) };
+    const source = this.#sourceSize;
+    return { ids, kind, h264, source, key: JSON.stringify([ids, kind, h264, source]) };
+  }
+
+  /**
+   * Starts moving every video decoder to the tile-source size `plan` wants (sourceSize.ts), if it
+   * is not the one in use: each running decoder stops, one at the new size starts on its port and
+   * takes over at its first frame (the publisher is asked for a keyframe). Compositors of the old size
+   * go on meanwhile, showing the last old-size frame of those already moved. Returns true while
+   * a move is under way (the caller composes once it is over).
+   */
+  #resize(plan: CompositorPlan): boolean {
+    const wanted = tileSourceFor({ count: plan.ids.length, kind: plan.kind, canvas: this.settings.canvas, configured: this.settings.tileSource, current: this.#sourceSize });
+    if (this.#resizeTo) {
+      if (sameSize(this.#resizeTo.size, wanted)) return true;
+      clearTimeout(this.#resizeTo.timer);
+      this.#resizeTo = undefined;
+    }
+    if (sameSize(wanted, this.#sourceSize)) return false;
+    log.info({ from: this.#sourceSize, to: wanted, tiles: plan.ids.length }, 'tile-source size changes: decoders move to it');
+    this.#resizeTo = { size: wanted, timer: setTimeout(() => this.#finishResize(), RESIZE_TIMEOUT_MS) };
+    for (const member of this.#members.values()) {
+      const running = member.videoDecoder;
+      if (!running) continue;
+      // Two decoders cannot bind one port: the running one stops first, and the tile shows its
+      // last frame until the new one decodes (a second or two: less than the placeholder's wait).
+      void running
+        .close()
+        .then(() => this.#startDecoder(member, 'video', true))
+        .then(() => this.#askKeyframe(member, true));
+    }
+    return true;
+  }
+
+  /** A decoder at the new size has its first frame: it replaces the old one; the old-size frame stays held for old compositors. */
+  #resizedDecoderTakesOver(member: Member, decoder: Decoder, frame: Buffer): void {
+    const old = member.videoDecoder;
+    member.videoDecoder = decoder;
+    if (member.resizingDecoder === decoder) member.resizingDecoder = undefined;
+    void old?.close();
+    if (member.heldFrame) this.#frames.release(member.heldFrame);
+    member.heldFrame = member.latestFrame;
+    member.latestFrame = frame;
+    member.lastFrameAt = performance.now();
+    const target = this.#resizeTo?.size;
+    const moved = (m: Member): boolean => !m.videoDecoder || !target || sameSize(m.videoDecoder.tileSource, target);
+    if (target && [...this.#members.values()].every(moved)) this.#finishResize();
+  }
+
+  /** No compositor of the old size is left: the frames held for it go back. */
+  #releaseHeldFrames(): void {
+    if (this.#resizeTo || (this.#current && !sameSize(this.#current.source, this.#sourceSize))) return;
+    for (const member of this.#members.values()) {
+      if (member.heldFrame) this.#frames.release(member.heldFrame);
+      member.heldFrame = undefined;
+    }
+  }
+
+  /** Every decoder delivers at the new size (or the wait is over): compose at it. */
+  #finishResize(): void {
+    const target = this.#resizeTo;
+    if (!target || this.#closed) return;
+    clearTimeout(target.timer);
+    this.#resizeTo = undefined;
+    this.#sourceSize = target.size;
+    log.info({ size: target.size }, 'tile-source size changed');
+    this.#recompose();
   }
 
   /**
@@ -429,13 +530,13 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
    * priority until raisePriority().
    */
   #startCompositor(plan: CompositorPlan, background: boolean): Compositor {
-    const { canvas, tileSource, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } =
-      this.settings;
+    const { canvas, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port } = this.settings;
+    const tileSource = plan.source;
     const compositor = new Compositor({
       tileIds: plan.ids,
       layoutKind: plan.kind,
       planKey: plan.key,
-      framePool: this.#framePool,
+      framePool: this.#frames.pool(tileSource),
       background,
       inputs: Math.max(1, plan.ids.length),
       source: tileSource,
@@ -451,7 +552,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
       ...(plan.h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
     });
-    compositor.whenStarted(() => compositor.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => this.#tileFrames.black)));
+    const { black } = this.#frames.tiles(tileSource);
+    compositor.whenStarted(() => compositor.writeFrames(Array.from({ length: Math.max(1, plan.ids.length) }, () => black)));
     compositor.on('died', (error) => {
       if (this.#standbys.get(plan.key) === compositor) {
         this.#standbys.delete(plan.key);
@@ -477,6 +579,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#current = next;
     this.#pending = undefined;
     void old?.close();
+    this.#releaseHeldFrames();
     this.observer.safeEmit('layoutchange', [...next.tileIds]);
     // The next keyframe request will find one ready for this very roster. Started a while after
     // the switch: an FFmpeg starting beside the new compositor's first frames slows them down.
@@ -508,48 +611,28 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       if (!compositor) continue;
       const now = performance.now();
       const { placeholderAfterMs } = this.settings;
+      const tiles = this.#frames.tiles(compositor.source);
+      // While the tile-source size changes, a tile of the other size shows its held frame (or black).
+      const fit = (frame: Buffer, member: Member | undefined): Buffer =>
+        frame.length === tiles.black.length ? frame : member?.heldFrame?.length === tiles.black.length ? member.heldFrame : tiles.black;
       const frames =
         compositor.tileIds.length === 0
-          ? [this.#tileFrames.black]
-          : compositor.tileIds.map((id) => tileFrame(this.#members.get(id), now, placeholderAfterMs, this.#tileFrames));
+          ? [tiles.black]
+          : compositor.tileIds.map((id) => {
+              const member = this.#members.get(id);
+              return fit(tileFrame(member, now, placeholderAfterMs, tiles), member);
+            });
       compositor.writeFrames(frames);
     }
   }
 
   #audioTick(): void {
-    const listeners = [...this.#members.values()].filter((m) => m.mixEncoder).map((m) => m.info.id);
-    const mixes = this.#mixer.mix(listeners);
+    this.#speakerMix.tick(this.#mixer, performance.now());
     const speaker = this.#speakers.process(this.#mixer.levels(), performance.now());
     if (speaker !== undefined) {
       this.safeEmit('speaker', speaker);
       if (this.#layout.kind === 'speaker') this.#recompose();
     }
-    const everyone = mixes.get(EVERYONE);
-    if (everyone) this.#everyoneEncoder.write(everyone);
-    for (const id of listeners) {
-      const pcm = mixes.get(id);
-      if (pcm) this.#members.get(id)?.mixEncoder?.write(pcm);
-    }
-  }
-
-  #startMixEncoder(label: string, port: number): AudioEncoder {
-    const encoder = new AudioEncoder(label, {
-      bitrateKbps: this.settings.audioBitrateKbps,
-      output: { port, payloadType: OPUS_PAYLOAD_TYPE, ssrc: randomSsrc() },
-    });
-    encoder.on('died', (error) => {
-      log.warn({ err: error.message, label }, 'mix encoder died; restarting');
-      setTimeout(() => {
-        if (this.#closed) return;
-        if (label === EVERYONE) {
-          if (this.#everyoneEncoder === encoder) this.#everyoneEncoder = this.#startMixEncoder(label, port);
-          return;
-        }
-        const member = this.#members.get(label);
-        if (member && member.mixEncoder === encoder) member.mixEncoder = this.#startMixEncoder(label, port);
-      }, RESTART_DELAY_MS);
-    });
-    return encoder;
   }
 
   #reportDecoded(): void {

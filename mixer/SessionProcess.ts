@@ -16,6 +16,7 @@ import type {
   SessionSettings,
   SessionStats,
 } from './SessionTypes.ts';
+import { SESSION_DEFAULTS } from './SessionTypes.ts';
 
 const log = createLogger('SessionProcess');
 
@@ -68,6 +69,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       participants: 0,
       tiles: [],
       layout: { kind: 'grid' },
+      tileSource: SESSION_DEFAULTS.tileSource,
       compositorFramesWritten: 0,
       compositorTicksSkipped: 0,
       videoClockSkipped: 0,
@@ -175,7 +177,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
 
   /** Waits for the process to boot (if it has not yet), then starts its session. Once only. */
   async start(settings: SessionSettings): Promise<void> {
-    this.#stats = { ...this.#stats, layout: settings.layout };
+    this.#stats = { ...this.#stats, layout: settings.layout, tileSource: settings.tileSource };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

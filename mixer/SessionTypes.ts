@@ -91,6 +91,8 @@ export interface SessionStats {
   participants: number;
   tiles: string[];
   layout: SessionLayout;
+  /** The size every participant's picture is decoded to (mixer/sourceSize.ts). */
+  tileSource: Size;
   compositorFramesWritten: number;
   compositorTicksSkipped: number;
   videoClockSkipped: number;

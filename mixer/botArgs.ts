@@ -171,7 +171,7 @@ export function h264LevelProblem(v: Pick<VideoOutput, 'width' | 'height' | 'fps'
  * with no `repeat-headers` or `dump_extra` needed. The rtp muxer packetizes in mode 1 (STAP-A,
  * FU-A; its SDP says `packetization-mode=1`), the mode WebRTC negotiates.
  */
-function h264EncoderArgs(v: VideoOutput): string[] {
+export function h264EncoderArgs(v: Pick<VideoOutput, 'bitrateKbps' | 'fps'>): string[] {
   const kbps = `${v.bitrateKbps}k`;
   return [
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-level:v', '3.1',
@@ -180,7 +180,7 @@ function h264EncoderArgs(v: VideoOutput): string[] {
   ];
 }
 
-function vp8EncoderArgs(v: VideoOutput): string[] {
+export function vp8EncoderArgs(v: Pick<VideoOutput, 'bitrateKbps' | 'fps'>): string[] {
   return [
     '-c:v', 'libvpx', '-b:v', `${v.bitrateKbps}k`, ...VP8_REALTIME,
     '-g', String(v.fps), '-keyint_min', String(v.fps), '-pix_fmt', 'yuv420p',
@@ -197,12 +197,13 @@ function videoOutputArgs(input: string, v: VideoOutput, filter?: string): string
   return ['-map', input, ...(filter !== undefined ? ['-vf', filter] : []), ...encoder, ...rtpOutputArgs(v)];
 }
 
-/** Opus out, 20 ms frames, as a browser sends it (RFC 7587: 48 kHz RTP clock, 2 channels). */
+/** Opus, 20 ms frames, as a browser sends it (RFC 7587: 48 kHz RTP clock, 2 channels). */
+export const OPUS_ENCODER_ARGS: readonly string[] = [
+  '-c:a', 'libopus', '-b:a', '32k', '-ac', '2', '-ar', String(BOT_AUDIO_SAMPLE_RATE), '-application', 'voip', '-frame_duration', '20',
+];
+
 function audioOutputArgs(input: string, a: AudioOutput): string[] {
-  return [
-    '-map', input, '-c:a', 'libopus', '-b:a', '32k', '-ac', '2', '-ar', String(BOT_AUDIO_SAMPLE_RATE),
-    '-application', 'voip', '-frame_duration', '20', ...rtpOutputArgs(a),
-  ];
+  return ['-map', input, ...OPUS_ENCODER_ARGS, ...rtpOutputArgs(a)];
 }
 
 /** The timecode filter for the bot's video; a picture too small for it is a TypeError like any bad option. */

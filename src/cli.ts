@@ -6,6 +6,7 @@ import type { LayoutKind } from '../mixer/layout.ts';
 import { createLogger } from '../mixer/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
 import { integer } from './cli/argParsers.ts';
+import { loadtestCommand } from './loadtest/loadtestCommand.ts';
 import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
 import { addSecurityOptions, securityConfig, type SecurityFlags } from './cli/securityOptions.ts';
@@ -286,7 +287,7 @@ export function buildProgram(): Command {
       ),
     )
     .action((room: string, flags: StartFlags) => run(flags, { room, flags }));
-  for (const command of [roomsCommand(), recordCommand(), kickCommand(), tokenCommand(), keysCommand(), botCommand()]) {
+  for (const command of [roomsCommand(), recordCommand(), kickCommand(), tokenCommand(), keysCommand(), botCommand(), loadtestCommand()]) {
     program.addCommand(command);
   }
   // Subcommands added whole do not inherit the program's output settings: give them each.

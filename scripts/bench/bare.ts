@@ -1,54 +1,18 @@
 /**
- * The physical reference (DESIGN.md): the same N pictures decoded, laid out in the same grid and
- * encoded with the same settings by ONE FFmpeg process, paced at real time, with nothing else:
- * no WebRTC, no pipes, no Node clock, no audio. The server is judged against its CPU.
+ * The physical reference (DESIGN.md): the same N pictures decoded (the load generator's clips,
+ * which it publishes to the server), laid out in the same grid and encoded with the same settings
+ * by ONE FFmpeg process, paced at real time, with nothing else: no WebRTC, no pipes, no Node
+ * clock, no audio. The server is judged against its CPU.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compositorFilter, VP8_REALTIME } from '../../mixer/ffmpegArgs.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
 import { gridLayout, type Size } from '../../mixer/layout.ts';
 import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
-import { timecodeFilter } from '../../mixer/timecode.ts';
 import { errorText } from '../lib/errors.ts';
 import { cpuShare, sampleTree } from '../lib/procStats.ts';
-import { runCommand, sleep } from '../lib/processes.ts';
+import { sleep } from '../lib/processes.ts';
 import { round } from './numbers.ts';
-import { ffmpegColor } from './palette.ts';
-
-const CLIP_SECONDS = 3;
-
-export interface ClipSpec {
-  source: Size;
-  fps: number;
-  bitrateKbps: number;
-}
-
-/**
- * `count` clips like the bots' pictures (a colour each, the timecode strip changing every frame),
- * encoded as the bots encode (VP8 realtime, one keyframe a second), once per run.
- */
-export async function makeClips(dir: string, count: number, spec: ClipSpec): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const paths: string[] = [];
-  const jobs: (() => Promise<unknown>)[] = [];
-  for (let i = 0; i < count; i++) {
-    const path = join(dir, `clip${i}.webm`);
-    paths.push(path);
-    const { width, height } = spec.source;
-    const args = [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=${ffmpegColor(i)}:s=${width}x${height}:r=${spec.fps}`,
-      '-t', String(CLIP_SECONDS), '-vf', timecodeFilter({ width, height, fps: spec.fps, clock: 'pts' }),
-      '-c:v', 'libvpx', '-b:v', `${spec.bitrateKbps}k`, ...VP8_REALTIME, '-g', String(spec.fps), '-keyint_min', String(spec.fps),
-      '-pix_fmt', 'yuv420p', '-an', '-f', 'webm', '-y', path,
-    ];
-    jobs.push(() => runCommand(process.env.MCU_FFMPEG ?? 'ffmpeg', args, 60_000));
-  }
-  // Two at a time: the machine has two cores.
-  for (let i = 0; i < jobs.length; i += 2) await Promise.all(jobs.slice(i, i + 2).map((job) => job()));
-  return paths;
-}
 
 /** The reference's FFmpeg arguments: N looping clips → grid → VP8 as the server's compositor encodes it. */
 export function bareArgs(clips: string[], o: { source: Size; canvas: Size; bitrateKbps: number; keyframeInterval: number }): string[] {

@@ -19,7 +19,7 @@ import { exited, freeTcpPort, stopTree, withTimeout } from '../lib/processes.ts'
 import { browserFigures, latencyGrowth, probeBoxes, type BrowserFigures } from './browserFigures.ts';
 import { launchProbeBrowser, openProbeClient, type ProbeClient } from './browserProbe.ts';
 import { machineCpu, machineCpuShare } from './machine.ts';
-import { startServer, type ServerProcess } from './mcu.ts';
+import { startServer, type ServerProcess } from './server.ts';
 import { round } from './numbers.ts';
 import { ffmpegColor } from './palette.ts';
 
@@ -97,7 +97,7 @@ export async function runBrowserScenario(o: ScenarioOptions): Promise<ScenarioRe
   const clients: { client: ProbeClient; role: 'publisher' | 'viewer' }[] = [];
   try {
     const port = await freeTcpPort();
-    server = await startServer(port, join(o.dir, 'server.log'));
+    server = await startServer(port, join(o.dir, 'server.log'), 16);
     const httpUrl = `http://127.0.0.1:${port}`;
     browser = await launchProbeBrowser(httpUrl);
     const publishers = o.scenario === 'room' ? 1 : 3;

@@ -1,7 +1,7 @@
 /**
  * The bench chart, drawn by hand as SVG (no dependency) and rasterised to PNG by FFmpeg's
- * librsvg decoder: server CPU and bare FFmpeg CPU against N, and downlink per participant,
- * MCU against SFU, against N.
+ * librsvg decoder: one panel per figure against N (the bench draws server CPU against bare
+ * FFmpeg, the server's CPU by role, and downlink per participant, MCU against SFU), side by side.
  */
 import { writeFile } from 'node:fs/promises';
 import { runCommand } from '../lib/processes.ts';
@@ -20,10 +20,11 @@ export interface ChartPanel {
   series: ChartSeries[];
 }
 
-const WIDTH = 1000;
 const HEIGHT = 460;
 const PANEL = { width: 400, height: 300, top: 70 };
-const LEFTS = [80, 580];
+/** Each panel's share of the width: its plot, its axis labels on the left, a margin. */
+const PANEL_STRIDE = 500;
+const FIRST_LEFT = 80;
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -83,14 +84,14 @@ function panelSvg(panel: ChartPanel, left: number, xs: number[]): string {
   return parts.join('\n');
 }
 
-export function chartSvg(title: string, subtitle: string, xs: number[], panels: [ChartPanel, ChartPanel]): string {
+export function chartSvg(title: string, subtitle: string, xs: number[], panels: ChartPanel[]): string {
+  const WIDTH = PANEL_STRIDE * panels.length;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="18" font-weight="bold">${escape(title)}</text>`,
     `<text x="${WIDTH / 2}" y="${HEIGHT - 8}" text-anchor="middle" font-size="11" fill="#555">${escape(subtitle)}</text>`,
-    panelSvg(panels[0], LEFTS[0]!, xs),
-    panelSvg(panels[1], LEFTS[1]!, xs),
+    ...panels.map((panel, i) => panelSvg(panel, FIRST_LEFT + i * PANEL_STRIDE, xs)),
     '</svg>',
   ].join('\n');
 }

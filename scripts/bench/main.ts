@@ -1,24 +1,26 @@
 /**
- * `npm run bench`: the server against bare FFmpeg and an SFU, for N participants.
- *   node --import tsx scripts/bench.ts [--sizes 1,2,4,9,16] [--seconds 12] [--settle 5] [--keep]
+ * `npm run bench`: the server against bare FFmpeg and an SFU, for N participants (one real bot,
+ * the others from the load generator, `mcu loadtest`).
+ *   node --import tsx scripts/bench.ts [--sizes 1,4,9,16,25] [--seconds 12] [--settle 5] [--keep]
  * Writes artifacts/bench/bench-<timestamp>.json, latest.json and bench.svg/.png, prints a table.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
 import { descendants } from '../lib/procStats.ts';
 import { errorText } from '../lib/errors.ts';
 import { killLeftovers, sleep } from '../lib/processes.ts';
-import { makeClips, runBare, type BareResult } from './bare.ts';
+import { defaultClipCache, prepareClips } from '../../src/loadtest/clipCache.ts';
+import { publisherClips } from '../../src/loadtest/LoadTest.ts';
+import { runBare, type BareResult } from './bare.ts';
 import { formatBrowserTable, runBrowserBench, type ScenarioResult } from './browser.ts';
 import { calibrate, type CalibrationResult } from './calibrate.ts';
 import { chartSvg, writeChart } from './chart.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 import { round } from './numbers.ts';
-import { emptyResult, runMcu, type McuResult } from './mcu.ts';
+import { CLIP_SECONDS, emptyResult, MAX_PARTICIPANTS, PUBLISHED, runMcu, type McuResult } from './mcu.ts';
 import {
   chartPanels,
   evaluateTargets,
@@ -26,20 +28,21 @@ import {
   formatCpuBreakdown,
   formatTable,
   formatTargets,
+  largestHeldN,
   runFigures,
   type BenchReport,
   type RunFigures,
 } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAX_PARTICIPANTS = 16;
 const CALIBRATION_SECONDS = 5;
 const BARE_SETTLE_MS = 3000;
 
 interface Options {
   quietWait: number;
-  windows: number;
-  botNice: number;
+  loadNice: number;
+  size: { width: number; height: number };
+  bitrate: number;
   sizes: number[];
   seconds: number;
   settle: number;
@@ -53,9 +56,17 @@ interface Options {
 function parseSizes(value: string): number[] {
   const sizes = value.split(',').map((s) => Number(s.trim()));
   if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_PARTICIPANTS)) {
-    throw new InvalidArgumentError(`a comma-separated list of participant counts from 1 to ${MAX_PARTICIPANTS}, e.g. 1,2,4,9,16`);
+    throw new InvalidArgumentError(`a comma-separated list of participant counts from 1 to ${MAX_PARTICIPANTS}, e.g. 1,4,9,16,25`);
   }
   return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+function parseSize(value: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(value);
+  const width = Number(m?.[1]);
+  const height = Number(m?.[2]);
+  if (!m || width < 160 || height < 90 || width > 1920 || height > 1080 || width % 2 || height % 2) throw new InvalidArgumentError('WxH, even, from 160x90 to 1920x1080');
+  return { width, height };
 }
 
 function parseSeconds(value: string): number {
@@ -103,14 +114,15 @@ async function waitForQuiet(maxMs: number): Promise<number> {
 
 function parseOptions(argv: string[]): Options {
   const command = new Command('bench')
-    .description('Measure the MCU server against bare FFmpeg and an SFU for N participants (bots in their own processes)')
-    .option('--sizes <list>', 'participant counts to measure', parseSizes, [1, 2, 4, 9, 16])
+    .description('Measure the MCU server against bare FFmpeg and an SFU for N participants (one bot, the others from the load generator)')
+    .option('--sizes <list>', 'participant counts to measure', parseSizes, [1, 4, 9, 16, 25])
     .option('--seconds <n>', 'length of the steady measuring window', parseSeconds, 12)
     .option('--settle <n>', 'seconds to wait after the last join before measuring', parseSeconds, 5)
     .option('--out <dir>', 'where the JSON and the chart go', join(ROOT, 'artifacts', 'bench'))
     .option('--quiet-wait <n>', 'before each N, wait up to this long for other work on the machine to stop', parseWait, 10)
-    .option('--windows <n>', 'windows to measure at most when other work disturbs one (the cleanest is kept)', parseCount(1, 5), 2)
-    .option('--bot-nice <n>', 'nice value of every bot but bot 0 (0 = none): the bots stand in for remote clients', parseCount(0, 19), 10)
+    .option('--load-nice <n>', 'nice value of the load generator (0 = none): it stands in for remote clients', parseCount(0, 19), 10)
+    .option('--size <WxH>', "every publisher's picture (640x360: a camera's)", parseSize, { width: PUBLISHED.width, height: PUBLISHED.height })
+    .option('--bitrate <kbps>', "every publisher's video bitrate (the clips are textured so that it is really sent)", parseCount(50, 5000), PUBLISHED.bitrateKbps)
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
@@ -160,12 +172,13 @@ function failedMcu(participants: number, error: unknown): McuResult {
 
 function oneLine(r: RunFigures): string {
   const m = r.mcu;
-  const lat = m.latency?.allFrames;
-  const head = m.ok ? '' : m.server.cpu !== null ? `INCOMPLETE (${m.alive} of ${r.participants} bots) ` : `FAILED (${m.error}) `;
+  const lat = m.latency;
+  const head = m.ok ? '' : m.server.cpu !== null ? `INCOMPLETE (${m.alive} of ${r.participants} participants) ` : `FAILED (${m.error}) `;
   return (
     `  ${head}server ${m.server.cpu?.toFixed(2) ?? '-'} cores, bare FFmpeg ${r.bare?.cpu?.toFixed(2) ?? '-'}` +
-    `${r.bare && !r.bare.ok ? ` (failed: ${r.bare.error})` : ''}, composite ${m.composite.fpsMedian ?? '-'} fps, ` +
-    `latency p50 ${lat?.p50 ?? '-'} ms, downlink ${m.downlink.totalKbps ?? '-'} kbit/s` +
+    `${r.bare && !r.bare.ok ? ` (failed: ${r.bare.error})` : ''}, load generator ${m.load.cpu?.toFixed(2) ?? '-'}, ` +
+    `composite ${m.composite.fpsMedian ?? '-'} fps (lowest receiver ${m.composite.fpsMin ?? '-'}), ` +
+    `latency p50 ${lat?.p50 ?? '-'} ms, downlink ${m.downlink.totalKbps ?? '-'} kbit/s; load average ${loadavg()[0]!.toFixed(2)}` +
     `${m.latencyError ? `; recording not read: ${m.latencyError}` : ''}` +
     m.problems.map((p) => `\n    ${p}`).join('')
   );
@@ -182,33 +195,31 @@ export async function main(argv: string[]): Promise<number> {
   stopChildrenOnSignal();
   const started = new Date();
   const work = await mkdtemp(join(tmpdir(), 'mcu-bench-'));
+  const published = { ...PUBLISHED, ...options.size, bitrateKbps: options.bitrate };
   const machine = await machineInfo();
   say(
     `mcu bench: N = ${options.sizes.join(', ')}; ${options.seconds} s windows after ${options.settle} s settling; ` +
-      `bots other than bot 0 at nice ${options.botNice}`,
+      `bot 0 and the load generator (N-1 participants, nice ${options.loadNice}); publishers send ${published.width}x${published.height} at ${published.fps} fps, ${published.bitrateKbps} kbit/s`,
   );
   say(`machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, Node ${machine.node}, ${machine.ffmpeg}`);
   say(`load average at start: ${machine.loadAverageAtStart.join(' ')}${machine.loadAverageAtStart[0]! > machine.nproc / 2 ? ' (the machine is busy: figures will show it)' : ''}`);
 
   const notes: string[] = [
-    'CPU is a share of one core (1.0 = one core busy), measured from /proc over the window: the server is the node process and every FFmpeg child; the bare FFmpeg reference is one FFmpeg process (video only: no audio, no WebRTC).',
-    'Downlink and uplink are RTP payload bytes counted by the bots (stats lines), over the window; the SFU figure is the sum of the other participants\' measured uplink.',
-    'Latency is arrival at bot 0 (first RTP packet of the frame, werift) minus the wall-clock time drawn into the picture by the publishing bot\'s FFmpeg; "all frames" counts every tile of every frame, "first seen" each drawn frame once.',
-    'The bots run on the same machine as the server: their CPU is not counted as the server\'s, but they compete with it for the cores ("other load" is CPU used by neither the server nor the bots). Every bot but bot 0 runs at the nice value in options.botNice, so that the server gets the CPU it asks for, as it would with remote clients.',
-    'Each bot\'s picture is a solid colour with the timecode strip: VP8 compresses it far below the 800 kbit/s cap, so the measured uplink (and the SFU figure built from it) is much lower than a camera\'s; nominalSfuDownlinkKbps assumes 800 + 32 kbit/s per publisher.',
+    'CPU is a share of one core (1.0 = one core busy), measured from /proc over the window: the server is the node process and every FFmpeg child; the bare FFmpeg reference is one FFmpeg process decoding the same clips the load generator publishes (video only: no audio, no WebRTC).',
+    'Participants: bot 0 (a real bot: live VP8 encoder, wall-clock timecode, records its composite) and the load generator (`mcu loadtest`, one process, N-1 publishers sending pre-encoded VP8 clips (options.published; textured so that the bitrate is used) and Opus tones), both on this machine: their CPU is not the server\'s, but they compete with it for the cores ("other load" is CPU used by neither the server nor the participants).',
+    'fps and gaps are counted at every receiver (bot 0 and each of the load generator\'s clients) over the window; "worst 1 s" is the fewest frames any receiver got in one whole second.',
+    'Latency is glass to glass at the load generator\'s reader: arrival of a frame\'s first packet minus the moment the frame was due to be sent (its clip time drawn in the picture plus its loop\'s start), over every tile; bot 0\'s is its own tile in its own recording (a live encoder in the path).',
+    'Downlink and uplink are RTP payload bytes over the window; the SFU figure is N-1 times one publisher\'s measured uplink.',
   ];
   let calibration: CalibrationResult | null = null;
   const runs: RunFigures[] = [];
   try {
     let clips: string[] = [];
     if (options.bare) {
-      say('encoding the bare FFmpeg reference clips...');
+      say('preparing the clips (the load generator\'s: the bare FFmpeg reference decodes the same)...');
       try {
-        clips = await makeClips(join(work, 'clips'), Math.max(...options.sizes), {
-          source: SESSION_DEFAULTS.tileSource,
-          fps: SESSION_DEFAULTS.fps,
-          bitrateKbps: 800,
-        });
+        const specs = publisherClips({ publishers: Math.max(...options.sizes), colourOffset: 0, speakers: MAX_PARTICIPANTS, codec: 'vp8', video: published, clipSeconds: CLIP_SECONDS });
+        clips = (await prepareClips(specs, defaultClipCache())).map((c) => c.files.video);
       } catch (error) {
         say(`  could not make the clips: ${errorText(error)}`);
       }
@@ -219,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
       say(`  ${formatCalibration(calibration)}`);
     }
     for (const n of options.sizes) {
-      say(`N=${n}: server and ${n} bot${n > 1 ? 's' : ''}...`);
+      say(`N=${n}: server, bot 0${n > 1 ? ` and the load generator with ${n - 1}` : ''}...`);
       const busyBefore = await waitForQuiet(options.quietWait * 1000);
       let mcu: McuResult;
       try {
@@ -228,10 +239,10 @@ export async function main(argv: string[]): Promise<number> {
           settleMs: options.settle * 1000,
           windowMs: options.seconds * 1000,
           joinTimeoutMs: 30_000,
-          joinBudgetMs: Math.max(60_000, 8000 * n),
-          windows: options.windows,
-          botNice: options.botNice,
+          loadNice: options.loadNice,
           dir: join(work, `n${n}`),
+          cacheDir: defaultClipCache(),
+          published,
         });
       } catch (error) {
         mcu = failedMcu(n, error);
@@ -269,12 +280,13 @@ export async function main(argv: string[]): Promise<number> {
       sizes: options.sizes,
       seconds: options.seconds,
       settleSeconds: options.settle,
-      windows: options.windows,
-      botNice: options.botNice,
+      loadNice: options.loadNice,
+      published,
       quietWaitSeconds: options.quietWait,
     },
     machine,
     calibration,
+    largestHeldN: largestHeldN(runs),
     runs,
     browser,
     targets,
@@ -289,11 +301,11 @@ export async function main(argv: string[]): Promise<number> {
   const incomplete = runs.filter((r) => !r.mcu.ok).map((r) => r.participants);
   const subtitle =
     `${machine.nproc} × ${machine.cpuModel}; ${machine.ffmpeg.split(' Copyright')[0]}; Node ${machine.node}; ${started.toISOString()}` +
-    (incomplete.length ? `; hollow dots: incomplete runs (N=${incomplete.join(', ')}: not every bot stayed connected)` : '');
+    (incomplete.length ? `; hollow dots: incomplete runs (N=${incomplete.join(', ')}: not every participant stayed connected)` : '');
   const png = await writeChart(
     join(options.out, 'bench.svg'),
     join(options.out, 'bench.png'),
-    chartSvg('mcu bench: server vs bare FFmpeg, MCU vs SFU', subtitle, runs.map((r) => r.participants), chartPanels(runs)),
+    chartSvg('mcu bench: server vs bare FFmpeg, where its CPU goes, MCU vs SFU', subtitle, runs.map((r) => r.participants), chartPanels(runs)),
   );
 
   say('');
@@ -311,6 +323,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   say('targets:');
   say(formatTargets(targets));
+  say(`largest N at which every participant stayed connected and every receiver got >= 29 fps: ${report.largestHeldN ?? 'none'}`);
   say('');
   const rel = (p: string): string => relative(process.cwd(), p) || p;
   say(`wrote ${rel(jsonPath)}, ${rel(join(options.out, 'latest.json'))}, ${rel(join(options.out, 'bench.svg'))}${png ? `, ${rel(png)}` : ''}`);

@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { gridLayout, letterbox, type Size, type Tile } from '../../mixer/layout.ts';
-import { i420Size, msSince, readTimecode, type I420Frame } from '../../mixer/timecode.ts';
+import { gridLayouts, readComposite, type CompositeRead } from '../../src/loadtest/compositeTiles.ts';
+import type { Size } from '../../mixer/layout.ts';
+import { i420Size, msSince } from '../../mixer/timecode.ts';
 import { runCommand } from '../lib/processes.ts';
 import { distribution, round, type Distribution } from './numbers.ts';
-import { nearestPaletteIndex } from './palette.ts';
 
 /** One line of a bot's `--frame-log`: wall-clock arrival (ms) and RTP timestamp of a frame. */
 export interface FrameLogEntry {
@@ -33,18 +33,9 @@ export function readFrameLogEntries(path: string): FrameLogEntry[] {
   return entries;
 }
 
-/** What one tile showed: the bot (palette index, -1 unknown) and its code (undefined: unreadable). */
-export interface TileRead {
-  bot: number;
-  ms: number | undefined;
-}
-
-export interface DecodedFrame {
+export interface DecodedFrame extends CompositeRead {
   /** Presentation time in the recording, ms. */
   ptsMs: number;
-  /** How many tiles the grid had (the layout whose tiles read best); 0 when none read. */
-  count: number;
-  tiles: TileRead[];
 }
 
 export interface DecodeOptions {
@@ -57,55 +48,6 @@ export interface DecodeOptions {
   binary?: string;
 }
 
-/** Mean colour (RGB, from limited-range BT.601 I420) of the middle of a tile, below the code. */
-function tileColor(frame: I420Frame, box: Tile): [number, number, number] {
-  const { width, height, data } = frame;
-  const lumaSize = width * height;
-  const chromaWidth = Math.ceil(width / 2);
-  const chromaSize = chromaWidth * Math.ceil(height / 2);
-  let y = 0;
-  let u = 0;
-  let v = 0;
-  let n = 0;
-  const x0 = Math.floor(box.x + 0.3 * box.width);
-  const x1 = Math.floor(box.x + 0.7 * box.width);
-  const y0 = Math.floor(box.y + 0.35 * box.height);
-  const y1 = Math.floor(box.y + 0.75 * box.height);
-  for (let py = y0; py < y1; py += 2) {
-    for (let px = x0; px < x1; px += 2) {
-      const c = (py >> 1) * chromaWidth + (px >> 1);
-      y += data[py * width + px]!;
-      u += data[lumaSize + c]!;
-      v += data[lumaSize + chromaSize + c]!;
-      n++;
-    }
-  }
-  const Y = 1.164 * (y / n - 16);
-  const U = u / n - 128;
-  const V = v / n - 128;
-  const clamp = (c: number): number => Math.max(0, Math.min(255, c));
-  return [clamp(Y + 1.596 * V), clamp(Y - 0.392 * U - 0.813 * V), clamp(Y + 2.017 * U)];
-}
-
-/** Reads every tile of the grid (of 1..maxTiles) that fits this frame best. */
-function readFrame(frame: I420Frame, layouts: Tile[][], source: Size): Omit<DecodedFrame, 'ptsMs'> {
-  let best: { count: number; valid: number; reads: (number | undefined)[] } = { count: 0, valid: 0, reads: [] };
-  for (const boxes of layouts) {
-    const reads = boxes.map((box) => readTimecode(frame, box, source)?.ms);
-    const valid = reads.filter((ms) => ms !== undefined).length;
-    // More tiles read wins; at a tie, a grid read completely wins over a smaller one.
-    if (valid > best.valid || (valid === best.valid && valid > 0 && valid === boxes.length)) {
-      best = { count: boxes.length, valid, reads };
-    }
-  }
-  if (best.count === 0) return { count: 0, tiles: [] };
-  const boxes = layouts[best.count - 1]!;
-  return {
-    count: best.count,
-    tiles: boxes.map((box, i) => ({ bot: nearestPaletteIndex(tileColor(frame, box)), ms: best.reads[i] })),
-  };
-}
-
 /** Decodes the first video stream of a recording and reads every frame's tiles. */
 export async function decodeRecording(o: DecodeOptions): Promise<{ canvas: Size; frames: DecodedFrame[] }> {
   const probe = await runCommand(
@@ -116,8 +58,7 @@ export async function decodeRecording(o: DecodeOptions): Promise<{ canvas: Size;
   const [width, height] = probe.trim().split('\n')[0]!.split(',').map(Number);
   if (!width || !height) throw new Error(`no video stream in ${o.path}`);
   const canvas = { width, height };
-  const layouts: Tile[][] = [];
-  for (let n = 1; n <= o.maxTiles; n++) layouts.push(gridLayout(n, canvas).map((tile) => letterbox(o.source, tile)));
+  const layouts = gridLayouts(o.maxTiles, canvas, o.source);
 
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'info', '-nostats', '-i', `file:${o.path}`, '-map', '0:v:0',
@@ -127,7 +68,7 @@ export async function decodeRecording(o: DecodeOptions): Promise<{ canvas: Size;
   const frameSize = i420Size(width, height);
   const buffer = Buffer.allocUnsafe(frameSize);
   let filled = 0;
-  const reads: Omit<DecodedFrame, 'ptsMs'>[] = [];
+  const reads: CompositeRead[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
     let offset = 0;
     while (offset < chunk.length) {
@@ -136,7 +77,7 @@ export async function decodeRecording(o: DecodeOptions): Promise<{ canvas: Size;
       filled += n;
       offset += n;
       if (filled === frameSize) {
-        reads.push(readFrame({ format: 'i420', width, height, data: buffer }, layouts, o.source));
+        reads.push(readComposite({ format: 'i420', width, height, data: buffer }, layouts, o.source));
         filled = 0;
       }
     }
@@ -308,20 +249,4 @@ export function analyseLatency(
     tilesRead,
     tilesExpected: framesInWindow * participants,
   };
-}
-
-/**
- * For each bot (palette index), the arrival of the first recorded frame in which a tile of its
- * colour carried a readable code; undefined if it never appeared.
- */
-export function firstAppearances(frames: readonly DecodedFrame[], arrivals: readonly (number | undefined)[], bots: number): (number | undefined)[] {
-  const first: (number | undefined)[] = new Array<number | undefined>(bots).fill(undefined);
-  frames.forEach((frame, i) => {
-    const arrival = arrivals[i];
-    if (arrival === undefined) return;
-    for (const tile of frame.tiles) {
-      if (tile.bot >= 0 && tile.bot < bots && tile.ms !== undefined && first[tile.bot] === undefined) first[tile.bot] = arrival;
-    }
-  });
-  return first;
 }

@@ -1,20 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtcpHeader,
-  RtcpPayloadSpecificFeedback,
-  RtpPacket,
-  Vp8RtpPayload,
-  type RTCRtpCodecParameters,
-  type RTCRtpTransceiver,
-} from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RtcpHeader, RtcpPayloadSpecificFeedback, RtpPacket, type RTCRtpTransceiver } from 'werift';
 import {
   checkRecordingCodec,
   fileSourceArgs,
@@ -22,7 +13,6 @@ import {
   receiverArgs,
   rtpSdp,
   syntheticSourceArgs,
-  type BotVideoCodecName,
   type SdpAudio,
   type SdpVideo,
   type SourceOutputs,
@@ -30,24 +20,20 @@ import {
 import { onKeyframeRequest, type KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { bindLoopbackUdp } from '../../mixer/loopbackSocket.ts';
 import { createLogger } from '../../mixer/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
 import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
-import {
-  H264_PAYLOAD_TYPE,
-  OPUS_PAYLOAD_TYPE,
-  VP8_PAYLOAD_TYPE,
-  peerConfig,
-  videoCodecs,
-  type IceServer,
-} from '../peers/peerConfig.ts';
+import { OPUS_PAYLOAD_TYPE } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { FIR_FORMAT, firBody } from '../rtp/rtcpFeedback.ts';
 import { payloadOffset } from '../rtp/rtpHeader.ts';
 import { isVp8KeyframeStart } from '../rtp/vp8.ts';
-import { seqAdd, seqDiff, tsAdd } from '../rtp/seq.ts';
-import { SignalingClient, SignalingError, type IceCandidateInit } from '../signaling/SignalingClient.ts';
-import type { Bot, BotEvents, BotOptions, BotStats, BotVideoCodec } from './BotTypes.ts';
+import { seqAdd, tsAdd } from '../rtp/seq.ts';
+import { SignalingClient, SignalingError } from '../signaling/SignalingClient.ts';
+import type { Bot, BotEvents, BotOptions, BotStats } from './BotTypes.ts';
+import { clientPeerConfig, describeCodec, isKeyframeStart, offerAndAnswer, VIDEO_CODECS, type ReceivedCodec } from './clientPeer.ts';
+import { emptyReceiveCounts, ReceiveCounter } from './ReceiveCounter.ts';
 import { dropOutgoingRtp } from './lossyUplink.ts';
 
 const log = createLogger('Bot');
@@ -66,8 +52,6 @@ const SILENCE_LEVEL_DBOV = 127;
 const SOURCE_FIRST_PACKET_MS = 10_000;
 /** Ask the server for a keyframe this often until the first one arrives (RFC 4585 PLI). */
 const PLI_RETRY_MS = 1000;
-/** A received sequence number further than this from the previous one is a jump, not loss or reordering. */
-const MAX_SEQ_STEP = 100;
 const PEER_CLOSE_MS = 3000;
 /** How long the recorder waits for video before it records the audio alone. */
 const RECORD_VIDEO_WAIT_MS = 5000;
@@ -83,33 +67,7 @@ export function createBot(options: BotOptions): Bot {
   return new BotImpl(options);
 }
 
-/** How each `--codec` is offered, sent by FFmpeg and recognised in the answer. */
-const VIDEO_CODECS: Record<BotVideoCodec, { name: BotVideoCodecName; mimeType: string; payloadType: number }> = {
-  vp8: { name: 'VP8', mimeType: 'video/vp8', payloadType: VP8_PAYLOAD_TYPE },
-  h264: { name: 'H264', mimeType: 'video/h264', payloadType: H264_PAYLOAD_TYPE },
-};
-
-/**
- * The server's werift configuration, with the bot's video codecs: `vp8` offers everything the
- * server does (VP8 first), `h264` only the H.264 entry, unchanged (payload type, rtcp-fb, fmtp),
- * so the offer has no VP8 and the server treats the bot as an H.264-only client.
- */
-function botPeerConfig(codec: BotVideoCodec, iceServers: IceServer[]): ReturnType<typeof peerConfig> {
-  const config = peerConfig({ hostAddresses: ['127.0.0.1'], iceServers });
-  if (codec === 'vp8') return config;
-  const mimeType = VIDEO_CODECS[codec].mimeType;
-  const video = videoCodecs().filter((c) => c.mimeType.toLowerCase() === mimeType);
-  return { ...config, codecs: { ...config.codecs, video } };
-}
-
 type Kind = 'audio' | 'video';
-
-interface ReceivedCodec {
-  name: 'VP8' | 'H264' | 'opus' | 'other';
-  payloadType: number;
-  clockRate: number;
-  channels: number;
-}
 
 interface Recorder {
   process: FfmpegProcess;
@@ -147,15 +105,8 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
 
   // Counters.
   readonly #stats: BotStats = {
-    videoFrames: 0,
+    ...emptyReceiveCounts(),
     fps: 0,
-    maxGapMs: 0,
-    keyframes: 0,
-    videoSsrcChanges: 0,
-    videoSeqJumps: 0,
-    audioPackets: 0,
-    videoBytes: 0,
-    audioBytes: 0,
     sentVideoPackets: 0,
     sentAudioPackets: 0,
     sentVideoBytes: 0,
@@ -163,13 +114,9 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     uplinkDropped: 0,
     keyframeRequests: 0,
   };
+  readonly #received = new ReceiveCounter(this.#stats);
   #framesAtLastTick = 0;
-  #lastVideoTimestamp: number | undefined;
-  /** The RTP timestamp of the last keyframe counted: one H.264 keyframe may start twice (SPS, then IDR). */
-  #lastKeyframeTimestamp: number | undefined;
-  #lastFrameAt: number | undefined;
   #remoteVideoSsrc: number | undefined;
-  #lastVideoSeq: number | undefined;
   /** FIR command sequence number: each new request carries the next (RFC 5104 §4.3.1.1). */
   #firSequence = 0;
   #connectedAt: number | undefined;
@@ -274,7 +221,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     });
     this.#assertStarting();
 
-    const pc = new RTCPeerConnection(botPeerConfig(o.codec, joined.iceServers));
+    const pc = new RTCPeerConnection(clientPeerConfig(o.codec, joined.iceServers));
     this.#pc = pc;
     const connected = new Promise<void>((resolve) => {
       const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
@@ -305,37 +252,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       );
     }
     dropDefaultStun(pc, joined.iceServers);
-    // Trickle ICE: werift gathers during setLocalDescription, so candidates found before the
-    // offer is sent are already in its SDP; send the others, then the end-of-candidates `null`.
-    let offerSdp: string | undefined;
-    const early: (IceCandidateInit | null)[] = [];
-    const sendCandidate = (candidate: IceCandidateInit | null): void => {
-      if (candidate?.candidate && offerSdp?.includes(candidate.candidate)) return;
-      signaling.sendCandidate(candidate);
-    };
-    this.#unsubscribes.push(
-      pc.onIceCandidate.subscribe((c) => {
-        const candidate: IceCandidateInit | null = c
-          ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null }
-          : null;
-        if (offerSdp === undefined) early.push(candidate);
-        else sendCandidate(candidate);
-      }).unSubscribe,
-      signaling.subscribe('candidate', (candidate) => {
-        pc.addIceCandidate(candidate).catch((error: unknown) => log.warn({ err: error }, 'remote candidate refused'));
-      }),
-    );
-    const answered = new Promise<string>((resolve) => {
-      this.#unsubscribes.push(signaling.subscribe('answer', resolve));
-    });
-
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    offerSdp = pc.localDescription?.sdp ?? offer.sdp;
-    signaling.sendOffer(offerSdp);
-    for (const candidate of early.splice(0)) sendCandidate(candidate);
-
-    await pc.setRemoteDescription({ type: 'answer', sdp: await answered });
+    await offerAndAnswer(pc, signaling, this.#unsubscribes);
     this.#afterAnswer(publish);
     if (publish.has('video')) this.#countKeyframeRequests();
     await connected;
@@ -551,29 +468,14 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
     const { header, payload } = rtp;
     const codec = this.#receivedCodecs[kind]?.get(header.payloadType);
     if (kind === 'audio') {
-      this.#stats.audioPackets++;
-      this.#stats.audioBytes += payload.length;
+      this.#received.audio(payload.length);
     } else {
-      if (this.#remoteVideoSsrc !== undefined && header.ssrc !== this.#remoteVideoSsrc) this.#stats.videoSsrcChanges++;
       this.#remoteVideoSsrc = header.ssrc;
-      if (this.#lastVideoSeq !== undefined && Math.abs(seqDiff(header.sequenceNumber, this.#lastVideoSeq)) > MAX_SEQ_STEP) this.#stats.videoSeqJumps++;
-      this.#lastVideoSeq = header.sequenceNumber;
-      this.#stats.videoBytes += payload.length;
       const keyframe = isKeyframeStart(codec, rtp);
-      if (header.timestamp !== this.#lastVideoTimestamp) {
-        // A new RTP timestamp is a new frame (RFC 3550 5.1: one timestamp per video frame).
-        const now = Date.now();
-        if (this.#lastFrameAt !== undefined) {
-          this.#stats.maxGapMs = Math.max(this.#stats.maxGapMs, now - this.#lastFrameAt);
-        }
-        this.#lastFrameAt = now;
-        this.#lastVideoTimestamp = header.timestamp;
-        this.#stats.videoFrames++;
-        this.#frameLog?.write(`${now} ${header.timestamp}${keyframe ? ' k' : ''}\n`);
-      }
+      const now = Date.now();
+      const { newFrame } = this.#received.video({ ...header, payloadBytes: payload.length, keyframe }, now);
+      if (newFrame) this.#frameLog?.write(`${now} ${header.timestamp}${keyframe ? ' k' : ''}\n`);
       if (keyframe) {
-        if (header.timestamp !== this.#lastKeyframeTimestamp) this.#stats.keyframes++;
-        this.#lastKeyframeTimestamp = header.timestamp;
         this.#stopAskingForKeyframes();
       } else if (this.#stats.keyframes === 0 && !this.#pliTimer) {
         this.#askForKeyframes(header.ssrc);
@@ -778,45 +680,13 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   }
 }
 
-function describeCodec(c: RTCRtpCodecParameters): ReceivedCodec {
-  const mime = c.mimeType.toLowerCase();
-  const name = mime === 'video/vp8' ? 'VP8' : mime === 'video/h264' ? 'H264' : mime === 'audio/opus' ? 'opus' : 'other';
-  return { name, payloadType: c.payloadType, clockRate: c.clockRate, channels: c.channels ?? 2 };
-}
-
-/**
- * True for the first packet of a VP8 keyframe, or a packet that starts an H.264 keyframe (RFC 6184: its SPS
- * or its IDR slice). werift's H264RtpPayload cannot say for a STAP-A (it reads the NAL size as a
- * type), which is how FFmpeg sends SPS and PPS, and often the whole IDR of a small picture.
- */
-function isKeyframeStart(codec: ReceivedCodec | undefined, rtp: RtpPacket): boolean {
-  try {
-    if (codec?.name === 'VP8') {
-      const vp8 = Vp8RtpPayload.deSerialize(rtp.payload);
-      return vp8.payloadHeaderExist && vp8.isKeyframe;
-    }
-    if (codec?.name === 'H264') return isH264KeyframeStart(rtp.serialize());
-  } catch {
-    // a truncated payload is not a keyframe
-  }
-  return false;
-}
-
 /** Half a picture dimension, kept even (I420 and VP8 want even sizes). */
 function evenHalf(size: number): number {
   return Math.max(2, Math.round(size / 4) * 2);
 }
 
 function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      socket.on('error', (error) => log.warn({ err: error }, 'udp socket error'));
-      resolve(socket);
-    });
-  });
+  return bindLoopbackUdp((error) => log.warn({ err: error }, 'udp socket error'));
 }
 
 function openAppend(path: string): Promise<WriteStream> {

@@ -1,6 +1,7 @@
 import type { TypedEmitter } from '../../mixer/TypedEmitter.ts';
 import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import type { ParticipantInfo } from '../signaling/SignalingClient.ts';
+import type { ReceiveCounts } from './ReceiveCounter.ts';
 
 /** What the bot publishes: a synthetic colour and tone, or a media file. */
 export type BotSource =
@@ -44,23 +45,9 @@ export interface BotOptions {
 }
 
 /** Counters of what the bot received (the composite and the mix) and sent. */
-export interface BotStats {
-  /** Received video frames (a new RTP timestamp on the video track). */
-  videoFrames: number;
+export interface BotStats extends ReceiveCounts {
   /** Video frames received during the last stats interval. */
   fps: number;
-  /** Longest wall-clock gap between the arrival of two consecutive video frames. */
-  maxGapMs: number;
-  /** Received video keyframes (start of a VP8 keyframe / H.264 IDR). */
-  keyframes: number;
-  /** Times the received video's SSRC changed: 0 for one continuous stream (RFC 3550 §8). */
-  videoSsrcChanges: number;
-  /** Received video packets whose sequence number is more than 100 away from the one before (not loss, a broken stream). */
-  videoSeqJumps: number;
-  audioPackets: number;
-  /** RTP payload bytes received. */
-  videoBytes: number;
-  audioBytes: number;
   /** RTP packets handed to werift for sending. */
   sentVideoPackets: number;
   sentAudioPackets: number;

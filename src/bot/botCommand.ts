@@ -39,7 +39,7 @@ interface RawOptions {
   ffmpegNice?: number;
 }
 
-function integerIn(name: string, min: number, max: number): (value: string) => number {
+export function integerIn(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
@@ -49,13 +49,13 @@ function integerIn(name: string, min: number, max: number): (value: string) => n
   };
 }
 
-function positiveSeconds(value: string): number {
+export function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds.');
   return n;
 }
 
-function parseUrl(value: string): string {
+export function parseUrl(value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -66,7 +66,7 @@ function parseUrl(value: string): string {
   return value;
 }
 
-function parseRoom(value: string): string {
+export function parseRoom(value: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('1-64 characters of A-Z a-z 0-9 _ -.');
   return value;
 }
@@ -83,7 +83,7 @@ function parseColor(value: string): string {
   return value;
 }
 
-function parseSize(value: string): { width: number; height: number } {
+export function parseSize(value: string): { width: number; height: number } {
   const match = /^(\d{2,4})x(\d{2,4})$/.exec(value);
   const width = Number(match?.[1]);
   const height = Number(match?.[2]);

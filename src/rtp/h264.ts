@@ -12,7 +12,11 @@ const startsKeyframe = (nalType: number): boolean => nalType === NAL_IDR || nalT
  * an aggregation (STAP-A) holding one, or the first fragment (FU-A, S bit) of one.
  */
 export function isH264KeyframeStart(packet: Buffer): boolean {
-  const offset = payloadOffset(packet);
+  return h264PayloadStartsKeyframe(packet, payloadOffset(packet));
+}
+
+/** The same for an RTP payload alone (from `offset`). */
+export function h264PayloadStartsKeyframe(packet: Buffer, offset = 0): boolean {
   const header = packet[offset];
   if (header === undefined) return false;
   const type = header & 0x1f;

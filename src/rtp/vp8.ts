@@ -5,7 +5,12 @@ import { payloadOffset } from './rtpHeader.ts';
  * (RFC 7741 §4.2), then a payload header whose P bit is 0 (RFC 7741 §4.3).
  */
 export function isVp8KeyframeStart(packet: Buffer): boolean {
-  let i = payloadOffset(packet);
+  return vp8PayloadStartsKeyframe(packet, payloadOffset(packet));
+}
+
+/** The same for an RTP payload alone (from `offset`): no header to skip, no packet to serialize. */
+export function vp8PayloadStartsKeyframe(packet: Buffer, offset = 0): boolean {
+  let i = offset;
   if (i >= packet.length) return false;
   const descriptor = packet[i]!;
   const start = (descriptor & 0x10) !== 0;

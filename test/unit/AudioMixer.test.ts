@@ -47,6 +47,17 @@ describe('AudioMixer mix-minus', () => {
     return mixer;
   }
 
+  it('with `included` (top-speaker mixing) only those are mixed; every source still gives its level and moves on', () => {
+    const mixer = mixerOfThree();
+    const out = mixer.mix(['bob', 'carol'], new Set(['bob', 'carol']));
+    expect([...out.keys()].sort()).toEqual([EVERYONE, 'bob', 'carol'].sort());
+    expectConstant(out.get(EVERYONE), 1000 + 10000);
+    expectConstant(out.get('bob'), 10000);
+    expectConstant(out.get('carol'), 1000);
+    expect([...mixer.levels().keys()].sort()).toEqual(['alice', 'bob', 'carol']);
+    expect(stats(mixer, 'alice')?.queued).toBe(2 * FRAME_SAMPLES);
+  });
+
   it('a listener never hears itself: each mix is the sum of the other two', () => {
     const mixer = mixerOfThree();
     for (let tick = 0; tick < 3; tick++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isH264KeyframeStart } from '../../src/rtp/h264.ts';
+import { h264PayloadStartsKeyframe, isH264KeyframeStart } from '../../src/rtp/h264.ts';
 
 /** A 12-byte RTP header (V=2, PT 102) followed by `payload`. */
 const rtp = (...payload: number[]): Buffer => Buffer.from([0x80, 102, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, ...payload]);
@@ -19,5 +19,6 @@ describe('isH264KeyframeStart() (RFC 6184)', () => {
     ['a truncated FU-A', rtp(0x7c), false],
   ])('%s → %s', (_what, packet, expected) => {
     expect(isH264KeyframeStart(packet)).toBe(expected);
+    expect(h264PayloadStartsKeyframe(packet.subarray(12))).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { readMarker, readSeq, readTimestamp } from '../../src/rtp/rtpHeader.ts';
-import { isVp8KeyframeStart, Vp8PictureIdRewriter } from '../../src/rtp/vp8.ts';
+import { isVp8KeyframeStart, vp8PayloadStartsKeyframe, Vp8PictureIdRewriter } from '../../src/rtp/vp8.ts';
 import { readVp8Capture } from '../helpers/rtpCapture.ts';
 
 // RFC 7741 §4.2, the VP8 payload descriptor:
@@ -49,6 +49,8 @@ describe('isVp8KeyframeStart()', () => {
     ['X with I (7-bit PictureID 127) and L', rtp(0x90, 0xc0, 0x7f, 0xff, ...KEY_HEADER)],
   ])('isVp8KeyframeStart() finds a keyframe start with %s', (_name, packet) => {
     expect(isVp8KeyframeStart(packet)).toBe(true);
+    // The same from the payload alone (what a werift receiver hands over).
+    expect(vp8PayloadStartsKeyframe(packet.subarray(12))).toBe(true);
   });
 
   test.each([
@@ -62,6 +64,7 @@ describe('isVp8KeyframeStart()', () => {
     ['PID=3 with X+I', rtp(0x93, 0x80, 0x05, ...KEY_HEADER)],
   ])('isVp8KeyframeStart() is false for %s', (_name, packet) => {
     expect(isVp8KeyframeStart(packet)).toBe(false);
+    expect(vp8PayloadStartsKeyframe(packet.subarray(12))).toBe(false);
   });
 
   test.each([

@@ -1,0 +1,142 @@
+import { randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import { AudioEncoder } from './AudioEncoder.ts';
+import { EVERYONE, type AudioMixer } from './AudioMixer.ts';
+import { createLogger } from './logger.ts';
+import { bindLoopbackUdp } from './loopbackSocket.ts';
+import { MixRouter } from './MixRouter.ts';
+import { OPUS_PAYLOAD_TYPE } from './payloadTypes.ts';
+import { TopSpeakers, type TopSpeakersOptions } from './TopSpeakers.ts';
+
+const log = createLogger('SpeakerMix');
+
+/** The router's name for the encoder of the mix the non-speakers hear (and viewers, and recordings). */
+const SHARED = 'shared';
+const slotSource = (slot: number): string => `slot ${slot}`;
+const RESTART_DELAY_MS = 300;
+
+export interface SpeakerMixOptions {
+  bitrateKbps: number;
+  /** Where the shared mix goes for viewers and recordings. */
+  everyonePort: number;
+  topSpeakers?: Partial<TopSpeakersOptions>;
+  /** Awaited before an encoder starts (the session spreads FFmpeg starts over its ticks). */
+  beforeStart?: () => Promise<void>;
+}
+
+/**
+ * The audio the participants hear, with top-speaker mixing (TopSpeakers.ts): one Opus encoder for
+ * the shared mix of the speakers and one per speaker slot (its mix without itself), all sending
+ * their RTP to this object's loopback socket, from where MixRouter sends each listener the one
+ * it should hear, as one continuous stream. Encoders: slots + 1 (at most one slot per listener
+ * ever in the room), not one per participant.
+ */
+export class SpeakerMix {
+  readonly #o: SpeakerMixOptions;
+  readonly #socket: Socket;
+  readonly #router = new MixRouter();
+  readonly #top: TopSpeakers;
+  readonly #slots: (AudioEncoder | undefined)[] = [];
+  readonly #listeners = new Set<string>();
+  #shared: AudioEncoder;
+  #tick = 0;
+  #closed = false;
+
+  static async create(options: SpeakerMixOptions): Promise<SpeakerMix> {
+    const socket = await bindLoopbackUdp((error) => log.warn({ err: error }, 'mix socket error'));
+    return new SpeakerMix(options, socket);
+  }
+
+  private constructor(options: SpeakerMixOptions, socket: Socket) {
+    this.#o = options;
+    this.#socket = socket;
+    this.#top = new TopSpeakers(options.topSpeakers);
+    socket.on('message', (packet) => {
+      for (const { port, packet: out } of this.#router.process(packet)) socket.send(out, port, '127.0.0.1');
+    });
+    this.#shared = this.#startEncoder(SHARED);
+    this.#router.addListener(EVERYONE, options.everyonePort, SHARED);
+  }
+
+  /** A participant who hears the mix at `port`: it hears the shared mix until it speaks. */
+  addListener(id: string, port: number): void {
+    if (this.#closed || this.#listeners.has(id)) return;
+    this.#listeners.add(id);
+    this.#router.addListener(id, port, SHARED);
+    // A slot for each listener up to the slot count, started before anyone needs it.
+    const wanted = Math.min(this.#top.slotCount, this.#listeners.size);
+    while (this.#slots.length < wanted) {
+      const slot = this.#slots.length;
+      this.#slots.push(undefined);
+      void (this.#o.beforeStart?.() ?? Promise.resolve()).then(() => {
+        if (!this.#closed) this.#slots[slot] = this.#startEncoder(slotSource(slot));
+      });
+    }
+  }
+
+  /** A participant left: out of the mix and of the listeners. */
+  remove(id: string): void {
+    this.#top.remove(id);
+    this.#listeners.delete(id);
+    this.#router.removeListener(id);
+  }
+
+  /** Speaker ids by slot (undefined: a free slot). */
+  get speakers(): readonly (string | undefined)[] {
+    return this.#top.slots;
+  }
+
+  /** One 20 ms tick: who speaks (from the previous tick's levels), the mixes, the encoders. */
+  tick(mixer: AudioMixer, now: number): void {
+    if (this.#closed) return;
+    const tick = this.#tick++;
+    for (const change of this.#top.process(mixer.levels(), now)) {
+      if (change.from !== undefined) this.#router.route(change.from, SHARED, tick);
+      if (change.to !== undefined) this.#router.route(change.to, slotSource(change.slot), tick);
+      log.debug({ ...change, tick }, 'speaker slot changed');
+    }
+    const speakers = this.#top.slots;
+    const mixed = new Set(speakers.filter((id): id is string => id !== undefined));
+    const mixes = mixer.mix([...mixed].filter((id) => this.#listeners.has(id)), mixed);
+    if (this.#shared.write(mixes.get(EVERYONE)!)) this.#router.wrote(SHARED, tick);
+    speakers.forEach((id, slot) => {
+      const pcm = id === undefined ? undefined : mixes.get(id);
+      if (pcm && this.#slots[slot]?.write(pcm)) this.#router.wrote(slotSource(slot), tick);
+    });
+  }
+
+  #startEncoder(source: string): AudioEncoder {
+    const ssrc = randomInt(1, 0x7fffffff);
+    const encoder = new AudioEncoder(source, {
+      bitrateKbps: this.#o.bitrateKbps,
+      output: { port: this.#socket.address().port, payloadType: OPUS_PAYLOAD_TYPE, ssrc },
+    });
+    this.#router.setSource(source, ssrc);
+    encoder.on('died', (error) => {
+      log.warn({ err: error.message, source }, 'mix encoder died; restarting');
+      setTimeout(() => {
+        if (this.#closed) return;
+        const next = this.#startEncoder(source);
+        if (source === SHARED) this.#shared = next;
+        else this.#slots[this.#slots.indexOf(encoder)] = next;
+      }, RESTART_DELAY_MS);
+    });
+    return encoder;
+  }
+
+  /** PCM frames the encoders could not take in time (dropped before encoding). */
+  get encoderFramesDropped(): number {
+    return [this.#shared, ...this.#slots].reduce((n, e) => n + (e?.dropped ?? 0), 0);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { encoders: 1 + this.#slots.length, speakers: this.#top.toJSON(), router: this.#router.toJSON() };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([this.#shared.close(), ...this.#slots.map((e) => e?.close())]);
+    this.#socket.close();
+  }
+}
