@@ -77,14 +77,16 @@ describe('recordings survive the server', () => {
   }, 60_000);
 
   it(`after a SIGKILL the file plays up to at most ${MAX_LOSS_S} s before the kill, and a restart repairs it`, async () => {
-    const { mcu, startedAt } = await recordingServer('crash', 'crash.webm', 'red');
+    const { mcu, base: crashBase, startedAt } = await recordingServer('crash', 'crash.webm', 'red');
     await sleep(Math.max(0, startedAt + 6000 - Date.now()));
+    // What the server said of the recording just before the kill, for a failure's message.
+    const before = await get<RecordingInfo>(crashBase, 'api/rooms/crash/recording').catch((error: Error) => error.message);
     const { at: killedAt, pids } = await mcu.killWithChildren();
     const recorded = (killedAt - startedAt) / 1000;
 
     // What the kill left, as it is: no FFmpeg was there to finish it.
     const file = join(dir, 'crash.webm');
-    expect(existsSync(`${file}.recording`)).toBe(true);
+    expect(existsSync(`${file}.recording`), `no marker; the recording before the kill: ${JSON.stringify(before)}; server log: ${mcu.stderr.slice(-2000)}`).toBe(true);
     const cut = await probeRecording(file);
     const lost = recorded - cut.lastVideoFrame;
     console.log(
