@@ -1,14 +1,21 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EncoderBacklog } from './EncoderBacklog.ts';
 import { FfmpegError } from './errors.ts';
-import { audioEncoderArgs, type AudioEncoderOptions } from './ffmpegArgs.ts';
+import { audioEncoderArgs, type RtpOutput } from './ffmpegArgs.ts';
 import { FfmpegProcess } from './FfmpegProcess.ts';
 import { createLogger } from './logger.ts';
 import { TypedEmitter } from './TypedEmitter.ts';
 
 const log = createLogger('AudioEncoder');
 
-export type AudioEncoderEvents = { died: [FfmpegError] };
+/** `rtp`: each packet FFmpeg encoded, as it comes. */
+export type AudioEncoderEvents = { died: [FfmpegError]; rtp: [Buffer] };
+
+export interface AudioEncoderSettings {
+  bitrateKbps: number;
+  /** Of the RTP FFmpeg writes; the port is this encoder's own socket. */
+  output: Omit<RtpOutput, 'port'>;
+}
 
 /**
  * 20 ms frames a mix encoder may hold (EncoderBacklog): FFmpeg reads PCM 1024 samples at a time
@@ -18,9 +25,9 @@ export type AudioEncoderEvents = { died: [FfmpegError] };
 const MAX_FRAMES_IN_ENCODER = 4;
 
 /**
- * One listener's mix: PCM from the audio clock in, Opus RTP out. FFmpeg sends its RTP to a
- * socket of this process, which passes each packet on to the server and counts it: what FFmpeg
- * holds is then known, and a frame it cannot take in time is dropped before it is encoded.
+ * One mix: PCM from the audio clock in, Opus RTP out. FFmpeg sends its RTP to a socket of this
+ * encoder, which counts each packet and hands it on (`rtp`): what FFmpeg holds is then known, and
+ * a frame it cannot take in time is dropped before it is encoded.
  */
 export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   readonly label: string;
@@ -29,14 +36,14 @@ export class AudioEncoder extends TypedEmitter<AudioEncoderEvents> {
   #process?: FfmpegProcess;
   #closed = false;
 
-  constructor(label: string, options: AudioEncoderOptions) {
+  constructor(label: string, options: AudioEncoderSettings) {
     super();
     this.label = label;
     this.#relay = createSocket('udp4');
     this.#relay.on('error', (error) => log.warn({ label, err: error.message }, 'mix relay socket error'));
     this.#relay.on('message', (packet) => {
       this.#backlog.encoded();
-      this.#relay.send(packet, options.output.port, '127.0.0.1');
+      this.safeEmit('rtp', packet);
     });
     this.#relay.bind(0, '127.0.0.1', () => {
       if (this.#closed) return;

@@ -26,9 +26,9 @@ export interface SpeakerMixOptions {
 
 /**
  * The audio the participants hear, with top-speaker mixing (TopSpeakers.ts): one Opus encoder for
- * the shared mix of the speakers and one per speaker slot (its mix without itself), all sending
- * their RTP to this object's loopback socket, from where MixRouter sends each listener the one
- * it should hear, as one continuous stream. Encoders: slots + 1 (at most one slot per listener
+ * the shared mix of the speakers and one per speaker slot (its mix without itself); from their RTP,
+ * MixRouter sends each listener the one it should hear, as one continuous stream, from this
+ * object's loopback socket. Encoders: slots + 1 (at most one slot per listener
  * ever in the room), not one per participant.
  */
 export class SpeakerMix {
@@ -51,9 +51,6 @@ export class SpeakerMix {
     this.#o = options;
     this.#socket = socket;
     this.#top = new TopSpeakers(options.topSpeakers);
-    socket.on('message', (packet) => {
-      for (const { port, packet: out } of this.#router.process(packet)) socket.send(out, port, '127.0.0.1');
-    });
     this.#shared = this.#startEncoder(SHARED);
     this.#router.addListener(EVERYONE, options.everyonePort, SHARED);
   }
@@ -107,9 +104,9 @@ export class SpeakerMix {
 
   #startEncoder(source: string): AudioEncoder {
     const ssrc = randomInt(1, 0x7fffffff);
-    const encoder = new AudioEncoder(source, {
-      bitrateKbps: this.#o.bitrateKbps,
-      output: { port: this.#socket.address().port, payloadType: OPUS_PAYLOAD_TYPE, ssrc },
+    const encoder = new AudioEncoder(source, { bitrateKbps: this.#o.bitrateKbps, output: { payloadType: OPUS_PAYLOAD_TYPE, ssrc } });
+    encoder.on('rtp', (packet) => {
+      for (const { port, packet: out } of this.#router.process(packet)) this.#socket.send(out, port, '127.0.0.1');
     });
     this.#router.setSource(source, ssrc);
     encoder.on('died', (error) => {

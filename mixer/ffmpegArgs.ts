@@ -207,7 +207,7 @@ export interface AudioEncoderOptions {
 /**
  * One mix: mono s16le PCM at 48 kHz on stdin, Opus in 20 ms frames out as RTP. Without the small
  * probe FFmpeg read a second of PCM before it encoded its first frame (it waited for ever when it
- * was given no more than a few frames: AudioEncoder writes at most three ahead).
+ * was given no more than a few frames: AudioEncoder lets it hold at most four).
  */
 export function audioEncoderArgs(o: AudioEncoderOptions): string[] {
   return [
