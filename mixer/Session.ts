@@ -2,22 +2,22 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioMixer } from './AudioMixer.ts';
-import { Compositor } from './Compositor.ts';
-import { Decoder } from './Decoder.ts';
-import { findLabelFont } from './fonts.ts';
-import { FrameClock } from './FrameClock.ts';
-import { KeyframeLimiter } from './KeyframeLimiter.ts';
-import { layoutTiles, MAX_GRID_TILES, type LayoutKind, type Size } from './layout.ts';
-import { createLogger } from './logger.ts';
-import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from './payloadTypes.ts';
-import { allocateRtpPort, releaseRtpPort } from './ports.ts';
+import { AudioMixer } from './logic/AudioMixer.ts';
+import { Compositor } from './ffmpeg/Compositor.ts';
+import { Decoder } from './ffmpeg/Decoder.ts';
+import { findLabelFont } from './ffmpeg/fonts.ts';
+import { FrameClock } from './logic/FrameClock.ts';
+import { KeyframeLimiter } from './logic/KeyframeLimiter.ts';
+import { layoutTiles, MAX_GRID_TILES, type LayoutKind, type Size } from './logic/layout.ts';
+import { createLogger } from '../base/log/logger.ts';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../base/rtp/payloadTypes.ts';
+import { allocateRtpPort, releaseRtpPort } from '../base/net/ports.ts';
 import { SizedFrames } from './SizedFrames.ts';
-import { sameSize, tileSourceFor } from './sourceSize.ts';
-import { tileFrame } from './tileFrames.ts';
-import { SpeakerDetector } from './SpeakerDetector.ts';
+import { sameSize, tileSourceFor } from './logic/sourceSize.ts';
+import { tileFrame } from './logic/tileFrames.ts';
+import { SpeakerDetector } from './logic/SpeakerDetector.ts';
 import { SpeakerMix } from './SpeakerMix.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { TypedEmitter } from '../base/TypedEmitter.ts';
 import type {
   SessionEvents,
   SessionLayout,

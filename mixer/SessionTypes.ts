@@ -1,5 +1,5 @@
-import type { LayoutKind, Size } from './layout.ts';
-import type { TypedEmitter } from './TypedEmitter.ts';
+import type { LayoutKind, Size } from './logic/layout.ts';
+import type { TypedEmitter } from '../base/TypedEmitter.ts';
 
 /** The arrangement of tiles: for `presenter`, who is large. */
 export interface SessionLayout {
@@ -91,7 +91,7 @@ export interface SessionStats {
   participants: number;
   tiles: string[];
   layout: SessionLayout;
-  /** The size every participant's picture is decoded to (mixer/sourceSize.ts). */
+  /** The size every participant's picture is decoded to (mixer/logic/sourceSize.ts). */
   tileSource: Size;
   compositorFramesWritten: number;
   compositorTicksSkipped: number;

@@ -1,7 +1,7 @@
-import { FramePool } from './FramePool.ts';
-import type { Size } from './layout.ts';
-import { i420Size } from './timecode.ts';
-import { blackFrame, placeholderFrame } from './tileFrames.ts';
+import { FramePool } from './logic/FramePool.ts';
+import type { Size } from './logic/layout.ts';
+import { i420Size } from './logic/timecode.ts';
+import { blackFrame, placeholderFrame } from './logic/tileFrames.ts';
 
 /**
  * Frame pools and the black and placeholder tiles for each tile-source size a session uses

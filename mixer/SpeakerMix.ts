@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { AudioEncoder } from './AudioEncoder.ts';
-import { EVERYONE, type AudioMixer } from './AudioMixer.ts';
-import { createLogger } from './logger.ts';
-import { bindLoopbackUdp } from './loopbackSocket.ts';
-import { MixRouter } from './MixRouter.ts';
-import { OPUS_PAYLOAD_TYPE } from './payloadTypes.ts';
-import { TopSpeakers, type TopSpeakersOptions } from './TopSpeakers.ts';
+import { AudioEncoder } from './ffmpeg/AudioEncoder.ts';
+import { EVERYONE, type AudioMixer } from './logic/AudioMixer.ts';
+import { createLogger } from '../base/log/logger.ts';
+import { bindLoopbackUdp } from '../base/net/loopbackSocket.ts';
+import { MixRouter } from './logic/MixRouter.ts';
+import { OPUS_PAYLOAD_TYPE } from '../base/rtp/payloadTypes.ts';
+import { TopSpeakers, type TopSpeakersOptions } from './logic/TopSpeakers.ts';
 
 const log = createLogger('SpeakerMix');
 

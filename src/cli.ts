@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FfmpegProcess } from '../mixer/FfmpegProcess.ts';
-import type { LayoutKind } from '../mixer/layout.ts';
-import { createLogger } from '../mixer/logger.ts';
+import { FfmpegProcess } from '../base/process/FfmpegProcess.ts';
+import type { LayoutKind } from '../mixer/logic/layout.ts';
+import { createLogger } from '../base/log/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
 import { integer } from './cli/argParsers.ts';
 import { loadtestCommand } from './loadtest/loadtestCommand.ts';

@@ -20,9 +20,9 @@ export interface ServerConfig {
   pingIntervalMs: number;
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
-  /** Nice levels the media path runs above decoders and encoders (mixer/priority.ts); 0: off. */
+  /** Nice levels the media path runs above decoders and encoders (base/process/priority.ts); 0: off. */
   priorityBoost: number;
-  /** Keep a session process booted ahead of need, for a room's first join (mixer/SpareSessions.ts). */
+  /** Keep a session process booted ahead of need, for a room's first join (mixer/process/SpareSessions.ts). */
   spareSession: boolean;
   /** API keys; none is development mode (no tokens asked for, loopback only). */
   keys: ApiKeys;

@@ -5,9 +5,9 @@
  * clock, no audio. The server is judged against its CPU.
  */
 import { createInterface } from 'node:readline';
-import { compositorFilter, VP8_REALTIME } from '../../mixer/ffmpegArgs.ts';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { gridLayout, type Size } from '../../mixer/layout.ts';
+import { compositorFilter, VP8_REALTIME } from '../../mixer/ffmpeg/ffmpegArgs.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { gridLayout, type Size } from '../../mixer/logic/layout.ts';
 import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
 import { errorText } from '../lib/errors.ts';
 import { cpuShare, sampleTree } from '../lib/procStats.ts';

@@ -2,8 +2,8 @@
  * What a person in Chromium got, from what the probe page recorded (browserProbe.page.js): pure
  * arithmetic over its marks, frames, beeps and getStats() samples, for one window of time.
  */
-import { letterbox, type Size, layoutTiles, type LayoutKind } from '../../mixer/layout.ts';
-import { timecodeGeometry } from '../../mixer/timecode.ts';
+import { letterbox, type Size, layoutTiles, type LayoutKind } from '../../mixer/logic/layout.ts';
+import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { distribution, round, type Distribution } from './numbers.ts';
 
 /** Where a publisher's timecode strip sits in the composite (1280x720 coordinates). */

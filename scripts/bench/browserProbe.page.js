@@ -4,7 +4,7 @@
 // wrote would.
 //
 // A publisher sends a canvas picture carrying the wall-clock time as the timecode strip of
-// mixer/timecode.ts (40 blocks: white, black, 32 bits of ms, 6 bits of their count) and a
+// mixer/logic/timecode.ts (40 blocks: white, black, 32 bits of ms, 6 bits of their count) and a
 // 2 kHz beep at every multiple of BEEP_PERIOD_MS of the wall clock. Every client reads what it
 // receives: the timecode of every tile box it is given, at the moment each composite frame is
 // shown (requestVideoFrameCallback), the beeps in the mix it hears, and getStats() every second.

@@ -1,7 +1,7 @@
 /**
  * How long the server's per-participant video decoder holds a frame: the bot's timecoded source
- * (mixer/botArgs.ts, `--timecode`) sends RTP straight to an FFmpeg decoder built by
- * `videoDecoderArgs` (mixer/ffmpegArgs.ts), and every raw frame it writes is read back as it
+ * (src/bot/botArgs.ts, `--timecode`) sends RTP straight to an FFmpeg decoder built by
+ * `videoDecoderArgs` (mixer/ffmpeg/ffmpegArgs.ts), and every raw frame it writes is read back as it
  * arrives. Extra arguments go before the decoder's `-i`, to compare input options:
  *   node --import tsx scripts/bench/decoderLatency.ts                 # as the server runs it
  *   node --import tsx scripts/bench/decoderLatency.ts -threads 1      # no frame threading
@@ -10,11 +10,11 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rtpSdp, syntheticSourceArgs } from '../../mixer/botArgs.ts';
-import { videoDecoderArgs } from '../../mixer/ffmpegArgs.ts';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
-import { i420Size, msSince, readTimecode } from '../../mixer/timecode.ts';
+import { rtpSdp, syntheticSourceArgs } from '../../src/bot/botArgs.ts';
+import { videoDecoderArgs } from '../../mixer/ffmpeg/ffmpegArgs.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
+import { i420Size, msSince, readTimecode } from '../../mixer/logic/timecode.ts';
 import { sleep } from '../lib/processes.ts';
 import { distribution } from './numbers.ts';
 

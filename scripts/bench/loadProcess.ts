@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { niceCommand } from '../../mixer/priority.ts';
+import { niceCommand } from '../../base/process/priority.ts';
 import type { LoadTestSummary } from '../../src/loadtest/LoadTestTypes.ts';
 import { stopTree } from '../lib/processes.ts';
 import { MCU } from './server.ts';

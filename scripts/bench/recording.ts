@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { gridLayouts, readComposite, type CompositeRead } from '../../src/loadtest/compositeTiles.ts';
-import type { Size } from '../../mixer/layout.ts';
-import { i420Size, msSince } from '../../mixer/timecode.ts';
+import type { Size } from '../../mixer/logic/layout.ts';
+import { i420Size, msSince } from '../../mixer/logic/timecode.ts';
 import { runCommand } from '../lib/processes.ts';
 import { distribution, round, type Distribution } from './numbers.ts';
 

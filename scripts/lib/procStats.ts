@@ -1,2 +1,2 @@
 /** Process statistics live in the shared base (the load generator reports its own CPU with them). */
-export * from '../../mixer/procStats.ts';
+export * from '../../base/process/procStats.ts';

@@ -16,14 +16,14 @@ import {
   type SdpAudio,
   type SdpVideo,
   type SourceOutputs,
-} from '../../mixer/botArgs.ts';
+} from './botArgs.ts';
 import { onKeyframeRequest, type KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { bindLoopbackUdp } from '../../mixer/loopbackSocket.ts';
-import { createLogger } from '../../mixer/logger.ts';
-import { allocateRtpPort, releaseRtpPort } from '../../mixer/ports.ts';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { bindLoopbackUdp } from '../../base/net/loopbackSocket.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { OPUS_PAYLOAD_TYPE } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { FIR_FORMAT, firBody } from '../rtp/rtcpFeedback.ts';

@@ -1,4 +1,4 @@
-import type { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import type { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import type { ParticipantInfo } from '../signaling/SignalingClient.ts';
 import type { ReceiveCounts } from './ReceiveCounter.ts';

@@ -3,10 +3,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from '../../mixer/botArgs.ts';
-import { timecodeGeometry } from '../../mixer/timecode.ts';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { setBackgroundNiceness } from '../../mixer/priority.ts';
+import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from './botArgs.ts';
+import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { setBackgroundNiceness } from '../../base/process/priority.ts';
 import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
 import { SignalingError } from '../signaling/SignalingClient.ts';
 import { createBot } from './Bot.ts';
@@ -314,7 +314,7 @@ export function botCommand(): Command {
       new Option(
         '--timecode',
         'draw the wall-clock time (ms) as a row of black and white blocks across the top of the synthetic picture, ' +
-          'for measuring glass-to-glass latency (read back with mixer/timecode.ts)',
+          'for measuring glass-to-glass latency (read back with mixer/logic/timecode.ts)',
       )
         .default(false)
         .conflicts(['file', 'viewer']),

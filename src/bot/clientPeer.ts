@@ -1,6 +1,6 @@
 import type { RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
-import type { BotVideoCodecName } from '../../mixer/botArgs.ts';
-import { createLogger } from '../../mixer/logger.ts';
+import type { BotVideoCodecName } from './botArgs.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import { H264_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE, peerConfig, videoCodecs, type IceServer } from '../peers/peerConfig.ts';
 import { h264PayloadStartsKeyframe } from '../rtp/h264.ts';
 import { vp8PayloadStartsKeyframe } from '../rtp/vp8.ts';

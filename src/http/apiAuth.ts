@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { createLogger } from '../../mixer/logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import { allows, type RoomGrant, type ServerGrant } from '../auth/grants.ts';
 import type { ApiKeys } from '../auth/keys.ts';
 import { TokenError, verifyToken } from '../auth/tokens.ts';

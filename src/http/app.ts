@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../mixer/logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import { ProtocolError } from '../errors.ts';
 import type { MetricsEndpoint } from '../metrics/metrics.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../mixer/logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import type { MetricsEndpoint } from '../metrics/metrics.ts';
 
 const log = createLogger('metricsServer');

@@ -1,8 +1,8 @@
 import { dePacketizeRtpPackets, type RtpPacket } from 'werift';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import type { Size, Tile } from '../../mixer/layout.ts';
-import { createLogger } from '../../mixer/logger.ts';
-import { i420Size } from '../../mixer/timecode.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import type { Size, Tile } from '../../mixer/logic/layout.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { i420Size } from '../../mixer/logic/timecode.ts';
 import { seqAdd } from '../rtp/seq.ts';
 import { gridLayouts, readComposite, type TileRead } from './compositeTiles.ts';
 import { ivfFrameHeader, ivfHeader } from './containers.ts';

@@ -1,6 +1,6 @@
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
-import { createLogger } from '../../mixer/logger.ts';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { clientPeerConfig, describeCodec, isKeyframeStart, offerAndAnswer, type ReceivedCodec } from '../bot/clientPeer.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import { ReceiveCounter } from '../bot/ReceiveCounter.ts';

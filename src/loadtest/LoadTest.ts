@@ -1,6 +1,6 @@
 import type { RtpPacket } from 'werift';
-import { createLogger } from '../../mixer/logger.ts';
-import { cpuShare, sampleProcesses, type TreeSample } from '../../mixer/procStats.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { cpuShare, sampleProcesses, type TreeSample } from '../../base/process/procStats.ts';
 import type { ReceiveCounts } from '../bot/ReceiveCounter.ts';
 import { OPUS_FRAME_MS, type Clip, type ClipSpec } from './clip.ts';
 import { prepareClips } from './clipCache.ts';

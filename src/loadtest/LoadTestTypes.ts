@@ -1,4 +1,4 @@
-import type { Size } from '../../mixer/layout.ts';
+import type { Size } from '../../mixer/logic/layout.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import type { Distribution } from './numbers.ts';
 

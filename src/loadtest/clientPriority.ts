@@ -1,5 +1,5 @@
-import { createLogger } from '../../mixer/logger.ts';
-import { boostMediaPriority } from '../../mixer/priority.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { boostMediaPriority } from '../../base/process/priority.ts';
 
 const log = createLogger('LoadTest');
 

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { BOT_AUDIO_SAMPLE_RATE, h264EncoderArgs, OPUS_ENCODER_ARGS, vp8EncoderArgs } from '../../mixer/botArgs.ts';
-import { timecodeFilter } from '../../mixer/timecode.ts';
+import { BOT_AUDIO_SAMPLE_RATE, h264EncoderArgs, OPUS_ENCODER_ARGS, vp8EncoderArgs } from '../bot/botArgs.ts';
+import { timecodeFilter } from '../../mixer/logic/timecode.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import { h264AccessUnits, nalType, readIvf, readOggOpus } from './containers.ts';
 import { h264Payloads, vp8Payloads } from './packetize.ts';
 
 /**
  * A publisher's pre-encoded media: a colour with the clip time drawn into it as the timecode
- * (mixer/timecode.ts, `pts` clock: ms since the clip's first frame) and a tone, encoded once by
+ * (mixer/logic/timecode.ts, `pts` clock: ms since the clip's first frame) and a tone, encoded once by
  * FFmpeg as the bot encodes live (VP8 realtime or x264 Baseline, one keyframe a second; Opus in
  * 20 ms frames), then sent in a loop. Nothing is encoded while a load test runs.
  */

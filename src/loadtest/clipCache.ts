@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { runFfmpegJob } from '../../mixer/ffmpegJob.ts';
+import { runFfmpegJob } from '../../base/process/ffmpegJob.ts';
 import { clipArgs, loadClip, type Clip, type ClipFiles, type ClipSpec } from './clip.ts';
 
 /** Bump when what a clip holds changes in a way its FFmpeg arguments do not show. */

@@ -1,9 +1,9 @@
 /**
  * Reading a composite picture: which grid it shows, whose picture is in each tile (its colour,
- * src/loadtest/palette.ts) and the code drawn into each (mixer/timecode.ts). Pure: pixels in.
+ * src/loadtest/palette.ts) and the code drawn into each (mixer/logic/timecode.ts). Pure: pixels in.
  */
-import { gridLayout, letterbox, type Size, type Tile } from '../../mixer/layout.ts';
-import { readTimecode, type I420Frame } from '../../mixer/timecode.ts';
+import { gridLayout, letterbox, type Size, type Tile } from '../../mixer/logic/layout.ts';
+import { readTimecode, type I420Frame } from '../../mixer/logic/timecode.ts';
 import { nearestPaletteIndex } from './palette.ts';
 
 /** What one tile showed: the bot (palette index, -1 unknown) and its code (undefined: unreadable). */

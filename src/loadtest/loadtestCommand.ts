@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { timecodeGeometry } from '../../mixer/timecode.ts';
-import { h264LevelProblem } from '../../mixer/botArgs.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
+import { h264LevelProblem } from '../bot/botArgs.ts';
 import { integerIn, parseRoom, parseSize, parseUrl } from '../bot/botCommand.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import { defaultClipCache } from './clipCache.ts';

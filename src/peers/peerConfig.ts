@@ -8,7 +8,7 @@ import {
   useSdesMid,
   type PeerConfig,
 } from 'werift';
-import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
 
 export interface IceServer {
   urls: string | string[];

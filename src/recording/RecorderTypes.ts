@@ -1,4 +1,4 @@
-import type { RecordingContainer } from '../../mixer/recorderArgs.ts';
+import type { RecordingContainer } from './recorderArgs.ts';
 
 /**
  * - `starting`: FFmpeg starts and waits for a keyframe of the composite;

@@ -5,7 +5,7 @@ import {
   RECORDING_EXTENSIONS,
   recordingContainer,
   type RecordingContainer,
-} from '../../mixer/recorderArgs.ts';
+} from './recorderArgs.ts';
 import { RecordingError } from './errors.ts';
 
 /** Where a recording goes: its absolute path, its name inside the recordings folder, its container. */

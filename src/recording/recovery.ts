@@ -1,8 +1,8 @@
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { createLogger } from '../../mixer/logger.ts';
-import { isProcessAlive } from '../../mixer/processAlive.ts';
-import { recordingContainer } from '../../mixer/recorderArgs.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { isProcessAlive } from '../../base/process/processAlive.ts';
+import { recordingContainer } from './recorderArgs.ts';
 import { MARKER_SUFFIX } from './recordingPath.ts';
 import type { RecordingMarker } from './RecorderTypes.ts';
 import { repairRecording } from './repair.ts';

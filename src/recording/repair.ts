@@ -1,7 +1,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runFfmpegJob } from '../../mixer/ffmpegJob.ts';
-import { durationProbeArgs, repairArgs, type RecordingContainer } from '../../mixer/recorderArgs.ts';
+import { runFfmpegJob } from '../../base/process/ffmpegJob.ts';
+import { durationProbeArgs, repairArgs, type RecordingContainer } from './recorderArgs.ts';
 
 /** The duration a file's container states, in seconds (0 when it states none). */
 export async function probeDuration(path: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, type MediaStreamTrack, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
-import { createLogger } from '../../mixer/logger.ts';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
 import { planOffer } from '../peers/offer.ts';
 import { IncomingVideo } from '../peers/IncomingVideo.ts';

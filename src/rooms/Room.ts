@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '../../mixer/logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
-import type { SpareSessions } from '../../mixer/SpareSessions.ts';
+import type { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import type { SessionSlot } from './SessionSlots.ts';
-import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../mixer/payloadTypes.ts';
-import { recordingVideoCodec } from '../../mixer/recorderArgs.ts';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
+import { recordingVideoCodec } from '../recording/recorderArgs.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
 import type { NackCounts } from '../peers/nackCounts.ts';
 import { OutgoingStream } from '../peers/OutgoingStream.ts';

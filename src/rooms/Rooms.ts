@@ -1,5 +1,5 @@
-import { createLogger } from '../../mixer/logger.ts';
-import type { SpareSessions } from '../../mixer/SpareSessions.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import type { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import { LimitError, RoomNotFoundError } from '../errors.ts';
 import { Room } from './Room.ts';
 import type { RoomNetwork, RoomSettings } from './RoomTypes.ts';

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { createLogger } from '../../mixer/logger.ts';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type { ClientMessage, IceCandidateInit } from './messages.ts';
 
 const log = createLogger('SignalingClient');

@@ -1,7 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { createLogger } from '../../mixer/logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import { authorizeJoin, JoinRefused, type JoinGrant } from '../auth/joinAuth.ts';
 import type { ApiKeys } from '../auth/keys.ts';
 import { originAllowed, type OriginPolicy } from '../auth/origin.ts';

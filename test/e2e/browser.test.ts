@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gridLayout } from '../../mixer/layout.ts';
+import { gridLayout } from '../../mixer/logic/layout.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess, type BotEvent } from '../helpers/bots.ts';
 import {

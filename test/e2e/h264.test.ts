@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gridLayout } from '../../mixer/layout.ts';
+import { gridLayout } from '../../mixer/logic/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
 import { frameAt, probe, recordingClock, tileColor } from '../helpers/media.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { focusLayout, gridLayout, type Tile } from '../../mixer/layout.ts';
+import { focusLayout, gridLayout, type Tile } from '../../mixer/logic/layout.ts';
 import type { BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { saveFigures } from '../helpers/figures.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
-import { gridLayout } from '../../mixer/layout.ts';
+import { gridLayout } from '../../mixer/logic/layout.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, pcmOf, recordingClock, tileColor, tonePower } from '../helpers/media.ts';

@@ -86,7 +86,7 @@ describe('a room of sixteen with top-speaker mixing', () => {
     expect(summary.participants.viewers.alive).toBe(1);
     // Three speaker slots and the shared mix, not one encoder per publisher.
     expect(encodersDuringWindow).toBe(SPEAKERS + 1);
-    // Sixteen tiles: every picture decoded straight to its tile's size (mixer/sourceSize.ts), and the composite kept its pace.
+    // Sixteen tiles: every picture decoded straight to its tile's size (mixer/logic/sourceSize.ts), and the composite kept its pace.
     expect(tileSource).toEqual({ width: 320, height: 180 });
     expect(summary.window?.fps.min).toBeGreaterThanOrEqual(24);
     // The viewer's composite read tile by tile after the move: colours and codes where they belong.

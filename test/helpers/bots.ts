@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { getPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { niceCommand } from '../../mixer/priority.ts';
+import { niceCommand } from '../../base/process/priority.ts';
 
 const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 
@@ -31,7 +31,7 @@ export interface BotSpec {
   /**
    * A bot whose received frames the test measures. Bots stand for other machines: by default
    * one runs at normal priority, below the in-process server's boosted media path (see
-   * mixer/priority.ts); a measuring bot runs at the media path's priority, so that what it logs
+   * base/process/priority.ts); a measuring bot runs at the media path's priority, so that what it logs
    * is what the server sent and not how the two cores were shared out.
    */
   measures?: boolean;

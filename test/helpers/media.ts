@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Size, Tile } from '../../mixer/layout.ts';
+import type { Size, Tile } from '../../mixer/logic/layout.ts';
 
 /** Runs FFmpeg (argument array, no shell) and collects stdout; rejects with stderr on failure. */
 export function runFfmpeg(args: string[], binary = 'ffmpeg', timeoutMs = 60_000): Promise<Buffer> {

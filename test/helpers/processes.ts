@@ -42,7 +42,7 @@ export function descendants(root: number): Map<number, string> {
 
 /**
  * Live processes below `root` that its work made: pid → command name. Left out are what lives as
- * long as a server does: its spare session process (`mcu-spare`, mixer/SpareSessions.ts) with what
+ * long as a server does: its spare session process (`mcu-spare`, mixer/process/SpareSessions.ts) with what
  * runs below it, and the TypeScript loader's esbuild service.
  */
 export function workBelow(root: number): Map<number, string> {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
 import { apiCall } from '../helpers/api.ts';
 import { decodeErrors } from '../helpers/recordings.ts';

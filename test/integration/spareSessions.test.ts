@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionProcess } from '../../mixer/SessionProcess.ts';
+import type { SessionProcess } from '../../mixer/process/SessionProcess.ts';
 import { SESSION_DEFAULTS } from '../../mixer/SessionTypes.ts';
-import { SpareSessions } from '../../mixer/SpareSessions.ts';
+import { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import { descendants, sessionProcesses } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 

@@ -7,7 +7,7 @@ import {
   limit,
   SAMPLE_RATE,
   type AudioMixerOptions,
-} from '../../mixer/AudioMixer.ts';
+} from '../../mixer/logic/AudioMixer.ts';
 
 const KNEE = 24576;
 const MAX = 32767;

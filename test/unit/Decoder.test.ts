@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decoder } from '../../mixer/Decoder.ts';
-import { FfmpegProcess } from '../../mixer/FfmpegProcess.ts';
-import { allocateRtpPort, releaseRtpPort, waitUntilBound } from '../../mixer/ports.ts';
+import { Decoder } from '../../mixer/ffmpeg/Decoder.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { allocateRtpPort, releaseRtpPort, waitUntilBound } from '../../base/net/ports.ts';
 import { readVp8Capture } from '../helpers/rtpCapture.ts';
 
 // A real FFmpeg decoder fed real VP8 RTP (captured from FFmpeg) on loopback UDP.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EncoderBacklog } from '../../mixer/EncoderBacklog.ts';
+import { EncoderBacklog } from '../../mixer/logic/EncoderBacklog.ts';
 
 describe('EncoderBacklog', () => {
   it('writes while the encoder keeps up: one frame in, one packet out', () => {

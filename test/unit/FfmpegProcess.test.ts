@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FfmpegError } from '../../mixer/errors.ts';
-import { FfmpegProcess, type FfmpegProcessEvents } from '../../mixer/FfmpegProcess.ts';
+import { FfmpegError } from '../../base/process/errors.ts';
+import { FfmpegProcess, type FfmpegProcessEvents } from '../../base/process/FfmpegProcess.ts';
 
 // These tests run the real FFmpeg: a process is I/O at the edge, and what matters is how the
 // real binary reacts to `q`, SIGINT and bad arguments.
@@ -215,7 +215,7 @@ describe('FfmpegProcess and its parent', () => {
   it('an FFmpeg whose parent is killed outright exits too (SIGTERM on parent death)', async () => {
     // A throwaway parent that starts one FfmpegProcess, prints its pid, and waits.
     const script = `
-      import { FfmpegProcess } from ${JSON.stringify(new URL('../../mixer/FfmpegProcess.ts', import.meta.url).pathname)};
+      import { FfmpegProcess } from ${JSON.stringify(new URL('../../base/process/FfmpegProcess.ts', import.meta.url).pathname)};
       const p = new FfmpegProcess({ name: 'orphan', args: ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'sine', '-f', 'null', '-'], stdinIsControl: true });
       console.log(p.pid);
       setInterval(() => {}, 1000);

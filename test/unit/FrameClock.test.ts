@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, test } from 'vitest';
-import { FrameClock, type ClockTimers } from '../../mixer/FrameClock.ts';
+import { FrameClock, type ClockTimers } from '../../mixer/logic/FrameClock.ts';
 
 /**
  * Injected time: a list of pending callbacks with due times. `advance(ms)` moves the clock

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FramePool } from '../../mixer/FramePool.ts';
+import { FramePool } from '../../mixer/logic/FramePool.ts';
 
 describe('FramePool', () => {
   it('reuses a buffer only once its last holder has released it', () => {

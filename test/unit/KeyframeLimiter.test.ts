@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyframeLimiter } from '../../mixer/KeyframeLimiter.ts';
+import { KeyframeLimiter } from '../../mixer/logic/KeyframeLimiter.ts';
 
 describe('KeyframeLimiter', () => {
   it('serves the first request at once', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MixRouter } from '../../mixer/MixRouter.ts';
+import { MixRouter } from '../../mixer/logic/MixRouter.ts';
 
 const SHARED_SSRC = 0x1111;
 const SLOT_SSRC = 0x2222;

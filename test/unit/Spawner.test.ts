@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegProcess, type FfmpegProcessEvents } from '../../mixer/FfmpegProcess.ts';
-import { launchHere, Spawner } from '../../mixer/Spawner.ts';
+import { FfmpegProcess, type FfmpegProcessEvents } from '../../base/process/FfmpegProcess.ts';
+import { launchHere, Spawner } from '../../base/process/Spawner.ts';
 
 // Real FFmpeg started by a real spawner process: the pipes travel over IPC as handles, and what
 // matters is that data, stops and exits behave exactly as for a process started here.

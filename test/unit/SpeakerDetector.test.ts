@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { levelDb, SpeakerDetector } from '../../mixer/SpeakerDetector.ts';
+import { levelDb, SpeakerDetector } from '../../mixer/logic/SpeakerDetector.ts';
 
 /** Feeds constant levels for `ms` in 20 ms steps from `start`; returns every change seen. */
 function feed(d: SpeakerDetector, levels: Record<string, number>, start: number, ms: number): (string | null)[] {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { TopSpeakers, type SlotChange } from '../../mixer/TopSpeakers.ts';
+import { TopSpeakers, type SlotChange } from '../../mixer/logic/TopSpeakers.ts';
 
 const TALK = -21;
 const QUIET = -120;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 type Events = {
   frame: [number, string];

@@ -11,8 +11,8 @@ import {
   syntheticSourceArgs,
   type AudioOutput,
   type VideoOutput,
-} from '../../mixer/botArgs.ts';
-import { timecodeFilter } from '../../mixer/timecode.ts';
+} from '../../src/bot/botArgs.ts';
+import { timecodeFilter } from '../../mixer/logic/timecode.ts';
 
 const ctx = Object.freeze({
   video: Object.freeze<VideoOutput>({

@@ -12,8 +12,8 @@ import {
   videoDecoderArgs,
   VP8_REALTIME,
   type CompositorOptions,
-} from '../../mixer/ffmpegArgs.ts';
-import { gridLayout, type Size } from '../../mixer/layout.ts';
+} from '../../mixer/ffmpeg/ffmpegArgs.ts';
+import { gridLayout, type Size } from '../../mixer/logic/layout.ts';
 
 const SOURCE: Readonly<Size> = Object.freeze({ width: 640, height: 360 });
 const CANVAS: Readonly<Size> = Object.freeze({ width: 1280, height: 720 });

@@ -9,7 +9,7 @@ import {
   parseLayoutKind,
   type Size,
   type Tile,
-} from '../../mixer/layout.ts';
+} from '../../mixer/logic/layout.ts';
 
 const CANVAS: Readonly<Size> = Object.freeze({ width: 1280, height: 720 });
 

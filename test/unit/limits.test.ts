@@ -1,4 +1,4 @@
-import { TypedEmitter } from '../../mixer/TypedEmitter.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type { SessionEvents, SessionLike } from '../../mixer/SessionTypes.ts';
 import { describe, expect, it, test } from 'vitest';
 import { originAllowed, type OriginPolicy } from '../../src/auth/origin.ts';

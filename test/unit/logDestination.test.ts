@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LogDestination, type WriteNow } from '../../mixer/logDestination.ts';
+import { LogDestination, type WriteNow } from '../../base/log/logDestination.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/logAfterReaderGone.ts', import.meta.url));
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, test } from 'vitest';
-import { allocateRtpPort, boundUdpPorts, releaseRtpPort, RESERVATIONS_DIR } from '../../mixer/ports.ts';
+import { allocateRtpPort, boundUdpPorts, releaseRtpPort, RESERVATIONS_DIR } from '../../base/net/ports.ts';
 
 // Captured from this machine's /proc/net/udp (columns after `inode` trimmed).
 const PROC_NET_UDP = [
@@ -64,7 +64,7 @@ describe('allocateRtpPort()', () => {
     await once(dead, 'exit');
     mkdirSync(RESERVATIONS_DIR, { recursive: true });
     mark(31010, dead.pid!);
-    const ports = new URL('../../mixer/ports.ts', import.meta.url).pathname;
+    const ports = new URL('../../base/net/ports.ts', import.meta.url).pathname;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await (await import('${ports}')).allocateRtpPort();`]);
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { boostedNice, niceCommand } from '../../mixer/priority.ts';
+import { boostedNice, niceCommand } from '../../base/process/priority.ts';
 
 describe('media path priority', () => {
   it('boosts by the requested levels, never past nice -20', () => {

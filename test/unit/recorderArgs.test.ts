@@ -7,7 +7,7 @@ import {
   recordingContainer,
   recordingVideoCodec,
   repairArgs,
-} from '../../mixer/recorderArgs.ts';
+} from '../../src/recording/recorderArgs.ts';
 
 describe('recordingContainer()', () => {
   test.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { rtpInputSdp, type RtpInputCodec } from '../../mixer/sdp.ts';
+import { rtpInputSdp, type RtpInputCodec } from '../../base/rtp/sdp.ts';
 
 const SESSION = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=mcu', 'c=IN IP4 127.0.0.1', 't=0 0'];
 

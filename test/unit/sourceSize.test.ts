@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { sameSize, tileSourceFor } from '../../mixer/sourceSize.ts';
+import { sameSize, tileSourceFor } from '../../mixer/logic/sourceSize.ts';
 
 const canvas = { width: 1280, height: 720 };
 const configured = { width: 640, height: 360 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blackFrame, greyFrame, placeholderFrame, tileFrame } from '../../mixer/tileFrames.ts';
+import { blackFrame, greyFrame, placeholderFrame, tileFrame } from '../../mixer/logic/tileFrames.ts';
 
 const SIZE = { width: 4, height: 2 };
 const frames = { black: blackFrame(SIZE), placeholder: placeholderFrame(SIZE) };

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { gridLayout, letterbox, type Size, type Tile } from '../../mixer/layout.ts';
+import { gridLayout, letterbox, type Size, type Tile } from '../../mixer/logic/layout.ts';
 import {
   TIMECODE_BLOCKS,
   decodeTimecode,
@@ -14,7 +14,7 @@ import {
   wrapMs,
   type I420Frame,
   type RgbFrame,
-} from '../../mixer/timecode.ts';
+} from '../../mixer/logic/timecode.ts';
 
 const ctx = Object.freeze({
   source: Object.freeze<Size>({ width: 640, height: 360 }),

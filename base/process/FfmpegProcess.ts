@@ -1,10 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { FfmpegError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../log/logger.ts';
 import { withParentDeathSignal } from './parentDeath.ts';
 import { launchHere, type LaunchedProcess, type Launcher } from './Spawner.ts';
 import { getBackgroundNiceness, niceCommand, raiseToCallerPriority } from './priority.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { TypedEmitter } from '../TypedEmitter.ts';
 
 const log = createLogger('FfmpegProcess');
 

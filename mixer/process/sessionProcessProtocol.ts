@@ -5,7 +5,7 @@ import type {
   SessionParticipant,
   SessionSettings,
   SessionStats,
-} from './SessionTypes.ts';
+} from '../SessionTypes.ts';
 
 /** Messages between a SessionProcess (the server) and its session's own process (sessionProcessMain). */
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createLogger } from './logger.ts';
+import { createLogger } from './log/logger.ts';
 
 const log = createLogger('TypedEmitter');
 

@@ -1,6 +1,6 @@
-import { createLogger } from './logger.ts';
+import { createLogger } from '../../base/log/logger.ts';
 import { SessionProcess } from './SessionProcess.ts';
-import type { SessionSettings } from './SessionTypes.ts';
+import type { SessionSettings } from '../SessionTypes.ts';
 
 const log = createLogger('SpareSessions');
 

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from './logger.ts';
-import { withParentDeathSignal } from './parentDeath.ts';
-import { getBackgroundNiceness } from './priority.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { withParentDeathSignal } from '../../base/process/parentDeath.ts';
+import { getBackgroundNiceness } from '../../base/process/priority.ts';
 import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
-import { TSX_LOADER } from './Spawner.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { TSX_LOADER } from '../../base/process/Spawner.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type {
   SessionEvents,
   SessionLayout,
@@ -15,8 +15,8 @@ import type {
   SessionParticipantPorts,
   SessionSettings,
   SessionStats,
-} from './SessionTypes.ts';
-import { SESSION_DEFAULTS } from './SessionTypes.ts';
+} from '../SessionTypes.ts';
+import { SESSION_DEFAULTS } from '../SessionTypes.ts';
 
 const log = createLogger('SessionProcess');
 

@@ -1,4 +1,4 @@
-import { letterbox, type Size, type Tile } from './layout.ts';
+import { letterbox, type Size, type Tile } from '../logic/layout.ts';
 
 /**
  * Pure builders of FFmpeg argument arrays: every flag and every value is its own element, and

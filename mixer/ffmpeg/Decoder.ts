@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfmpegError } from './errors.ts';
+import { FfmpegError } from '../../base/process/errors.ts';
 import { audioDecoderArgs, videoDecoderArgs } from './ffmpegArgs.ts';
-import { FfmpegProcess } from './FfmpegProcess.ts';
-import type { FramePool } from './FramePool.ts';
-import type { Size } from './layout.ts';
-import { rtpInputSdp, type RtpInputCodec } from './sdp.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import type { FramePool } from '../logic/FramePool.ts';
+import type { Size } from '../logic/layout.ts';
+import { rtpInputSdp, type RtpInputCodec } from '../../base/rtp/sdp.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 export type DecoderEvents = {
   /** One raw video frame (I420 at the tile-source size; from the pool, held once for the listener) or 20 ms of mono s16le PCM. */

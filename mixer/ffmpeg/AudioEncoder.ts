@@ -1,10 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { EncoderBacklog } from './EncoderBacklog.ts';
-import { FfmpegError } from './errors.ts';
+import { EncoderBacklog } from '../logic/EncoderBacklog.ts';
+import { FfmpegError } from '../../base/process/errors.ts';
 import { audioEncoderArgs, type RtpOutput } from './ffmpegArgs.ts';
-import { FfmpegProcess } from './FfmpegProcess.ts';
-import { createLogger } from './logger.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 const log = createLogger('AudioEncoder');
 

@@ -1,10 +1,10 @@
 import type { Writable } from 'node:stream';
-import { FfmpegError } from './errors.ts';
+import { FfmpegError } from '../../base/process/errors.ts';
 import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
-import { FfmpegProcess } from './FfmpegProcess.ts';
-import type { FramePool } from './FramePool.ts';
-import type { LayoutKind, Size } from './layout.ts';
-import { TypedEmitter } from './TypedEmitter.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import type { FramePool } from '../logic/FramePool.ts';
+import type { LayoutKind, Size } from '../logic/layout.ts';
+import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 export type CompositorEvents = { died: [FfmpegError] };
 

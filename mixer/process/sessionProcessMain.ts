@@ -1,8 +1,8 @@
-import { createLogger } from './logger.ts';
-import { setBackgroundNiceness } from './priority.ts';
-import { FfmpegProcess } from './FfmpegProcess.ts';
-import { Session } from './Session.ts';
-import { Spawner } from './Spawner.ts';
+import { createLogger } from '../../base/log/logger.ts';
+import { setBackgroundNiceness } from '../../base/process/priority.ts';
+import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
+import { Session } from '../Session.ts';
+import { Spawner } from '../../base/process/Spawner.ts';
 import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
 
 /** The session process's side: runs one Session and relays its events to the server. */

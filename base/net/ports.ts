@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isProcessAlive } from './processAlive.ts';
+import { isProcessAlive } from '../process/processAlive.ts';
 
 // Below Linux's ephemeral range (32768-60999), where the OS picks ports for other sockets.
 const RANGE_START = 20000;

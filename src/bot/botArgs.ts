@@ -5,8 +5,8 @@
  * Every flag and every value is its own element; nothing here is ever joined into a shell string.
  */
 
-import { VP8_REALTIME } from './ffmpegArgs.ts';
-import { timecodeFilter } from './timecode.ts';
+import { VP8_REALTIME } from '../../mixer/ffmpeg/ffmpegArgs.ts';
+import { timecodeFilter } from '../../mixer/logic/timecode.ts';
 
 const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
 
@@ -76,7 +76,7 @@ export interface SyntheticSourceOptions extends SourceOutputs {
   color: string;
   /** Frequency of the sine tone; 0 sends silence. */
   toneHz: number;
-  /** Draw the wall-clock time as a code in the top rows of the picture (mixer/timecode.ts). */
+  /** Draw the wall-clock time as a code in the top rows of the picture (mixer/logic/timecode.ts). */
   timecode?: boolean;
 }
 
