@@ -95,16 +95,21 @@ describe('churn: four participants join and leave one by one beside one who stay
       timestampsNotForward: continuity.notForward,
       timestampDriftMs: continuity.driftMs,
     });
-    // A standby's warm-up frame (black) once reached receivers right after a switch.
-    const blackFrames = decoded.flatMap((frame, i) => (times[i]! >= churnStart && times[i]! <= churnEnd && isBlack(frame) ? [i] : []));
+    // A standby's warm-up frame (black) once reached receivers right after a switch. Counted from
+    // the first picture on, by order: the stayer's tile is black until the session decodes its
+    // first frame (seconds on a loaded machine), and the times of recorded frames are the frame
+    // log's, anchored at the end, so a frame lost to the recorder can move a start-up frame into
+    // the churn's window.
+    const firstPicture = decoded.findIndex((frame) => !isBlack(frame));
+    const blackFrames = decoded.flatMap((frame, i) => (i > firstPicture && isBlack(frame) ? [i] : []));
     if (blackFrames.length > 0) {
-      const allBlack = decoded.flatMap((frame, i) => (isBlack(frame) ? [i] : []));
       console.log(
-        `churn: black frames ${blackFrames.map((i) => `#${i} at +${times[i]! - churnStart} ms`).join(', ')}; ` +
-          `${decoded.length} frames recorded, ${frames.length} logged; every black frame: ${allBlack.join(', ')}`,
+        `churn: black frames after the first picture (#${firstPicture}): ${blackFrames.map((i) => `#${i} at +${times[i]! - churnStart} ms`).join(', ')}; ` +
+          `${decoded.length} frames recorded, ${frames.length} logged`,
       );
     }
-    expect(blackFrames.length, 'whole black frames during the churn').toBe(0);
+    expect(firstPicture, 'a picture in the recording').toBeGreaterThanOrEqual(0);
+    expect(blackFrames.length, 'whole black frames after the first picture').toBe(0);
     for (const delay of delays) expect(delay).toBeLessThan(APPEAR_WITHIN_MS);
     expect(received).toMatchObject({ videoSsrcChanges: 0, videoSeqJumps: 0 });
     expect(continuity.notForward).toBe(0);
