@@ -1,0 +1,141 @@
+/** One viewer's downlink as far as its browser tells it. */
+export interface DownlinkEstimate {
+  /** The browser's own estimate (REMB), bits per second; undefined until it says or once it is old. */
+  remb: number | undefined;
+  /** The fraction of packets lost (0-1), averaged over the recent receiver reports. */
+  loss: number;
+  /** Bits per second sent to this viewer over the last second. */
+  sendingBps: number;
+  /**
+   * What the link carried when it last showed congestion (a REMB that fell, or loss over
+   * `highLoss`), bits per second; undefined when it has shown none lately.
+   */
+  capacityBps: number | undefined;
+  /** The link carries less than is sent: step down. */
+  congested: boolean;
+  /**
+   * REMB sits near its ceiling (the browser says at most about 1.5 times what arrives) with no
+   * loss: nothing holds the stream back, and the link may carry more than the browser can say.
+   */
+  headroom: boolean;
+}
+
+export interface DownlinkEstimatorOptions {
+  /** Receiver reports older than this no longer count towards the loss. */
+  lossWindowMs: number;
+  /** Over this loss the link is congested (GCC's loss rule: 10 %). */
+  highLoss: number;
+  /** Under this loss, REMB near its ceiling counts as headroom. */
+  lowLoss: number;
+  /** The window the sending rate is measured over. */
+  rateWindowMs: number;
+  /** REMB at least this many times the sending rate counts as headroom. */
+  headroomRatio: number;
+  /** A REMB this much below the one before it is a fall (Chromium sends one at once on a 3 % drop). */
+  fallRatio: number;
+  /** How long a fall counts as the link's latest word. */
+  fallMemoryMs: number;
+  /** A REMB this old is forgotten. */
+  rembMaxAgeMs: number;
+  /** Congested: the capacity is under this share of the sending rate. */
+  shortfall: number;
+}
+
+export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
+  lossWindowMs: 2000,
+  highLoss: 0.1,
+  lowLoss: 0.02,
+  rateWindowMs: 1000,
+  headroomRatio: 1.3,
+  fallRatio: 0.97,
+  fallMemoryMs: 1000,
+  rembMaxAgeMs: 5000,
+  shortfall: 0.9,
+};
+
+/**
+ * Chromium's answer to overuse: its estimate becomes 0.85 of the rate it receives. A REMB that
+ * fell says what arrived, divided back.
+ */
+const OVERUSE_BACKOFF = 0.85;
+/** Packets of one slot are counted together: a viewer gets hundreds a second. */
+const SENT_SLOT_MS = 50;
+
+/**
+ * Turns what a viewer's browser reports into an estimate of its downlink. Chromium sends REMB (its
+ * receive-side estimate) for video that has no transport-wide-cc extension: it falls at once when
+ * queues build, and rises slowly, about 8 % a second and never above 1.5 times what arrives. So a
+ * low REMB is not a weak link (it is still climbing after a join or a step up); a REMB that falls
+ * is: it then says what arrived. Receiver reports give the loss: a link that drops packets without
+ * queueing (a policer) shows there, not in REMB. Pure: the caller passes the time.
+ */
+export class DownlinkEstimator {
+  readonly #options: DownlinkEstimatorOptions;
+  #remb: { bps: number; at: number } | undefined;
+  #fall: { capacity: number; at: number } | undefined;
+  #losses: { at: number; fraction: number }[] = [];
+  #sent: { at: number; bytes: number }[] = [];
+  #lastReportAt: number | undefined;
+  /** When the rate last changed (forgetCongestion). */
+  #since = -Infinity;
+
+  constructor(options: Partial<DownlinkEstimatorOptions> = {}) {
+    this.#options = { ...DOWNLINK_ESTIMATOR_DEFAULTS, ...options };
+  }
+
+  /** A REMB from the browser: `bps` is what it estimates it can receive. */
+  remb(now: number, bps: number): void {
+    if (!Number.isFinite(bps) || bps < 0) return;
+    const previous = this.#remb;
+    if (previous && now - previous.at <= this.#options.rembMaxAgeMs && bps < previous.bps * this.#options.fallRatio) {
+      this.#fall = { capacity: bps / OVERUSE_BACKOFF, at: now };
+    }
+    this.#remb = { bps, at: now };
+  }
+
+  /** A receiver report block for a stream this viewer receives: `fractionLost` as sent (0-255). */
+  receiverReport(now: number, fractionLost: number): void {
+    // A report's loss is of the packets since the one before it: one that began before a
+    // switch speaks of the old rate.
+    const spansSwitch = this.#lastReportAt === undefined || this.#lastReportAt < this.#since;
+    this.#lastReportAt = now;
+    if (!spansSwitch) this.#losses.push({ at: now, fraction: Math.min(255, Math.max(0, fractionLost)) / 256 });
+    this.#forget(now);
+  }
+
+  /** `bytes` of RTP sent to this viewer at `now` (video, audio, padding). */
+  sent(now: number, bytes: number): void {
+    const last = this.#sent.at(-1);
+    if (last && now - last.at < SENT_SLOT_MS) last.bytes += bytes;
+    else this.#sent.push({ at: now, bytes });
+    this.#forget(now);
+  }
+
+  /** Forgets what was said of the link at the old rate: the rate changed at `now` (a switch). */
+  forgetCongestion(now: number): void {
+    this.#fall = undefined;
+    this.#losses = [];
+    this.#since = now;
+  }
+
+  estimate(now: number): DownlinkEstimate {
+    this.#forget(now);
+    const o = this.#options;
+    const sendingBps = (this.#sent.reduce((sum, s) => sum + s.bytes, 0) * 8 * 1000) / o.rateWindowMs;
+    const loss = this.#losses.length === 0 ? 0 : this.#losses.reduce((sum, l) => sum + l.fraction, 0) / this.#losses.length;
+    const remb = this.#remb && now - this.#remb.at <= o.rembMaxAgeMs ? this.#remb.bps : undefined;
+    const fallen = this.#fall && now - this.#fall.at <= o.fallMemoryMs ? this.#fall.capacity : undefined;
+    const lossy = loss > o.highLoss ? sendingBps * (1 - loss) : undefined;
+    const capacityBps = fallen === undefined ? lossy : lossy === undefined ? fallen : Math.min(fallen, lossy);
+    const congested = capacityBps !== undefined && capacityBps < sendingBps * o.shortfall;
+    const headroom = remb !== undefined && capacityBps === undefined && loss < o.lowLoss && sendingBps > 0 && remb >= sendingBps * o.headroomRatio;
+    return { remb, loss, sendingBps, capacityBps, congested, headroom };
+  }
+
+  #forget(now: number): void {
+    const lossFrom = now - this.#options.lossWindowMs;
+    while (this.#losses.length > 0 && this.#losses[0]!.at < lossFrom) this.#losses.shift();
+    const rateFrom = now - this.#options.rateWindowMs;
+    while (this.#sent.length > 0 && this.#sent[0]!.at <= rateFrom) this.#sent.shift();
+  }
+}

@@ -1,0 +1,157 @@
+import type { DownlinkEstimate, DownlinkEstimator } from './DownlinkEstimator.ts';
+
+/**
+ * What a viewer's chain does next: receive another rung (an index into the ladder, best first;
+ * the ladder's length means audio only: the video pauses on its last picture), or send padding at
+ * `bps` for `forMs` to see whether the link carries the next rung up before moving there.
+ */
+export type RungDecision =
+  | { kind: 'switch'; rung: number; reason: 'down' | 'revert' | 'trial' | 'cap' }
+  | { kind: 'probe'; bps: number; forMs: number };
+
+export interface RungChooserOptions {
+  /** Bits per second each rung needs on the link (its video, the mix, RTP overhead), best first. */
+  needs: readonly number[];
+  /** The share of a congested link's capacity a rung may take after a step down. */
+  utilization: number;
+  /** After a switch, this long before the link's word counts again (it spoke of the old rate). */
+  settleMs: number;
+  /** A rung is held this long after a step down before trying the next one up. */
+  holdMs: number;
+  /** The hold doubles after each failed probe or trial, up to this. */
+  maxHoldMs: number;
+  /** How long a probe sends padding. */
+  probeMs: number;
+  /** After a probe, this long for the browser's word on it. */
+  probeVerdictMs: number;
+  /** A rung reached by a probe is kept once the link has carried it this long. */
+  trialMs: number;
+  /** Loss over this during a probe or a trial fails it. */
+  trialLoss: number;
+}
+
+export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
+  utilization: 0.85,
+  settleMs: 1500,
+  holdMs: 4000,
+  maxHoldMs: 8000,
+  probeMs: 600,
+  probeVerdictMs: 600,
+  trialMs: 4000,
+  trialLoss: 0.05,
+};
+
+/**
+ * Chooses the rung one viewer receives, from its DownlinkEstimator. Down fast: on congestion it
+ * moves at once to the best rung that fits the capacity the browser reported. Up only with
+ * evidence, since REMB cannot say more than about 1.5 times what arrives: after a hold, it sends
+ * padding up to the next rung's need (a probe); if the link carries it (no fall, no loss) it moves
+ * up and keeps the rung once the link has carried it for `trialMs` (a trial), else it goes back
+ * and holds twice as long (up to `maxHoldMs`, so that a link that opens is climbed within
+ * seconds). A cap (the viewer's own choice) bounds it from above. Pure: the caller passes time.
+ */
+export class RungChooser {
+  readonly #o: RungChooserOptions;
+  readonly #link: DownlinkEstimator;
+  #rung: number;
+  #cap = 0;
+  #changedAt: number;
+  #hold: number;
+  #holdUntil: number;
+  #probe: { until: number; verdictAt: number } | undefined;
+  #trial: { from: number; until: number } | undefined;
+  switchesUp = 0;
+  switchesDown = 0;
+
+  /** `link`: the viewer's estimator; told of each change of rate (what it hears then is of the old one). */
+  constructor(options: Partial<Omit<RungChooserOptions, 'needs'>> & Pick<RungChooserOptions, 'needs'>, link: DownlinkEstimator, now: number) {
+    this.#o = { ...RUNG_CHOOSER_DEFAULTS, ...options };
+    this.#link = link;
+    if (this.#o.needs.length === 0) throw new RangeError('a ladder has at least one rung');
+    this.#rung = 0;
+    this.#changedAt = now;
+    this.#hold = this.#o.holdMs;
+    this.#holdUntil = now;
+  }
+
+  /** The rung received now (`audioOnly` when it equals the number of rungs). */
+  get rung(): number {
+    return this.#rung;
+  }
+
+  get audioOnly(): number {
+    return this.#o.needs.length;
+  }
+
+  /** A probe is under way or waits for its verdict: the chain sends padding. */
+  get probing(): boolean {
+    return this.#probe !== undefined;
+  }
+
+  /** The best rung the viewer allows (0: any); from its data-saver choice. */
+  setCap(now: number, cap: number): RungDecision | undefined {
+    this.#cap = Math.max(0, Math.min(Math.trunc(cap), this.audioOnly));
+    if (this.#rung >= this.#cap) return undefined;
+    this.#probe = undefined;
+    this.#trial = undefined;
+    return this.#switch(now, this.#cap, 'cap');
+  }
+
+  /** Called after each word from the browser (REMB, receiver report) and every few hundred ms. */
+  update(now: number): RungDecision | undefined {
+    const o = this.#o;
+    const estimate = this.#link.estimate(now);
+    const settled = now - this.#changedAt >= o.settleMs;
+    const failing = estimate.congested || ((this.#trial !== undefined || this.#probe !== undefined) && estimate.loss > o.trialLoss);
+    if (failing && (settled || this.#probe)) return this.#stepDown(now, estimate);
+    if (this.#probe) {
+      if (now < this.#probe.verdictAt) return undefined;
+      this.#probe = undefined;
+      this.#link.forgetCongestion(now);
+      this.#trial = { from: this.#rung, until: now + o.trialMs };
+      return this.#switch(now, this.#rung - 1, 'trial');
+    }
+    if (this.#trial) {
+      if (now >= this.#trial.until) {
+        this.#trial = undefined;
+        this.#hold = o.holdMs;
+      }
+      return undefined;
+    }
+    const mayClimb = this.#rung > this.#cap && now >= this.#holdUntil && settled;
+    const evidence = estimate.headroom || this.#rung === this.audioOnly;
+    if (!mayClimb || !evidence || estimate.loss > o.trialLoss) return undefined;
+    this.#probe = { until: now + o.probeMs, verdictAt: now + o.probeMs + o.probeVerdictMs };
+    this.#link.forgetCongestion(now);
+    return { kind: 'probe', bps: Math.max(0, o.needs[this.#rung - 1]! - estimate.sendingBps), forMs: o.probeMs };
+  }
+
+  #stepDown(now: number, estimate: DownlinkEstimate): RungDecision | undefined {
+    const o = this.#o;
+    const failedTry = this.#trial !== undefined || this.#probe !== undefined;
+    const from = this.#trial?.from ?? this.#rung + (this.#probe ? 0 : 1);
+    this.#trial = undefined;
+    this.#probe = undefined;
+    this.#hold = failedTry ? Math.min(this.#hold * 2, o.maxHoldMs) : o.holdMs;
+    this.#holdUntil = now + this.#hold;
+    const budget = (estimate.capacityBps ?? estimate.sendingBps * (1 - estimate.loss)) * o.utilization;
+    let target = Math.max(from, this.#cap);
+    while (target < this.audioOnly && o.needs[target]! > budget) target++;
+    if (target === this.#rung) {
+      // A probe that failed leaves the rung as it was.
+      this.#changedAt = now;
+      this.#link.forgetCongestion(now);
+      return undefined;
+    }
+    return this.#switch(now, target, failedTry && target === from ? 'revert' : 'down');
+  }
+
+  #switch(now: number, rung: number, reason: 'down' | 'revert' | 'trial' | 'cap'): RungDecision {
+    if (rung < this.#rung) this.switchesUp++;
+    else this.switchesDown++;
+    this.#rung = rung;
+    this.#changedAt = now;
+    this.#link.forgetCongestion(now);
+    return { kind: 'switch', rung, reason };
+  }
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { DownlinkEstimator } from '../../src/ladder/DownlinkEstimator.ts';
+import { RungChooser } from '../../src/ladder/RungChooser.ts';
+
+/** The default ladder's rungs (1500, 500, 150 kbit/s) with the mix and RTP overhead. */
+const NEEDS = [1500, 500, 150].map((kbps) => kbps * 1050 + 50_000);
+const AUDIO_BPS = 50_000;
+const STEP_MS = 100;
+
+interface Run {
+  /** The rung at each step (3: audio only). */
+  rungs: number[];
+  chooser: RungChooser;
+  /** Steps that sent padding. */
+  probeSteps: number;
+}
+
+/**
+ * A link between the chooser and a browser that behaves as Chromium's receive-side estimator is
+ * documented to: over capacity it reports 0.85 of what arrives at once (after 200 ms of queueing)
+ * and loses the excess once the queue is full; under it, its REMB climbs 8 % a second, capped at
+ * 1.5 times what arrives. REMB every 200 ms, receiver reports every second.
+ */
+function run(capacityAt: (ms: number) => number, seconds: number, setup?: (chooser: RungChooser) => void): Run {
+  const estimator = new DownlinkEstimator();
+  const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+  setup?.(chooser);
+  const rungs: number[] = [];
+  let remb = 300_000;
+  let overSince: number | undefined;
+  let paddingUntil = -1;
+  let paddingBps = 0;
+  let probeSteps = 0;
+  let sentInReport = 0;
+  let lostInReport = 0;
+  for (let now = 0; now < seconds * 1000; now += STEP_MS) {
+    const padding = now < paddingUntil && chooser.probing ? paddingBps : 0;
+    if (padding > 0) probeSteps++;
+    const sending = (chooser.rung < NEEDS.length ? NEEDS[chooser.rung]! * 0.95 : AUDIO_BPS) + padding;
+    const capacity = capacityAt(now);
+    estimator.sent(now, (sending / 8) * (STEP_MS / 1000));
+    sentInReport += sending;
+    if (sending > capacity) {
+      overSince ??= now;
+      if (now - overSince >= 200) {
+        lostInReport += sending - capacity;
+        if (now % 200 === 0) {
+          remb = Math.min(remb, 0.85 * capacity);
+          estimator.remb(now, remb);
+        }
+      }
+    } else {
+      overSince = undefined;
+      // The ceiling stops a rise; it never lowers the estimate.
+      remb = Math.max(remb, Math.min(remb * 1.08 ** (STEP_MS / 1000), 1.5 * sending));
+      if (now % 200 === 0) estimator.remb(now, remb);
+    }
+    if (now % 1000 === 0) {
+      estimator.receiverReport(now, Math.round((256 * lostInReport) / Math.max(1, sentInReport)));
+      sentInReport = 0;
+      lostInReport = 0;
+    }
+    const decision = chooser.update(now);
+    if (decision?.kind === 'probe') {
+      paddingUntil = now + decision.forMs;
+      paddingBps = decision.bps;
+    }
+    rungs.push(chooser.rung);
+  }
+  return { rungs, chooser, probeSteps };
+}
+
+const at = (r: Run, seconds: number): number => r.rungs[Math.round((seconds * 1000) / STEP_MS)]!;
+const firstStepAt = (r: Run, fromSeconds: number, rung: number): number => {
+  const from = Math.round((fromSeconds * 1000) / STEP_MS);
+  const i = r.rungs.findIndex((value, j) => j >= from && value === rung);
+  return i < 0 ? Infinity : (i * STEP_MS) / 1000 - fromSeconds;
+};
+const stepsOn = (r: Run, from: number, to: number, rung: number): number =>
+  r.rungs.slice(Math.round((from * 1000) / STEP_MS), Math.round((to * 1000) / STEP_MS)).filter((value) => value === rung).length;
+
+describe('RungChooser on a simulated Chromium link', () => {
+  it('keeps a viewer on a good link on the top rung throughout, while its REMB climbs after the join', () => {
+    const r = run(() => 10_000_000, 60);
+    expect(Math.max(...r.rungs)).toBe(0);
+    expect(r.chooser.switchesDown).toBe(0);
+  });
+
+  it('steps a viewer whose link falls to 300 kbit/s to the lowest rung within 5 s, and keeps it there', () => {
+    const r = run((ms) => (ms < 10_000 ? 10_000_000 : 300_000), 60);
+    expect(at(r, 9.9)).toBe(0);
+    expect(firstStepAt(r, 10, 2)).toBeLessThan(5);
+    // Probes find no room: from 15 s on, the viewer is never moved off the lowest rung.
+    expect(stepsOn(r, 15, 60, 2)).toBe(450);
+    expect(r.probeSteps).toBeGreaterThan(0);
+  });
+
+  it('settles a viewer at 800 kbit/s on the middle rung', () => {
+    const r = run(() => 800_000, 60);
+    expect(firstStepAt(r, 0, 1)).toBeLessThan(5);
+    // Trials of the top rung may come back, briefly; the middle rung holds most of the time.
+    expect(stepsOn(r, 10, 60, 1)).toBeGreaterThan(450);
+    expect(stepsOn(r, 10, 60, 2)).toBe(0);
+  });
+
+  it('climbs back to the top rung within 20 s when the link opens up to 3 Mbit/s', () => {
+    const r = run((ms) => (ms < 30_000 ? 300_000 : 3_000_000), 60);
+    expect(at(r, 29.9)).toBe(2);
+    expect(firstStepAt(r, 30, 0)).toBeLessThan(20);
+    expect(stepsOn(r, 52, 60, 0)).toBe(80);
+  });
+
+  it('steps down through a loss burst and climbs back after it', () => {
+    // A policer: 20 % of packets lost for 3 s, with no queue (REMB does not see it).
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    const rungs: number[] = [];
+    for (let now = 0; now < 40_000; now += STEP_MS) {
+      const sending = NEEDS[chooser.rung]! * 0.95;
+      estimator.sent(now, (sending / 8) * (STEP_MS / 1000));
+      if (now % 200 === 0) estimator.remb(now, 1.5 * sending);
+      if (now % 1000 === 0) estimator.receiverReport(now, now >= 10_000 && now < 13_000 ? 51 : 0);
+      chooser.update(now);
+        rungs.push(chooser.rung);
+    }
+    expect(Math.max(...rungs.slice(100, 140))).toBeGreaterThan(0);
+    expect(rungs.at(-1)).toBe(0);
+  });
+
+  it('does not flap with a link that flaps: each failed try holds it off for longer', () => {
+    const r = run((ms) => (Math.floor(ms / 3000) % 2 === 0 ? 300_000 : 3_000_000), 120);
+    expect(r.chooser.switchesUp + r.chooser.switchesDown).toBeLessThan(40);
+  });
+
+  it('goes down to audio only when even the lowest rung does not fit, and comes back', () => {
+    const r = run((ms) => (ms < 20_000 ? 120_000 : 1_000_000), 60);
+    expect(firstStepAt(r, 0, 3)).toBeLessThan(5);
+    expect(at(r, 19.9)).toBe(3);
+    expect(firstStepAt(r, 20, 1)).toBeLessThan(20);
+  });
+
+  it('honours a cap: moves there at once and never probes above it', () => {
+    const r = run(() => 10_000_000, 30, (chooser) => expect(chooser.setCap(0, 1)).toEqual({ kind: 'switch', rung: 1, reason: 'cap' }));
+    expect(Math.min(...r.rungs)).toBe(1);
+    expect(r.probeSteps).toBe(0);
+  });
+
+  it('lifting a cap lets it climb with evidence', () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    chooser.setCap(0, 2);
+    expect(chooser.setCap(1000, 0)).toBeUndefined();
+    for (let now = 9000; now <= 10_000; now += 20) estimator.sent(now, 500);
+    estimator.remb(10_000, 400_000);
+    const probe = chooser.update(10_000);
+    expect(probe).toMatchObject({ kind: 'probe', forMs: 600 });
+    expect(chooser.probing).toBe(true);
+  });
+});
