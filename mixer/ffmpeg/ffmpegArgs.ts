@@ -91,6 +91,19 @@ export interface CompositorOptions {
   output: RtpOutput;
   /** A second encode of the same picture in H.264, for clients that offer no VP8. */
   h264Output?: RtpOutput;
+  /**
+   * The ladder's lower rungs (see mixer/logic/ladder.ts): the same picture scaled down and
+   * encoded again in VP8, each to its own RTP output. Every encoder sees the same frames with
+   * the same keyframe settings, so their keyframes fall on the same frames: a viewer can move
+   * between rungs at any keyframe.
+   */
+  rungOutputs?: RungOutput[];
+}
+
+export interface RungOutput {
+  size: Size;
+  kbps: number;
+  output: RtpOutput;
 }
 
 /** The fd FFmpeg reads compositor input `index` from. */
@@ -186,16 +199,26 @@ export function compositorArgs(o: CompositorOptions): string[] {
       '-framerate', String(o.fps), '-thread_queue_size', String(COMPOSITOR_INPUT_QUEUE), '-i', `pipe:${compositorInputFd(i)}`,
     );
   }
-  const kbps = `${o.bitrateKbps}k`;
-  const filter = o.h264Output ? `${compositorFilter(o)};[out]split=2[vp8][h264]` : compositorFilter(o);
+  const rungs = o.rungOutputs ?? [];
+  const branches = ['[vp8]', ...rungs.map((_, i) => `[r${i}]`), ...(o.h264Output ? ['[h264]'] : [])];
+  const scaled = rungs.map((rung, i) => `;[r${i}]scale=${rung.size.width}:${rung.size.height}[rung${i}]`).join('');
+  const filter = branches.length === 1 ? compositorFilter(o) : `${compositorFilter(o)};[out]split=${branches.length}${branches.join('')}${scaled}`;
   return [
     ...COMMON, ...inputs,
-    '-filter_complex', filter, '-map', o.h264Output ? '[vp8]' : '[out]',
-    '-c:v', 'libvpx', ...VP8_REALTIME,
-    '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(o.keyframeInterval), '-keyint_min', String(o.keyframeInterval), ...WAKE_KEYFRAME,
-    ...rtpOutputArgs(o.output),
+    '-filter_complex', filter,
+    ...vp8EncodeArgs(branches.length === 1 ? '[out]' : '[vp8]', o.bitrateKbps, o.keyframeInterval, o.output),
+    ...rungs.flatMap((rung, i) => vp8EncodeArgs(`[rung${i}]`, rung.kbps, o.keyframeInterval, rung.output)),
     ...(o.h264Output ? h264EncodeArgs(o, o.h264Output) : []),
+  ];
+}
+
+function vp8EncodeArgs(map: string, bitrateKbps: number, keyframeInterval: number, output: RtpOutput): string[] {
+  const kbps = `${bitrateKbps}k`;
+  return [
+    '-map', map, '-c:v', 'libvpx', ...VP8_REALTIME,
+    '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
+    '-g', String(keyframeInterval), '-keyint_min', String(keyframeInterval), ...WAKE_KEYFRAME,
+    ...rtpOutputArgs(output),
   ];
 }
 
