@@ -81,7 +81,10 @@ function startProbe(dir: string, port: number, participants: number, onLatency: 
   const sdpPath = join(dir, 'probe.sdp');
   const box = letterbox(S.tileSource, gridLayout(participants, S.canvas)[0]!);
   return writeFile(sdpPath, rtpSdp({ video: { port, payloadType: VP8_PAYLOAD_TYPE, codec: 'VP8', clockRate: 90_000 } })).then(() => {
-    const probe = new FfmpegProcess({ name: 'probe', args: videoDecoderArgs({ sdpPath, ...S.canvas }) });
+    const args = videoDecoderArgs({ sdpPath, ...S.canvas });
+    // Unlike a decoder, nothing restarts the probe: it probes until a keyframe gives the picture's size.
+    args.splice(args.indexOf('-i'), 0, '-probesize', '5000000', '-analyzeduration', '3000000');
+    const probe = new FfmpegProcess({ name: 'probe', args });
     probe.whenStarted(() => {
       new ChunkReader(probe.stdout, {
         size: PROBE_BYTES,
