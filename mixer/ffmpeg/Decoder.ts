@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfmpegError } from '../../base/process/errors.ts';
+import { ChunkReader } from './ChunkReader.ts';
 import { audioDecoderArgs, videoDecoderArgs } from './ffmpegArgs.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import type { FramePool } from '../logic/FramePool.ts';
@@ -37,41 +38,6 @@ const DECODER_STOP_GRACE_MS = 150;
 /** 20 ms of mono s16le at 48 kHz. */
 const AUDIO_CHUNK_BYTES = 960 * 2;
 
-/** Splits a byte stream into fixed-size chunks, each a Buffer of its own (from the pool if any). */
-class Chunker {
-  #current: Buffer;
-  #filled = 0;
-  constructor(
-    readonly size: number,
-    readonly onChunk: (chunk: Buffer) => void,
-    readonly pool?: FramePool,
-  ) {
-    this.#current = this.#allocate();
-  }
-  #allocate(): Buffer {
-    return this.pool?.acquire() ?? Buffer.allocUnsafe(this.size);
-  }
-  /** Gives the part-filled buffer back. */
-  dispose(): void {
-    this.pool?.release(this.#current);
-  }
-  push(data: Buffer): void {
-    let offset = 0;
-    while (offset < data.length) {
-      const take = Math.min(this.size - this.#filled, data.length - offset);
-      data.copy(this.#current, this.#filled, offset, offset + take);
-      this.#filled += take;
-      offset += take;
-      if (this.#filled === this.size) {
-        const full = this.#current;
-        this.#current = this.#allocate();
-        this.#filled = 0;
-        this.onChunk(full);
-      }
-    }
-  }
-}
-
 /** One participant's FFmpeg decoder: RTP on a loopback port in, raw frames or PCM out. */
 export class Decoder extends TypedEmitter<DecoderEvents> {
   readonly label: string;
@@ -100,21 +66,25 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
     // between packets, and a publisher that has left sends none (its removal waited 3-10 s).
     // A decoder has nothing to finish; the second signal interrupts the read.
     this.#process = new FfmpegProcess({ name: `decoder ${options.label}`, args, background: true, stopGraceMs: DECODER_STOP_GRACE_MS });
-    const video = this.kind === 'video';
-    const chunker = new Chunker(
-      video ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES,
-      (chunk) => {
-        // Started below the media path (its start-up is a burst of CPU), raised at its first
-        // output: a frame passes through it on its way to everyone. Left below, a starved decoder
-        // fell behind on a saturated machine and its tile ran seconds late (README: Latency).
-        if (++this.chunks === 1) this.#process.raisePriority();
-        this.safeEmit('chunk', chunk);
-      },
-      video ? options.framePool : undefined,
-    );
-    this.#process.whenStarted(() => this.#process.stdout.on('data', (data: Buffer) => chunker.push(data)));
+    const pool = this.kind === 'video' ? options.framePool : undefined;
+    const size = this.kind === 'video' ? (width * height * 3) / 2 : AUDIO_CHUNK_BYTES;
+    let reader: ChunkReader | undefined;
+    this.#process.whenStarted(() => {
+      reader = new ChunkReader(this.#process.stdout, {
+        size,
+        allocate: () => pool?.acquire() ?? Buffer.allocUnsafe(size),
+        onChunk: (chunk) => {
+          // Started below the media path (its start-up is a burst of CPU), raised at its first
+          // output: a frame passes through it on its way to everyone. Left below, a starved decoder
+          // fell behind on a saturated machine and its tile ran seconds late (README: Latency).
+          if (++this.chunks === 1) this.#process.raisePriority();
+          this.safeEmit('chunk', chunk);
+        },
+      });
+    });
     this.#process.on('exit', ({ expected, stderrTail, code, signal }) => {
-      chunker.dispose();
+      // The part-filled frame goes back to the pool.
+      if (reader) pool?.release(reader.pending);
       if (!expected) {
         this.safeEmit('died', new FfmpegError(`decoder ${this.label} exited (code ${code}, signal ${signal})`, stderrTail));
       }
