@@ -19,6 +19,7 @@ import { SpeakerDetector } from './logic/SpeakerDetector.ts';
 import { SpeakerMix } from './SpeakerMix.ts';
 import { TypedEmitter } from '../base/TypedEmitter.ts';
 import type {
+  DecoderKeyframeNeed,
   SessionEvents,
   SessionLayout,
   SessionLike,
@@ -31,9 +32,7 @@ import type {
 
 const log = createLogger('Session');
 
-/** Until a decoder's first frame, ask for a keyframe this often (DESIGN.md: keep asking). */
-const FIRST_FRAME_PLI_MS = 500;
-/** A video decoder silent this long has lost its picture (or its publisher): ask again. */
+/** A video decoder silent this long has lost its picture (or its publisher): it needs a keyframe. */
 const FRAME_GAP_PLI_MS = 1000;
 const RESTART_DELAY_MS = 300;
 /** How often the server hears how many frames each video decoder has decoded. */
@@ -74,7 +73,6 @@ interface Member {
   /** File holding the name drawn on its tile. */
   labelFile?: string;
   lastFrameAt: number;
-  lastPliAt: number;
   /** Video frames decoded, across decoder restarts. */
   framesDecoded: number;
   removed: boolean;
@@ -120,7 +118,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #h264Wanted = false;
   #decoderRestarts = 0;
   #compositorRestarts = 0;
-  #keyframeRequests = 0;
   #compositeKeyframes = 0;
   readonly #keyframeLimiter = new KeyframeLimiter(KEYFRAME_ON_REQUEST_MIN_MS);
   #keyframeTimerPending?: NodeJS.Timeout;
@@ -165,7 +162,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const ports: SessionParticipantPorts = {};
     if (info.video) ports.videoPort = await allocateRtpPort();
     if (info.audio) ports.audioPort = await allocateRtpPort();
-    const member: Member = { info, ports, lastFrameAt: 0, lastPliAt: 0, framesDecoded: 0, removed: false };
+    const member: Member = { info, ports, lastFrameAt: 0, framesDecoded: 0, removed: false };
     if (this.#labelFont && info.video) {
       member.labelFile = join(this.#workDir, `label-${++this.#labelFiles}.txt`);
       await writeFile(member.labelFile, info.name);
@@ -261,7 +258,6 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       videoClockSkipped: this.#videoClock.skipped,
       decoderRestarts: this.#decoderRestarts,
       compositorRestarts: this.#compositorRestarts,
-      keyframeRequests: this.#keyframeRequests,
       compositeKeyframes: this.#compositeKeyframes,
       audio: {
         ...this.#mixer.toJSON(),
@@ -346,7 +342,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       this.#decoderRestarts++;
       setTimeout(() => {
         void this.#startDecoder(member, kind, resizing).then(() => {
-          if (kind === 'video') this.#askKeyframe(member, true);
+          if (kind === 'video') this.#askKeyframe(member, 'restarted');
         });
       }, RESTART_DELAY_MS);
     });
@@ -464,7 +460,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       void running
         .close()
         .then(() => this.#startDecoder(member, 'video', true))
-        .then(() => this.#askKeyframe(member, true));
+        .then(() => this.#askKeyframe(member, 'restarted'));
     }
     return true;
   }
@@ -641,22 +637,17 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (Object.keys(decoded).length) this.safeEmit('decoded', decoded);
   }
 
+  /** Reports each video decoder that needs a keyframe; the server decides when to ask its publisher. */
   #requestKeyframes(): void {
     const now = performance.now();
     for (const member of this.#members.values()) {
       if (!member.info.video || !member.videoDecoder) continue;
-      const waitingForFirst = member.latestFrame === undefined;
-      const stalled = !waitingForFirst && now - member.lastFrameAt > FRAME_GAP_PLI_MS;
-      if (waitingForFirst && now - member.lastPliAt >= FIRST_FRAME_PLI_MS) this.#askKeyframe(member);
-      else if (stalled && now - member.lastPliAt >= FRAME_GAP_PLI_MS) this.#askKeyframe(member);
+      if (member.latestFrame === undefined) this.#askKeyframe(member, 'firstframe');
+      else if (now - member.lastFrameAt > FRAME_GAP_PLI_MS) this.#askKeyframe(member, 'stalled');
     }
   }
 
-  #askKeyframe(member: Member, force = false): void {
-    const now = performance.now();
-    if (!force && now - member.lastPliAt < FIRST_FRAME_PLI_MS) return;
-    member.lastPliAt = now;
-    this.#keyframeRequests++;
-    this.safeEmit('keyframeneeded', member.info.id);
+  #askKeyframe(member: Member, need: DecoderKeyframeNeed): void {
+    this.safeEmit('keyframeneeded', member.info.id, need);
   }
 }

@@ -65,9 +65,15 @@ export interface SessionParticipantPorts {
   audioPort?: number;
 }
 
+/**
+ * What a participant's video decoder needs a keyframe for: it has no picture yet, none came for a
+ * while, or it has just (re)started. The server decides whether to ask the publisher (a PLI).
+ */
+export type DecoderKeyframeNeed = 'firstframe' | 'stalled' | 'restarted';
+
 export type SessionEvents = {
-  /** Ask this participant for a keyframe (PLI): its decoder has no picture yet, or lost it. */
-  keyframeneeded: [participantId: string];
+  /** This participant's decoder needs a keyframe (reported every 250 ms while it does). */
+  keyframeneeded: [participantId: string, need: DecoderKeyframeNeed];
   /** A new compositor is sending with these SSRCs; switch to it at its first keyframe. */
   compositestart: [sources: CompositeSources];
   /** The active speaker changed (null: none). */
@@ -98,7 +104,6 @@ export interface SessionStats {
   videoClockSkipped: number;
   decoderRestarts: number;
   compositorRestarts: number;
-  keyframeRequests: number;
   /** Composite keyframes made on request (each by a compositor restart). */
   compositeKeyframes: number;
   audio: Record<string, unknown>;

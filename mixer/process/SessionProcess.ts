@@ -75,7 +75,6 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       videoClockSkipped: 0,
       decoderRestarts: 0,
       compositorRestarts: 0,
-      keyframeRequests: 0,
       compositeKeyframes: 0,
       audio: {},
     };

@@ -1,5 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { MediaStreamTrack } from 'werift';
+import type { MediaStreamTrack } from 'werift';
+import { ViewerChain } from '../media/outgoing/ViewerChain.ts';
+import type { OutgoingSource } from '../media/outgoing/ViewerStream.ts';
 import { RateMeter } from '../metrics/RateMeter.ts';
 import { InterarrivalJitter } from '../rtp/InterarrivalJitter.ts';
 import { RealtimePacer } from '../rtp/RealtimePacer.ts';
@@ -17,8 +19,11 @@ export interface OutgoingStreamOptions {
   onSwitch?: (ssrc: number) => void;
 }
 
-/** A reader of the outgoing RTP (the recorder): gets each packet as participants receive it. */
+/** A reader of the outgoing RTP (a viewer's chain, the recorder): gets each packet as it leaves. */
 export type OutgoingRtpListener = (packet: Buffer) => void;
+
+/** Tells the streams apart for a viewer that moves between them (ViewerChain). */
+let lastId = 0;
 
 /**
  * A mix packet (one 20 ms Opus frame) may come 15 ms before or after its time (the encoder's
@@ -33,29 +38,27 @@ const METER_WINDOW_MS = 5000;
 
 /**
  * One stream the server sends (the composite, or a mix): RTP from the mixer arrives on a
- * loopback UDP port, goes through the stream switcher (and, for a mix, the real-time pacer), and
- * out to every participant that receives it (fan-out). Each participant's sender gets a track of
- * its own (attach()), so each parses its own copy of every packet: werift's sender rewrites the
- * packet it is given (SSRC, sequence number) and keeps it for retransmission, and senders that
- * shared one track shared one packet object, so a NACK from any but the last was answered with
- * another participant's SSRC (test/integration/outgoingNack.test.ts).
+ * loopback UDP port, goes through the stream switcher (one continuous stream across the
+ * compositors or encoders that make it), for a mix the real-time pacer, for VP8 the picture ids,
+ * and out to every reader (fan-out): each viewer's own chain (attach(), ViewerChain), the recorder.
  */
-export class OutgoingStream {
+export class OutgoingStream implements OutgoingSource {
+  readonly id = ++lastId;
   readonly kind: 'audio' | 'video';
+  readonly codec: 'VP8' | 'H264' | 'opus';
   readonly label: string;
   readonly switcher: StreamSwitcher;
   /** Mixes only: drops what an encoder sends faster than real time (README: The mix). */
   readonly pacer: RealtimePacer | undefined;
   /** Mixes only: the jitter of the packets as they leave (RFC 3550 §6.4.1). */
   readonly jitter: InterarrivalJitter | undefined;
-  readonly #tracks = new Set<MediaStreamTrack>();
   /** Mix packets held by the pacer until their time (at most a frame's worth). */
   readonly #held: { packet: Buffer; at: number }[] = [];
   #heldTimer: NodeJS.Timeout | undefined;
   readonly #socket: Socket;
   readonly #onSwitch: ((ssrc: number) => void) | undefined;
   readonly #pictureIds: Vp8PictureIdRewriter | undefined;
-  readonly #listeners = new Set<OutgoingRtpListener>();
+  readonly #listeners = new Map<OutgoingRtpListener, (() => void) | undefined>();
   readonly #frameRate = new RateMeter(METER_WINDOW_MS);
   readonly #byteRate = new RateMeter(METER_WINDOW_MS);
   readonly #meterTimer: NodeJS.Timeout;
@@ -79,6 +82,7 @@ export class OutgoingStream {
 
   private constructor(options: OutgoingStreamOptions, socket: Socket) {
     this.kind = options.kind;
+    this.codec = options.kind === 'audio' ? 'opus' : (options.codec ?? 'VP8');
     this.label = options.label;
     this.#socket = socket;
     this.#onSwitch = options.onSwitch;
@@ -118,24 +122,20 @@ export class OutgoingStream {
   }
 
   /**
-   * A track of its own for one participant's sender, fed every packet of this stream until the
-   * track is stopped (the participant left) or the stream closes.
+   * A viewer of this stream: a chain of its own (ViewerChain) ending in a track of its own for
+   * its sender, fed until the track is stopped (the participant left) or the stream closes.
    */
   attach(): MediaStreamTrack {
-    const track = new MediaStreamTrack({ kind: this.kind });
-    if (this.#closed) track.stop();
-    else this.#tracks.add(track);
-    return track;
+    return new ViewerChain(this).track;
   }
 
-  /** Participants' tracks fed now. */
-  get attached(): number {
-    return this.#tracks.size;
-  }
-
-  /** Adds a reader of the outgoing packets; returns its removal. */
-  onRtp(listener: OutgoingRtpListener): () => void {
-    this.#listeners.add(listener);
+  /** Adds a reader of the outgoing packets, and what to call when the stream closes; returns its removal. */
+  onRtp(listener: OutgoingRtpListener, closed?: () => void): () => void {
+    if (this.#closed) {
+      closed?.();
+      return () => {};
+    }
+    this.#listeners.set(listener, closed);
     return () => this.#listeners.delete(listener);
   }
 
@@ -183,17 +183,12 @@ export class OutgoingStream {
     this.packets++;
     this.bytes += out.length;
     if (this.kind === 'audio' || readMarker(out)) this.frames++;
-    for (const listener of this.#listeners) {
+    for (const listener of this.#listeners.keys()) {
       try {
         listener(out);
       } catch {
         // A reader's failure is its own (the recorder reports its own state); the stream goes on.
       }
-    }
-    // A Buffer: each track parses its own copy, which its sender rewrites and keeps.
-    for (const track of this.#tracks) {
-      if (track.stopped) this.#tracks.delete(track);
-      else track.writeRtp(out);
     }
   }
 
@@ -203,9 +198,9 @@ export class OutgoingStream {
     clearInterval(this.#meterTimer);
     clearTimeout(this.#heldTimer);
     this.#held.length = 0;
+    const closed = [...this.#listeners.values()];
     this.#listeners.clear();
     this.#socket.close();
-    for (const track of this.#tracks) track.stop();
-    this.#tracks.clear();
+    for (const call of closed) call?.();
   }
 }

@@ -4,7 +4,8 @@ import { createLogger } from '../../base/log/logger.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, UnsupportedOfferError } from '../errors.ts';
 import { planOffer } from '../peers/offer.ts';
-import { IncomingVideo } from '../peers/IncomingVideo.ts';
+import { IncomingChain } from '../media/incoming/IncomingChain.ts';
+import type { KeyframeReason } from '../media/incoming/PublisherKeyframes.ts';
 import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { nackCounts, type NackCounts } from '../peers/nackCounts.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
@@ -20,6 +21,9 @@ import type {
 } from './ParticipantTypes.ts';
 
 const log = createLogger('Participant');
+
+/** The audio level header extension (RFC 6464): the incoming chain's audio level link reads it. */
+const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 
 /** Candidates a client may trickle before its offer; more is a misbehaving client. */
 const MAX_EARLY_CANDIDATES = 64;
@@ -38,8 +42,8 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   readonly #sockets: Socket[] = [];
   #media?: NegotiatedMedia;
   #videoTransceiver?: RTCRtpTransceiver;
-  #videoSsrc?: number;
-  #incomingVideo?: IncomingVideo;
+  /** What it publishes, on its way to the decoders: one chain per kind. */
+  readonly #incoming: { audio?: IncomingChain; video?: IncomingChain } = {};
   #earlyCandidates: IceCandidateInit[] = [];
   #disconnectTimer?: NodeJS.Timeout;
   #connectTimer?: NodeJS.Timeout;
@@ -67,10 +71,20 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     return plan?.audio?.publishes || plan?.video?.publishes ? 'publisher' : 'viewer';
   }
 
-  /** What the frame gate did to this participant's video (undefined: it publishes none). */
+  /**
+   * What the incoming chain did to this participant's video (undefined: it publishes none):
+   * `keyframeRequests` counts every PLI sent to it, whatever asked for it.
+   */
   get videoIngest(): { framesDropped: number; losses: number; keyframeRequests: number; decoderBehind: number } | undefined {
-    const video = this.#incomingVideo;
-    return video && { framesDropped: video.gate.framesDropped, losses: video.gate.losses, keyframeRequests: video.keyframeRequests, decoderBehind: video.decoderBehind };
+    const video = this.#incoming.video;
+    if (!video) return undefined;
+    const { framesDropped, losses, decoderBehind } = video.figures;
+    return { framesDropped, losses, keyframeRequests: video.keyframes?.sent ?? 0, decoderBehind };
+  }
+
+  /** The audio level it last reported (RFC 6464), if it publishes audio with the extension. */
+  get audioLevel(): { dBov: number; voice: boolean } | undefined {
+    return this.#incoming.audio?.figures.audioLevel;
   }
 
   /** Listed to nobody (a hidden or recorder token). */
@@ -180,15 +194,19 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     }
   }
 
-  /** How many of its video frames the session has decoded (see IncomingVideo.decoderProgress). */
+  /** How many of its video frames the session has decoded (the frame gate link watches for lag). */
   decoderProgress(decoded: number): void {
-    this.#incomingVideo?.decoderProgress(decoded);
+    this.#incoming.video?.decoded(decoded);
   }
 
-  /** Asks the publisher for a keyframe (RTCP PLI, RFC 4585 §6.3.1). */
-  requestKeyframe(): void {
-    const ssrc = this.#videoSsrc;
-    if (this.#closed || ssrc === undefined || !this.#videoTransceiver) return;
+  /** Its video decoder needs a keyframe: the keyframe request link decides whether to send a PLI now. */
+  requestKeyframe(reason: KeyframeReason): void {
+    if (!this.#closed) this.#incoming.video?.needKeyframe(reason);
+  }
+
+  /** Sends the publisher a PLI (RFC 4585 §6.3.1) about `ssrc`. */
+  #sendPli(ssrc: number): void {
+    if (this.#closed || !this.#videoTransceiver) return;
     this.#videoTransceiver.receiver.sendRtcpPLI(ssrc).catch(() => {});
   }
 
@@ -245,7 +263,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     transceiver.setDirection(publishes ? (receives ? 'sendrecv' : 'recvonly') : receives ? 'sendonly' : 'inactive');
     if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
     if (!publishes) return;
-    const kind = transceiver.kind;
+    const kind = transceiver.kind === 'audio' ? 'audio' : 'video';
     // A connected socket: send() then skips the address lookup it would do for every packet.
     const socket = createSocket('udp4');
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -260,25 +278,24 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       if (p === undefined || this.#closed) return;
       socket.connect(p, '127.0.0.1', () => (connected = true));
     });
-    const send = (packet: Buffer): void => {
-      if (connected) socket.send(packet);
-    };
-    const video =
-      kind === 'video'
-        ? new IncomingVideo({ codec: this.#media?.video?.codec ?? 'VP8', forward: send, requestKeyframe: () => this.requestKeyframe() })
-        : undefined;
-    if (video) {
-      this.#incomingVideo = video;
-      this.#unsubscribes.push(() => video.close());
-    }
+    const chain = new IncomingChain({
+      kind,
+      codec: kind === 'video' ? (this.#media?.video?.codec ?? 'VP8') : 'opus',
+      pli: transceiver.codecs.some((c) => c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === 'pli')),
+      audioLevelId: transceiver.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id,
+      forward: (packet) => {
+        if (connected) socket.send(packet);
+      },
+      sendPli: (ssrc) => this.#sendPli(ssrc),
+    });
+    this.#incoming[kind] = chain;
+    this.#unsubscribes.push(() => chain.close());
+    log.debug({ participant: this.id, kind, links: chain.links }, 'incoming chain');
     const forward = (track: MediaStreamTrack): void => {
       log.debug({ participant: this.id, kind, ssrc: track.ssrc }, 'receiving track');
-      if (kind === 'video') this.#videoSsrc = track.ssrc;
       const rtp = track.onReceiveRtp.subscribe((packet) => {
         this.rtpPacketsIn++;
-        if (!video) return send(packet.serialize());
-        if (this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
-        video.push(packet.serialize());
+        chain.push(packet.serialize());
       });
       this.#unsubscribes.push(rtp.unSubscribe);
     };

@@ -64,6 +64,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   #lastRecording?: RecordingInfo;
   /** NACKs of participants that have left (the live ones are read from their peers). */
   readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
+  /** PLIs sent in the current session to publishers that have left (the live ones count their own). */
+  #pastKeyframeRequests = 0;
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
@@ -151,6 +153,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       nacks.sent += live.sent;
     }
     const round = (n: number): number => Math.round(n * 10) / 10;
+    let keyframeRequests = this.#pastKeyframeRequests;
+    for (const participant of this.#participants.values()) keyframeRequests += participant.videoIngest?.keyframeRequests ?? 0;
     return {
       ...this.summary(),
       settings: {
@@ -160,7 +164,7 @@ export class Room extends TypedEmitter<RoomEvents> {
         bitrateKbps: this.settings.session.videoBitrateKbps,
         placeholderAfterSeconds: this.settings.session.placeholderAfterMs / 1000,
       },
-      session: session?.stats(),
+      session: session && { ...session.stats(), keyframeRequests },
       composite: {
         packets: this.#composite.packets,
         bytes: this.#composite.bytes,
@@ -395,7 +399,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
     const create = () => this.#spares.start({ ...this.settings.session, layout: this.#layout, ...ports });
     const session = await (this.#network.sessions?.start(create, slot) ?? create());
-    session.on('keyframeneeded', (id) => this.#participants.get(id)?.requestKeyframe());
+    this.#pastKeyframeRequests = 0;
+    session.on('keyframeneeded', (id, need) => this.#participants.get(id)?.requestKeyframe(need));
     session.on('decoded', (counts) => {
       for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);
     });
@@ -464,6 +469,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const nacks = participant.nacks;
     this.#pastNacks.received += nacks.received;
     this.#pastNacks.sent += nacks.sent;
+    this.#pastKeyframeRequests += participant.videoIngest?.keyframeRequests ?? 0;
     this.#participants.delete(participant.id);
     this.#signals.delete(participant.id);
     const mix = this.#mixStreams.get(participant.id);

@@ -64,7 +64,8 @@ export interface RoomSummary {
 
 export interface RoomStats extends RoomSummary {
   settings: { maxParticipants: number; size: string; fps: number; bitrateKbps: number; placeholderAfterSeconds: number };
-  session: SessionStats | undefined;
+  /** `keyframeRequests`: PLIs the server sent to publishers in this session (their keyframe requests link). */
+  session: (SessionStats & { keyframeRequests: number }) | undefined;
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
   composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };
   /** The mix of everyone (what a viewer hears, what a recording takes). */

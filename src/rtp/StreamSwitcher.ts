@@ -62,16 +62,19 @@ export class StreamSwitcher {
    */
   expect(ssrc: number, options: { skipFirstFrame?: boolean } = {}): void {
     this.#expected = ssrc;
+    // Announced again after a switch away from it (a viewer back on a former source): welcome.
+    this.#retired.delete(ssrc);
     this.#skipFirstFrame = options.skipFirstFrame ?? false;
   }
 
   /**
    * Rewrites `packet` in place for the outgoing stream and returns it, or returns undefined when
    * it must not be sent (an old source after a switch, or a new source before a keyframe).
-   * `switched` is called with the new SSRC when a switch happens.
+   * `switched` is called with the new SSRC when a switch happens. `ssrc` tells the sources
+   * apart: the packet's SSRC, or an id the caller gives each source (a viewer's sources, each
+   * of which changes its SSRC with its compositor).
    */
-  process(packet: Buffer, nowMs: number, switched?: (ssrc: number) => void): Buffer | undefined {
-    const ssrc = readSsrc(packet);
+  process(packet: Buffer, nowMs: number, switched?: (ssrc: number) => void, ssrc = readSsrc(packet)): Buffer | undefined {
     if (ssrc !== this.#current) {
       const announced = this.#expected === ssrc || (this.#expected === undefined && !this.#options.onlyExpected);
       const wanted = announced && !this.#retired.has(ssrc) && !(this.#expected === ssrc && this.#skipFirstFrame && this.#isFirstFrame(ssrc, packet));

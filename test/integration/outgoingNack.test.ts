@@ -7,6 +7,7 @@ import {
   type RtpPacket,
 } from 'werift';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ViewerChain } from '../../src/media/outgoing/ViewerChain.ts';
 import { OutgoingStream } from '../../src/peers/OutgoingStream.ts';
 import { peerConfig } from '../../src/peers/peerConfig.ts';
 import { readSsrc } from '../../src/rtp/rtpHeader.ts';
@@ -47,6 +48,31 @@ async function connectViewer(track: MediaStreamTrack): Promise<Viewer> {
   return { server, client, ssrc: sending.sender.ssrc, received };
 }
 
+/** Sends each packet to a stream's loopback port, as a compositor does. */
+async function sendTo(stream: OutgoingStream, packets: Buffer[]): Promise<void> {
+  const socket = createSocket('udp4');
+  try {
+    for (const packet of packets) {
+      await new Promise<void>((resolve, reject) => socket.send(packet, stream.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    }
+  } finally {
+    socket.close();
+  }
+}
+
+/** NACKs the packet at `index` of what `viewer` received; returns it and its retransmission. */
+async function nackAndResend(viewer: Viewer, index: number, name: string): Promise<{ lost: RtpPacket; resent: RtpPacket }> {
+  const lost = viewer.received[index]!;
+  const before = viewer.received.length;
+  await nack(viewer, lost.header.sequenceNumber);
+  const resent = await until(
+    async () => viewer.received.slice(before).find((p) => p.header.sequenceNumber === lost.header.sequenceNumber),
+    5000,
+    `${name}'s retransmission of ${lost.header.sequenceNumber}`,
+  );
+  return { lost, resent };
+}
+
 /** Sends a NACK (RFC 4585 §6.2.1) for `seq` from the viewer's side. */
 async function nack(viewer: Viewer, seq: number): Promise<void> {
   const transceiver = viewer.client.getTransceivers()[0]!;
@@ -70,27 +96,56 @@ describe('each viewer of a composite gets its own packets', () => {
     // The captured VP8 keyframe and two delta frames, as a compositor sends them.
     const packets = readVp8Capture();
     stream.expect(readSsrc(packets[0]!));
-    const socket = createSocket('udp4');
-    closers.push(() => void socket.close());
-    for (const packet of packets) {
-      await new Promise<void>((resolve, reject) => socket.send(packet, stream.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-    }
+    await sendTo(stream, packets);
     for (const v of viewers) await until(async () => (v.received.length >= packets.length ? true : undefined), 10_000, 'every packet at both viewers');
 
     for (const [i, viewer] of viewers.entries()) {
-      const lost = viewer.received[3 + i]!;
-      const before = viewer.received.length;
-      await nack(viewer, lost.header.sequenceNumber);
-      const resent = await until(
-        async () => viewer.received.slice(before).find((p) => p.header.sequenceNumber === lost.header.sequenceNumber),
-        5000,
-        `viewer ${i}'s retransmission of ${lost.header.sequenceNumber}`,
-      );
+      const { lost, resent } = await nackAndResend(viewer, 3 + i, `viewer ${i}`);
       expect(resent.header.ssrc).toBe(viewer.ssrc);
       expect(resent.header.timestamp).toBe(lost.header.timestamp);
       expect(Buffer.compare(resent.payload, lost.payload)).toBe(0);
     }
     // Neither viewer was sent the other's retransmission.
     for (const v of viewers) expect(v.received.every((p) => p.header.ssrc === v.ssrc)).toBe(true);
+  });
+
+  it('answers each of two viewers on different sources on its own SSRC with its own payload (one moved by its chain)', async () => {
+    const [first, second] = [
+      await OutgoingStream.create({ kind: 'video', label: 'test composite' }),
+      await OutgoingStream.create({ kind: 'video', label: 'test composite, another rendition' }),
+    ];
+    closers.push(() => first.close(), () => second.close());
+    const chains = [new ViewerChain(first), new ViewerChain(first)];
+    closers.push(...chains.map((chain) => () => chain.close()));
+    const viewers = [await connectViewer(chains[0]!.track), await connectViewer(chains[1]!.track)];
+    for (const v of viewers) closers.push(() => v.client.close(), () => v.server.close());
+    // The second viewer moves to the other source: from its first keyframe on, it sees that one only.
+    chains[1]!.switchTo(second);
+
+    // The same capture through both sources, the second's with other bytes at the end of each payload and another SSRC.
+    const packets = readVp8Capture();
+    const altered = packets.map((packet) => {
+      const copy = Buffer.from(packet);
+      copy.writeUInt32BE((readSsrc(packet) + 1) >>> 0, 8);
+      copy[copy.length - 1]! ^= 0xff;
+      return copy;
+    });
+    first.expect(readSsrc(packets[0]!));
+    second.expect(readSsrc(altered[0]!));
+    await sendTo(first, packets);
+    await sendTo(second, altered);
+    for (const v of viewers) await until(async () => (v.received.length >= packets.length ? true : undefined), 10_000, 'every packet at both viewers');
+    expect(chains[1]!.source).toBe(second.id);
+
+    const answers = [await nackAndResend(viewers[0]!, 3, 'the first viewer'), await nackAndResend(viewers[1]!, 3, 'the second viewer')];
+    for (const [i, { lost, resent }] of answers.entries()) {
+      expect(resent.header.ssrc).toBe(viewers[i]!.ssrc);
+      expect(Buffer.compare(resent.payload, lost.payload)).toBe(0);
+    }
+    // Their own payloads: the same packet of the capture, as each source sent it.
+    const [own0, own1] = answers.map((a) => a.resent.payload);
+    expect(own0!.at(-1)).toBe(packets[3]!.at(-1));
+    expect(own1!.at(-1)).toBe(altered[3]!.at(-1));
+    expect(Buffer.compare(own0!, own1!)).not.toBe(0);
   });
 });

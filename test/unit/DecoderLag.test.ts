@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecoderLag } from '../../src/peers/DecoderLag.ts';
+import { DecoderLag } from '../../src/media/incoming/DecoderLag.ts';
 
 const lagOf = () => new DecoderLag({ maxFrames: 6, windowMs: 5000 });
 
