@@ -7,7 +7,7 @@ import type { ApiKeys } from '../auth/keys.ts';
 import { originAllowed, type OriginPolicy } from '../auth/origin.ts';
 import { KeyedRateLimiter, TokenBucket, type RateLimit } from '../auth/rateLimit.ts';
 import { turnCredentials, type TurnSettings } from '../auth/turnCredentials.ts';
-import { BadRequestError, ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
+import { ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';
 import { planOffer } from '../peers/offer.ts';
 import type { Participant } from '../rooms/Participant.ts';
@@ -173,8 +173,8 @@ class SignalingConnection {
   async #handle(message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'join': {
-        if (this.#participant && !this.#participant.closed) throw new BadRequestError('already joined; send leave first');
-        if (this.#joining) throw new BadRequestError('a join is already in progress');
+        if (this.#participant && !this.#participant.closed) throw new ProtocolError('already_joined', 'already joined; send leave first');
+        if (this.#joining) throw new ProtocolError('already_joined', 'a join is already in progress');
         this.#joining = true;
         try {
           await this.#join(message);
