@@ -45,7 +45,6 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   #connectTimer?: NodeJS.Timeout;
   #closed = false;
   #connected = false;
-  rtpPacketsIn = 0;
 
   constructor(options: ParticipantOptions) {
     super();
@@ -275,7 +274,6 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       log.debug({ participant: this.id, kind, ssrc: track.ssrc }, 'receiving track');
       if (kind === 'video') this.#videoSsrc = track.ssrc;
       const rtp = track.onReceiveRtp.subscribe((packet) => {
-        this.rtpPacketsIn++;
         if (!video) return send(packet.serialize());
         if (this.#videoSsrc !== packet.header.ssrc) this.#videoSsrc = packet.header.ssrc;
         video.push(packet.serialize());
@@ -311,8 +309,4 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     });
     this.#unsubscribes.push(sub.unSubscribe);
   }
-}
-
-export function isProtocolError(error: unknown): error is ProtocolError {
-  return error instanceof ProtocolError;
 }
