@@ -74,6 +74,7 @@ export function checkEdge(edge: ImportEdge): string | null {
     }
     return null;
   }
+  if (to.startsWith('../')) return `imports from outside the repository (${to})`;
   const target = layerOf(to);
   if (target && !allowed.includes(target)) {
     return `${layer}/ may import only ${allowed.map((l) => `${l}/`).join(', ')}: not ${target}/`;

@@ -128,6 +128,7 @@ describe('checkImports() on a made-up graph', () => {
         edge('web/app.js', '../src/signaling/messages.ts', 18),
         edge('web/app.js', 'zod', 19),
         { from: 'mixer/Session.ts', line: 20, specifier: '(expression)', to: null },
+        edge('src/server.ts', '../../shared/config.ts', 21),
       ]),
     ).toEqual([
       "base/net/ports.ts:3 imports '../../src/config.ts': base/ may import only base/: not src/",
@@ -148,6 +149,7 @@ describe('checkImports() on a made-up graph', () => {
       "web/app.js:18 imports '../src/signaling/messages.ts': web/ may import only web/: not src/",
       "web/app.js:19 imports 'zod': web/ runs in the browser: it imports only web/ (zod)",
       "mixer/Session.ts:20 imports '(expression)': a dynamic import of no string literal cannot be checked",
+      "src/server.ts:21 imports '../../shared/config.ts': imports from outside the repository (../shared/config.ts)",
     ]);
   });
 });
