@@ -88,7 +88,6 @@ class SignalingConnection {
   readonly #joins?: KeyedRateLimiter;
   #participant?: Participant;
   #grant?: JoinGrant;
-  #joining = false;
   #alive = true;
   #missed = 0;
   /** Frames refused by the message rate limit: in a row (the first is told), and in all. */
@@ -174,14 +173,7 @@ class SignalingConnection {
     switch (message.type) {
       case 'join': {
         if (this.#participant && !this.#participant.closed) throw new ProtocolError('already_joined', 'already joined; send leave first');
-        if (this.#joining) throw new ProtocolError('already_joined', 'a join is already in progress');
-        this.#joining = true;
-        try {
-          await this.#join(message);
-        } finally {
-          this.#joining = false;
-        }
-        return;
+        return this.#join(message);
       }
       case 'offer': {
         const participant = this.#joined();
