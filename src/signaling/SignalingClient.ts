@@ -7,8 +7,8 @@ import type { ClientMessage, IceCandidateInit } from './messages.ts';
 const log = createLogger('SignalingClient');
 
 /**
- * A small typed client for the signaling protocol (README, "Signaling") over `ws`: the bot uses it, and
- * tests can use it to speak to the server the way a browser page does.
+ * A small typed client for the signaling protocol (README, "Signaling") over `ws`: the bot uses
+ * it, and tests can use it to speak to the server the way a browser page does.
  */
 
 const iceServerSchema = z.object({

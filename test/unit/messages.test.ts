@@ -3,7 +3,8 @@ import { MAX_FRAME_BYTES, parseClientFrame, type ClientMessage } from '../../src
 import { seededRng } from '../helpers/fuzz.ts';
 
 // The signaling protocol's messages, client to server: join, offer, candidate, leave. Every
-// other frame gets an `error` reply whose message says what was wrong; parseClientFrame() never throws.
+// other frame gets an `error` reply whose message says what was wrong; parseClientFrame() never
+// throws.
 
 const ROOM_64 = 'r'.repeat(64);
 const NAME_64 = 'n'.repeat(64);
@@ -69,7 +70,7 @@ describe('parseClientFrame() accepts the messages of the signaling protocol', ()
     ],
     ['candidate with null (end of candidates)', { type: 'candidate', candidate: null }, { type: 'candidate', candidate: null }],
     ['leave', { type: 'leave' }, { type: 'leave' }],
-    // The protocol lets clients add messages and fields: a newer client's extra fields are not an error.
+    // The protocol lets clients add fields: a newer client's extra fields are not an error.
     ['leave with an extra field', { type: 'leave', reason: 'bye' }, { type: 'leave' }],
     [
       'join with an extra field',
