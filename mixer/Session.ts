@@ -31,7 +31,7 @@ import type {
 
 const log = createLogger('Session');
 
-/** Until a decoder's first frame, ask for a keyframe this often (README, "The composite": keeps asking). */
+/** Until a decoder's first frame, ask for a keyframe this often (README, "The composite"). */
 const FIRST_FRAME_PLI_MS = 500;
 /** A video decoder silent this long has lost its picture (or its publisher): ask again. */
 const FRAME_GAP_PLI_MS = 1000;

@@ -43,7 +43,7 @@ const FLOOD_CLOSE_AFTER = 1000;
 /** Replies a slow reader may leave unread before its socket is dropped. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-/** The signaling protocol's WebSocket endpoint (README, "Signaling"): one SignalingConnection per socket. */
+/** The signaling WebSocket endpoint (README, "Signaling"): one SignalingConnection per socket. */
 export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #pingTimer: NodeJS.Timeout;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Schemas of the signaling protocol's messages; every frame from a client is validated against them. */
+/** Schemas of the protocol's messages; every frame from a client is validated against them. */
 
 export const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const roomNameSchema = z.string().regex(ROOM_NAME, 'room must be 1-64 of A-Z a-z 0-9 _ -');
