@@ -1,5 +1,5 @@
 // The conference page: join form, one RTCPeerConnection to the mixer, the composite video and
-// the mixed audio, the participant list, live stats. Speaks only PROTOCOL.md.
+// the mixed audio, the participant list, live stats. Speaks only the signaling protocol.
 //
 // For browser tests:
 //   window.mcu = { pc, state ('idle'|'joining'|'joined'|'left'|'error'), id, room, mode,
@@ -627,7 +627,7 @@ function onMessage(s, msg) {
       const message = typeof msg.message === 'string' && msg.message ? msg.message : 'The server refused a request.';
       s.serverError = { code, message };
       // Before `joined` the join itself was refused: back to the form. Afterwards the
-      // connection stays open (PROTOCOL.md), so the error is shown and the call goes on.
+      // connection stays open (the signaling protocol), so the error is shown and the call goes on.
       if (!s.id || code === 'unauthorized') fail(s, message, code);
       else showError(message, code);
       break;
@@ -674,7 +674,7 @@ async function startPeer(s, iceServers) {
   pc.addEventListener('iceconnectionstatechange', () => onConnectionState(s));
   pc.addEventListener('track', () => attachRemote(s));
 
-  // Exactly two transceivers, audio first, then video (PROTOCOL.md, Flow 3).
+  // Exactly two transceivers, audio first, then video (the signaling protocol's flow, step 3).
   const mic = s.stream ? s.stream.getAudioTracks()[0] : null;
   const cam = s.stream ? s.stream.getVideoTracks()[0] : null;
   s.audioTx = mic

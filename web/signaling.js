@@ -1,4 +1,4 @@
-// WebSocket signaling client for the mixer (see PROTOCOL.md).
+// WebSocket signaling client for the mixer (README, "Signaling").
 // One JSON object per text frame, each with a string `type`.
 //
 // Events (EventTarget):

@@ -17,7 +17,7 @@ const MAX_QUEUED_FRAMES = 1;
 /**
  * One FFmpeg compositor: a fixed set of raw inputs (one per tile) composed into one VP8 stream.
  * FFmpeg cannot add inputs while running, so a roster change starts a new Compositor beside
- * this one (DESIGN.md, make before break).
+ * this one, make before break (README, "The composite": standby compositors).
  */
 export class Compositor extends TypedEmitter<CompositorEvents> {
   readonly tileIds: readonly string[];

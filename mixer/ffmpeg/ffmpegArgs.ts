@@ -8,13 +8,13 @@ import { letterbox, type Size, type Tile } from '../logic/layout.ts';
 const COMMON = ['-hide_banner', '-loglevel', 'warning', '-nostats'];
 
 /**
- * RTP ingest settings measured here (DESIGN.md): `-probesize 32 -analyzeduration 0` gives a first
+ * RTP ingest settings measured here: `-probesize 32 -analyzeduration 0` gives a first
  * frame 0.09 s after the first packet; `-fflags nobuffer` would drop the first keyframe.
  */
 const RTP_INPUT = ['-protocol_whitelist', 'file,udp,rtp', '-probesize', '32', '-analyzeduration', '0'];
 
 /**
- * libvpx realtime settings (DESIGN.md): no lookahead, error resilient, no alt-ref frames. One
+ * libvpx realtime settings: no lookahead, error resilient, no alt-ref frames. One
  * thread: measured here, libvpx's extra threads spin while they wait, and a 720p30 encode paced
  * at real time cost 0.51 of a core with two threads against 0.29 with one (640x360: 0.41 vs 0.08).
  */

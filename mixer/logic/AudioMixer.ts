@@ -9,7 +9,7 @@ import { levelDb, SILENCE_DB } from './SpeakerDetector.ts';
 
 export const SAMPLE_RATE = 48000;
 /** 20 ms of mono audio at 48 kHz. */
-export const FRAME_SAMPLES = 960;
+export const FRAME_SAMPLES = (SAMPLE_RATE * 20) / 1000;
 
 export interface AudioMixerOptions {
   /** Samples a source must have queued before it is first mixed, to ride out decoder jitter. */

@@ -66,12 +66,6 @@ export function letterbox(source: Size, tile: Tile): Tile {
 /** How tiles are arranged: `grid` (all equal), `speaker` (the active speaker large), `presenter` (a chosen participant large). */
 export type LayoutKind = 'grid' | 'speaker' | 'presenter';
 
-export const LAYOUT_KINDS: readonly LayoutKind[] = ['grid', 'speaker', 'presenter'];
-
-export function parseLayoutKind(raw: string): LayoutKind | undefined {
-  return (LAYOUT_KINDS as readonly string[]).includes(raw) ? (raw as LayoutKind) : undefined;
-}
-
 /** Share of the canvas height the strip of small tiles takes under the large one. */
 const STRIP_SHARE = 0.25;
 

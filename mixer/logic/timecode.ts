@@ -220,8 +220,8 @@ export function readTimecode(frame: Frame, box: Tile, source: Size): TimecodeRea
 }
 
 /**
- * Draws the code for `ms` over the top of an I420 picture, as the FFmpeg filter does (for
- * tests, and for a source generated in Node). Returns the same frame.
+ * Draws the code for `ms` over the top of an I420 picture, as the FFmpeg filter does: the tests
+ * check the reader against it without FFmpeg. Returns the same frame.
  */
 export function drawTimecode(frame: I420Frame, ms: number): I420Frame {
   const { blockWidth, blockHeight } = timecodeGeometry(frame);

@@ -30,10 +30,10 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 /**
  * A Session running in a process of its own (`mcu-session`, sessionProcessMain.ts). Two things
  * in the server's process would stall its clock and pipes: werift's DTLS handshakes in
- * JavaScript on the main thread (DESIGN.md), and starting FFmpeg, which forks the whole server —
- * with a big process, the fork held the address space of every thread for 30-80 ms under load
- * (a thread that touched new memory meanwhile waited). The session's process is small, so its
- * forks are short and stall nobody else.
+ * JavaScript on the main thread (README, "How it is built"), and starting FFmpeg, which forks
+ * the whole server — with a big process, the fork held the address space of every thread for
+ * 30-80 ms under load (a thread that touched new memory meanwhile waited). The session's process
+ * is small, so its forks are short and stall nobody else.
  */
 export class SessionProcess extends TypedEmitter<SessionEvents> implements SessionLike {
   readonly observer = new TypedEmitter<SessionObserverEvents>();

@@ -1,8 +1,8 @@
 /**
- * The physical reference (DESIGN.md): the same N pictures decoded (the load generator's clips,
- * which it publishes to the server), laid out in the same grid and encoded with the same settings
- * by ONE FFmpeg process, paced at real time, with nothing else: no WebRTC, no pipes, no Node
- * clock, no audio. The server is judged against its CPU.
+ * The physical reference (README, "Performance"): the same N pictures decoded (the load
+ * generator's clips, which it publishes to the server), laid out in the same grid and encoded
+ * with the same settings by ONE FFmpeg process, paced at real time, with nothing else: no
+ * WebRTC, no pipes, no Node clock, no audio. The server is judged against its CPU.
  */
 import { createInterface } from 'node:readline';
 import { compositorFilter, VP8_REALTIME } from '../../mixer/ffmpeg/ffmpegArgs.ts';

@@ -42,8 +42,10 @@ const log = createLogger('Bot');
 const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 /**
  * FFmpeg's `sine` source has a fixed peak amplitude of 1/8: an RMS level of -21 dBov. The bot
- * stamps that level (with the voice-activity bit) on every tone packet so the server's speaker
- * detector can see it; silence (`--tone 0`) is 127, the RFC 6464 floor.
+ * stamps that level (with the voice-activity bit) on every tone packet, as a browser stamps its
+ * microphone's, so that the server gets from a bot what it gets from a browser, with a level
+ * known exactly; silence (`--tone 0`) is 127, the RFC 6464 floor. The server's speaker detection
+ * measures the decoded audio (mixer/logic/SpeakerDetector.ts), not this extension.
  */
 const TONE_LEVEL_DBOV = 21;
 const SILENCE_LEVEL_DBOV = 127;
@@ -236,7 +238,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
       this.#unsubscribes.push(unSubscribe);
     });
 
-    // Exactly two transceivers, audio first, then video (PROTOCOL.md, flow step 3).
+    // Exactly two transceivers, audio first, then video (the signaling protocol's flow, step 3).
     for (const kind of ['audio', 'video'] as const) {
       const out = publish.has(kind) ? new MediaStreamTrack({ kind }) : undefined;
       const transceiver = out

@@ -11,7 +11,7 @@ export type BotSource =
 /**
  * The video codec the bot offers and publishes. `vp8` offers VP8 and H.264 and sends VP8; `h264`
  * offers H.264 alone, so the server treats the bot as an H.264-only client: it decodes the bot's
- * H.264 and sends it an H.264 composite (PROTOCOL.md, Codecs).
+ * H.264 and sends it an H.264 composite (README, "Signaling": codecs).
  */
 export type BotVideoCodec = 'vp8' | 'h264';
 

@@ -8,7 +8,7 @@ import type { IceCandidateInit, SignalingClient } from '../signaling/SignalingCl
 import type { BotVideoCodec } from './BotTypes.ts';
 
 /**
- * What a headless client of PROTOCOL.md needs whatever it publishes: the codecs it offers, the
+ * What a headless client of the protocol needs whatever it publishes: the codecs it offers, the
  * offer/answer exchange with trickle ICE, and recognising what it receives. Shared by the bot
  * (one client per process) and the load generator (many clients in one process).
  */
@@ -60,7 +60,7 @@ export function isKeyframeStart(codec: ReceivedCodec | undefined, rtp: RtpPacket
 }
 
 /**
- * Sends the offer and applies the answer (PROTOCOL.md, flow step 4), with trickle ICE: werift
+ * Sends the offer and applies the answer (the protocol's flow, step 4), with trickle ICE: werift
  * gathers during setLocalDescription, so candidates found before the offer is sent are already in
  * its SDP; the others follow it, then the end-of-candidates `null`. Remote candidates are added as
  * they come. Subscriptions go to `unsubscribes` (the caller's, run when it closes).

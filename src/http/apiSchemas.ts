@@ -28,7 +28,6 @@ export const createRoomSchema = z
   })
   .strict();
 
-export type CreateRoomBody = z.infer<typeof createRoomSchema>;
 
 export const updateRoomSchema = z
   .object({

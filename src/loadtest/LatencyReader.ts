@@ -28,7 +28,6 @@ export interface LatencyReaderOptions {
 export interface LatencyReaderStats {
   framesFed: number;
   framesDecoded: number;
-  framesRead: number;
   /** Frames not fed to the decoder: incomplete (a packet lost) or waiting for a keyframe after one. */
   framesSkipped: number;
   tilesRead: number;
@@ -55,7 +54,7 @@ const MAX_PENDING_BYTES = 16 * 2 ** 20;
  * is and when it was captured (ClipCursor.capturedAt).
  */
 export class LatencyReader {
-  readonly stats: LatencyReaderStats = { framesFed: 0, framesDecoded: 0, framesRead: 0, framesSkipped: 0, tilesRead: 0, tilesUnread: 0, tilesForeign: 0 };
+  readonly stats: LatencyReaderStats = { framesFed: 0, framesDecoded: 0, framesSkipped: 0, tilesRead: 0, tilesUnread: 0, tilesForeign: 0 };
   readonly #o: LatencyReaderOptions;
   readonly #ffmpeg: FfmpegProcess;
   readonly #layouts: Tile[][];
@@ -206,7 +205,6 @@ export class LatencyReader {
       const arrival = this.#arrivals.get(pts);
       for (const key of this.#arrivals.keys()) if (key <= pts) this.#arrivals.delete(key);
       if (arrival === undefined) continue;
-      this.stats.framesRead++;
       for (const tile of tiles) {
         if (tile.bot >= 0 && tile.ms !== undefined && !this.firstSeen.has(tile.bot)) this.firstSeen.set(tile.bot, arrival);
         if (tile.ms === undefined || tile.bot < 0) {

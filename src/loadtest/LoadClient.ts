@@ -4,10 +4,10 @@ import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { clientPeerConfig, describeCodec, isKeyframeStart, offerAndAnswer, type ReceivedCodec } from '../bot/clientPeer.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import { ReceiveCounter } from '../bot/ReceiveCounter.ts';
-import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { dropDefaultStun } from '../peers/weriftQuirks.ts';
 import { seqAdd, tsAdd } from '../rtp/seq.ts';
 import { SignalingClient, SignalingError } from '../signaling/SignalingClient.ts';
+import { setVp8PictureId } from './packetize.ts';
 
 const log = createLogger('LoadClient');
 
@@ -38,11 +38,8 @@ export type LoadClientEvents = {
 
 /** What a publisher handed to werift. */
 export interface SentCounts {
-  videoPackets: number;
   videoBytes: number;
-  audioPackets: number;
   audioBytes: number;
-  keyframeRequests: number;
 }
 
 const random32 = (): number => Math.floor(Math.random() * 0x100000000);
@@ -56,7 +53,7 @@ const random16 = (): number => Math.floor(Math.random() * 0x10000);
 export class LoadClient extends TypedEmitter<LoadClientEvents> {
   readonly options: Readonly<LoadClientOptions>;
   readonly received = new ReceiveCounter();
-  readonly sent: SentCounts = { videoPackets: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0, keyframeRequests: 0 };
+  readonly sent: SentCounts = { videoBytes: 0, audioBytes: 0 };
   state: 'new' | 'connecting' | 'connected' | 'lost' | 'closed' = 'new';
   /** performance.now() at start(), at `joined`, at `connected`, at the first composite frame. */
   startedAt: number | undefined;
@@ -143,7 +140,7 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
         }).unSubscribe,
       );
     });
-    // Exactly two transceivers, audio first, then video (PROTOCOL.md, flow step 3).
+    // Exactly two transceivers, audio first, then video (the signaling protocol's flow, step 3).
     for (const kind of ['audio', 'video'] as const) {
       const track = o.publish ? new MediaStreamTrack({ kind }) : undefined;
       const transceiver = track ? pc.addTransceiver(track, { direction: 'sendrecv' }) : pc.addTransceiver(kind, { direction: 'recvonly' });
@@ -161,8 +158,6 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
       for (const c of this.#transceivers[kind]?.codecs ?? []) this.#codecs.set(c.payloadType, describeCodec(c));
     }
     this.#audioLevelId = this.#transceivers.audio?.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id;
-    const video = this.#transceivers.video;
-    if (o.publish && video) this.#unsubscribes.push(onKeyframeRequest(video, () => this.sent.keyframeRequests++));
     await Promise.race([connected, failed]);
   }
 
@@ -173,14 +168,9 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
     const out = this.#out.video;
     const timestamp = tsAdd(out.ts, rtpTicks);
     payloads.forEach((payload, i) => {
-      let data = payload;
-      if (vp8PictureId !== undefined) {
-        data = Buffer.from(payload);
-        data.writeUInt16BE(0x8000 | (vp8PictureId & 0x7fff), 2);
-      }
+      const data = vp8PictureId === undefined ? payload : setVp8PictureId(payload, vp8PictureId);
       const header = new RtpHeader({ sequenceNumber: out.seq, timestamp, marker: i === payloads.length - 1 });
       out.seq = seqAdd(out.seq, 1);
-      this.sent.videoPackets++;
       this.sent.videoBytes += data.length;
       track.writeRtp(new RtpPacket(header, data));
     });
@@ -196,7 +186,6 @@ export class LoadClient extends TypedEmitter<LoadClientEvents> {
     if (this.#audioLevelId !== undefined) {
       header.extensions.push({ id: this.#audioLevelId, payload: Buffer.from([levelDbov < 127 ? 0x80 | levelDbov : 127]) });
     }
-    this.sent.audioPackets++;
     this.sent.audioBytes += payload.length;
     track.writeRtp(new RtpPacket(header, payload));
   }

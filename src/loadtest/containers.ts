@@ -90,12 +90,6 @@ export function h264AccessUnits(stream: Buffer): Buffer[][] {
   return units.filter((u) => u.length > 0);
 }
 
-/** An access unit in Annex B again, with 4-byte start codes. */
-export function annexB(nals: readonly Buffer[]): Buffer {
-  const start = Buffer.from([0, 0, 0, 1]);
-  return Buffer.concat(nals.flatMap((nal) => [start, nal]));
-}
-
 /**
  * The packets of an Ogg stream (RFC 3533): each page's segments joined by their lacing values, a
  * packet ending at a segment shorter than 255 bytes, possibly on a later page. One logical stream.

@@ -123,7 +123,7 @@ export interface MetricsEndpoint {
 /**
  * A registry of its own (not prom-client's global one: tests run several servers in a
  * process), with the per-room metrics, `mcu_rooms`, and Node's process metrics (CPU, memory,
- * event-loop delay: the figure werift's handshakes push up, DESIGN.md).
+ * event-loop delay: the figure werift's handshakes push up, README "How it is built").
  */
 export function createMetrics(
   rooms: () => Promise<RoomStats[]>,

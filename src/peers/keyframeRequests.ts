@@ -6,7 +6,7 @@ export type KeyframeRequestKind = 'PLI' | 'FIR';
  * Calls `onRequest` for each PLI (RFC 4585 §6.3.1) or FIR (RFC 5104 §4.3.1) the remote sends
  * about what this transceiver sends. werift routes payload-specific feedback by its sender SSRC
  * first, so a PLI often lands on the receiver and `sender.onPictureLossIndication` stays silent
- * (DESIGN.md): read RTCP from the DTLS transport instead. Returns the unsubscribe.
+ * (werift 0.24.4): read RTCP from the DTLS transport instead. Returns the unsubscribe.
  */
 export function onKeyframeRequest(
   transceiver: RTCRtpTransceiver,

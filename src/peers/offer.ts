@@ -68,7 +68,7 @@ export interface OfferPlan {
 
 /**
  * What the server will do with an offer, or an error message when the offer holds nothing
- * usable. PROTOCOL.md: exactly two sections, audio first, then video.
+ * usable. The signaling protocol: exactly two sections, audio first, then video.
  */
 export function planOffer(sdp: string): OfferPlan | { error: string } {
   const media = parseOffer(sdp);

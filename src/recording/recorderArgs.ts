@@ -59,8 +59,8 @@ export function recorderSdp(o: RecorderSdpOptions): string {
 export const RECORDING_FLUSH_MS = 500;
 
 /**
- * Muxer settings that leave a playable file when the process is killed (DESIGN.md): Matroska
- * and WebM close a cluster at least every RECORDING_FLUSH_MS and write each packet through
+ * Muxer settings that leave a playable file when the process is killed (README, "Recording"):
+ * Matroska and WebM close a cluster at least every RECORDING_FLUSH_MS and write each packet through
  * (measured here: a recorder killed with SIGKILL 5.0 s into its input left 150 of 150 frames
  * decodable); fragmented MP4 writes a self-contained fragment at least as often, where a plain
  * MP4 would have no index at all until its trailer.

@@ -49,7 +49,6 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
   #connectTimer?: NodeJS.Timeout;
   #closed = false;
   #connected = false;
-  rtpPacketsIn = 0;
 
   constructor(options: ParticipantOptions) {
     super();
@@ -294,7 +293,6 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     const forward = (track: MediaStreamTrack): void => {
       log.debug({ participant: this.id, kind, ssrc: track.ssrc }, 'receiving track');
       const rtp = track.onReceiveRtp.subscribe((packet) => {
-        this.rtpPacketsIn++;
         chain.push(packet.serialize());
       });
       this.#unsubscribes.push(rtp.unSubscribe);
@@ -328,8 +326,4 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     });
     this.#unsubscribes.push(sub.unSubscribe);
   }
-}
-
-export function isProtocolError(error: unknown): error is ProtocolError {
-  return error instanceof ProtocolError;
 }

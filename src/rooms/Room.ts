@@ -290,12 +290,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     return true;
   }
 
-  /** Sends every participant the new roster (PROTOCOL.md `participants`). */
+  /** Sends every participant the new roster (the protocol's `participants` message). */
   broadcastParticipants(): void {
     this.#broadcast({ type: 'participants', participants: this.participants() });
   }
 
-  /** The active speaker, for a newcomer (PROTOCOL.md `speaker`). */
+  /** The active speaker, for a newcomer (the protocol's `speaker` message). */
   get speaker(): string | null {
     return this.#speaker;
   }

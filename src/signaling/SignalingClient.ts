@@ -7,8 +7,8 @@ import type { ClientMessage, IceCandidateInit } from './messages.ts';
 const log = createLogger('SignalingClient');
 
 /**
- * A small typed client for the signaling protocol (PROTOCOL.md) over `ws`: the bot uses it, and
- * tests can use it to speak to the server the way a browser page does.
+ * A small typed client for the signaling protocol (README, "Signaling") over `ws`: the bot uses
+ * it, and tests can use it to speak to the server the way a browser page does.
  */
 
 const iceServerSchema = z.object({
@@ -88,7 +88,7 @@ export interface JoinOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** Frames beyond this are not protocol messages (PROTOCOL.md caps frames at 64 KiB). */
+/** Frames beyond this are not protocol messages (the protocol caps frames at 64 KiB). */
 const MAX_FRAME_BYTES = 256 * 1024;
 
 export class SignalingClient extends TypedEmitter<SignalingClientEvents> {
@@ -238,7 +238,7 @@ export class SignalingClient extends TypedEmitter<SignalingClientEvents> {
     const parsed = serverMessageSchema.safeParse(raw);
     if (!parsed.success) {
       const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String(raw.type) : undefined;
-      // PROTOCOL.md lets the server add message types: an unknown one is not a fault.
+      // The protocol lets the server add message types: an unknown one is not a fault.
       log.debug({ type, issues: parsed.error.issues.slice(0, 3) }, 'unknown or malformed message from the server: ignored');
       return;
     }

@@ -7,7 +7,7 @@ import type { ApiKeys } from '../auth/keys.ts';
 import { originAllowed, type OriginPolicy } from '../auth/origin.ts';
 import { KeyedRateLimiter, TokenBucket, type RateLimit } from '../auth/rateLimit.ts';
 import { turnCredentials, type TurnSettings } from '../auth/turnCredentials.ts';
-import { BadRequestError, ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
+import { ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';
 import { planOffer } from '../peers/offer.ts';
 import type { Participant } from '../rooms/Participant.ts';
@@ -43,7 +43,7 @@ const FLOOD_CLOSE_AFTER = 1000;
 /** Replies a slow reader may leave unread before its socket is dropped. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-/** The WebSocket endpoint of PROTOCOL.md: one SignalingConnection per socket. */
+/** The signaling WebSocket endpoint (README, "Signaling"): one SignalingConnection per socket. */
 export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #pingTimer: NodeJS.Timeout;
@@ -88,7 +88,6 @@ class SignalingConnection {
   readonly #joins?: KeyedRateLimiter;
   #participant?: Participant;
   #grant?: JoinGrant;
-  #joining = false;
   #alive = true;
   #missed = 0;
   /** Frames refused by the message rate limit: in a row (the first is told), and in all. */
@@ -173,15 +172,8 @@ class SignalingConnection {
   async #handle(message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'join': {
-        if (this.#participant && !this.#participant.closed) throw new BadRequestError('already joined; send leave first');
-        if (this.#joining) throw new BadRequestError('a join is already in progress');
-        this.#joining = true;
-        try {
-          await this.#join(message);
-        } finally {
-          this.#joining = false;
-        }
-        return;
+        if (this.#participant && !this.#participant.closed) throw new ProtocolError('already_joined', 'already joined; send leave first');
+        return this.#join(message);
       }
       case 'offer': {
         const participant = this.#joined();

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
-/** Schemas of PROTOCOL.md's messages; every frame from a client is validated against them. */
+/** Schemas of the protocol's messages; every frame from a client is validated against them. */
 
 export const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const roomNameSchema = z.string().regex(ROOM_NAME, 'room must be 1-64 of A-Z a-z 0-9 _ -');
 
-/** The largest frame a client may send (PROTOCOL.md). */
+/** The largest frame a client may send (the signaling protocol's). */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 const iceCandidateSchema = z.object({
@@ -28,7 +28,6 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
-export type ClientMessageType = ClientMessage['type'];
 export type IceCandidateInit = z.infer<typeof iceCandidateSchema>;
 
 export interface ParticipantSummary {

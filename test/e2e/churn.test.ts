@@ -15,7 +15,7 @@ const NEWCOMERS = ['lime', 'blue', 'yellow', 'white'] as const;
  * Regression bounds, wide enough for a busy two-core machine (a healthy build never comes near):
  * the stayer's longest gap between received frames, and a newcomer's time from its first decoded
  * frame to its colour in the stayer's composite. The budgets (100 and 500 ms) are held against
- * the figures by `npm run bench:churn`; measured here on 2026-12-06: 51-77 ms and 22-164 ms.
+ * the figures by `npm run bench:timing`; measured here on 2026-12-06: 51-77 ms and 22-164 ms.
  */
 const MAX_GAP_MS = 500;
 const APPEAR_WITHIN_MS = 3000;

@@ -10,7 +10,7 @@ import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
-/** What DESIGN.md and issue 5 promise: a killed recording plays up to at most 2 s before the kill. */
+/** Issue 5's promise (README, "Tests"): a killed recording plays to within 2 s of the kill. */
 const MAX_LOSS_S = 2;
 
 describe('recordings survive the server', () => {

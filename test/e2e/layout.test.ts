@@ -13,7 +13,7 @@ const CANVAS = { width: 1280, height: 720 };
 /**
  * Regression bounds, wide enough for a busy two-core machine: the longest gap between frames
  * around a switch, and the new layout in the picture. The budgets (100 ms and 1 s) are held
- * against the figures by `npm run bench:churn`; measured here: 42-84 ms and 27-323 ms, once
+ * against the figures by `npm run bench:timing`; measured here: 42-84 ms and 27-323 ms, once
  * 1289 and 1367 ms in a CI run on a loaded machine.
  */
 const MAX_GAP_MS = 500;

@@ -12,7 +12,7 @@ const CANVAS = { width: 1280, height: 720 };
 /**
  * Regression bounds, wide enough for a busy two-core machine. Issue 4's budgets (28 fps in every
  * second, live again within 1 s, a keyframe within 300 ms) are held against the figures these
- * tests save by `npm run bench:churn`.
+ * tests save by `npm run bench:timing`.
  */
 const MIN_FPS = 20;
 const LIVE_AGAIN_WITHIN_MS = 2500;

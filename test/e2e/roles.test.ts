@@ -31,7 +31,7 @@ describe('publishers, audio-only publishers and viewers in one room', () => {
     const steadyAt = Date.now();
     await sleep(4000);
     expect((await room?.stats())?.session?.tiles).toHaveLength(1);
-    // The first voice in the room is its speaker, and everyone is told (PROTOCOL.md `speaker`).
+    // The first voice in the room is its speaker, and everyone is told (`speaker`).
     const cameraId = bots[0]!.events.find((e) => e.event === 'joined')?.id;
     for (const bot of bots) {
       await bot.waitFor((e) => e.event === 'speaker' && e.id === cameraId, 5000, `speaker ${String(cameraId)}`);

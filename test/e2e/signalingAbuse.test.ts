@@ -113,6 +113,12 @@ describe('signaling under abuse', () => {
     }
     expect(client.closed).toBe(false);
 
+    // A second join is refused with its own code (README, Signaling), and adds nobody.
+    client.send(JSON.stringify({ type: 'join', room: ROOM, name: 'again' }));
+    await until(() => (client.errors().length === 102 ? true : undefined), 5000, 'the second join refused');
+    expect(client.errors()[101]?.code).toBe('already_joined');
+    expect((await server.rooms.get(ROOM))?.participantCount).toBe(2);
+
     // The connection still works: a real leave is accepted, and the room lists only the bot.
     client.send(JSON.stringify({ type: 'leave' }));
     const room = await server.rooms.get(ROOM);

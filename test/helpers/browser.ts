@@ -7,7 +7,7 @@ import type { RgbFrame } from './media.ts';
 import { descendants } from './processes.ts';
 import { sleep, until } from './wait.ts';
 
-/** Debian's Chromium (DESIGN.md, "Chromium on this machine"); a test tool's own download fails here. */
+/** Debian's Chromium (README, "Dependencies and why"): a test tool's own download fails here. */
 export const CHROMIUM_PATH = process.env.MCU_CHROMIUM ?? '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS: readonly string[] = [

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Where an end-to-end test leaves the figures it measured, for `npm run bench:churn`
- * (scripts/bench-churn.ts), which runs the test and holds the figures against their budgets.
+ * Where an end-to-end test leaves the figures it measured, for `npm run bench:timing`
+ * (scripts/bench-timing.ts), which runs the test and holds the figures against their budgets.
  * The test itself asserts behaviour and wide regression bounds only: a busy 2-core machine must
  * not fail it.
  */

@@ -157,3 +157,9 @@ export function isBlack(frame: RgbFrame, threshold = 40): boolean {
   }
   return dark >= 0.95 * (frame.data.length / 3);
 }
+
+/** NAL units as an H.264 Annex B stream, each after a 4-byte start code (what the clips hold). */
+export function annexB(nals: readonly Buffer[]): Buffer {
+  const start = Buffer.from([0, 0, 0, 1]);
+  return Buffer.concat(nals.flatMap((nal) => [start, nal]));
+}

@@ -6,7 +6,6 @@ import {
   layoutTiles,
   letterbox,
   MAX_GRID_TILES,
-  parseLayoutKind,
   type Size,
   type Tile,
 } from '../../mixer/logic/layout.ts';
@@ -262,17 +261,6 @@ describe('focus layouts (speaker, presenter)', () => {
 
   it('focusLayout() refuses more than 25 tiles', () => {
     expect(() => focusLayout(26, CANVAS)).toThrow(RangeError);
-  });
-
-  it.each([
-    ['grid', 'grid'],
-    ['speaker', 'speaker'],
-    ['presenter', 'presenter'],
-    ['Grid', undefined],
-    ['', undefined],
-    ['mosaic', undefined],
-  ])('parseLayoutKind(%j) is %j', (raw, kind) => {
-    expect(parseLayoutKind(raw)).toBe(kind);
   });
 
   it('layoutTiles() is the grid for grid and the focus layout otherwise', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { annexB, h264AccessUnits, ivfFrameHeader, ivfHeader, readIvf, readOggOpus, readOggPackets, splitAnnexB } from '../../src/loadtest/containers.ts';
+import { h264AccessUnits, ivfFrameHeader, ivfHeader, readIvf, readOggOpus, readOggPackets, splitAnnexB } from '../../src/loadtest/containers.ts';
+import { annexB } from '../helpers/media.ts';
 
 /** One Ogg page (RFC 3533 §6) holding `segments` lacing values and their data; checksum left 0 (not read). */
 function oggPage(lacing: number[], data: Buffer, flags = 0): Buffer {

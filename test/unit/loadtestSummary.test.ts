@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { emptyReceiveCounts } from '../../src/bot/ReceiveCounter.ts';
 import { receiverFigures, statusLine, windowFigures, type ReceiverWindow } from '../../src/loadtest/summary.ts';
 
-const sent = { videoPackets: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0, keyframeRequests: 0 };
+const sent = { videoBytes: 0, audioBytes: 0 };
 
 function window(over: Partial<ReceiverWindow> = {}): ReceiverWindow {
   return {

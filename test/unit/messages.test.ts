@@ -2,8 +2,9 @@ import { describe, expect, it, test } from 'vitest';
 import { MAX_FRAME_BYTES, parseClientFrame, type ClientMessage } from '../../src/signaling/messages.ts';
 import { seededRng } from '../helpers/fuzz.ts';
 
-// PROTOCOL.md, "Messages, client to server": join, offer, candidate, leave. Every other frame gets
-// an `error` reply whose message says what was wrong; parseClientFrame() never throws.
+// The signaling protocol's messages, client to server: join, offer, candidate, leave. Every
+// other frame gets an `error` reply whose message says what was wrong; parseClientFrame() never
+// throws.
 
 const ROOM_64 = 'r'.repeat(64);
 const NAME_64 = 'n'.repeat(64);
@@ -29,7 +30,7 @@ function refused(frame: string | Buffer): string {
   return result.message;
 }
 
-describe('parseClientFrame() accepts the messages of PROTOCOL.md', () => {
+describe('parseClientFrame() accepts the messages of the signaling protocol', () => {
   test.each<[string, unknown, ClientMessage]>([
     ['join without a token', { type: 'join', room: 'lobby', name: 'Ada' }, { type: 'join', room: 'lobby', name: 'Ada' }],
     [
@@ -69,7 +70,7 @@ describe('parseClientFrame() accepts the messages of PROTOCOL.md', () => {
     ],
     ['candidate with null (end of candidates)', { type: 'candidate', candidate: null }, { type: 'candidate', candidate: null }],
     ['leave', { type: 'leave' }, { type: 'leave' }],
-    // PROTOCOL.md: "add messages and fields freely": a newer client's extra fields are not an error.
+    // The protocol lets clients add fields: a newer client's extra fields are not an error.
     ['leave with an extra field', { type: 'leave', reason: 'bye' }, { type: 'leave' }],
     [
       'join with an extra field',

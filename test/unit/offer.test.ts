@@ -12,9 +12,9 @@ import {
   type OfferPlan,
 } from '../../src/peers/offer.ts';
 
-// Offers as browsers write them (test/fixtures/README.md) and as werift writes them. PROTOCOL.md
-// step 3: exactly two transceivers, audio first, then video; publishers, viewers and one-sided
-// publishers are all valid. Codecs: Opus audio, VP8 or H.264 video.
+// Offers as browsers write them (test/fixtures/README.md) and as werift writes them. The
+// signaling protocol's flow, step 3: exactly two transceivers, audio first, then video;
+// publishers, viewers and one-sided publishers are all valid. Codecs: Opus audio, VP8 or H.264.
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const CHROME = fixture('chrome-offer.sdp');
@@ -191,7 +191,7 @@ describe('parseOffer()', () => {
   });
 });
 
-describe('planOffer() accepts what PROTOCOL.md allows', () => {
+describe('planOffer() accepts what the signaling protocol allows', () => {
   test.each<[string, () => string, OfferPlan]>([
     ['a Chrome publisher', () => CHROME, PUBLISHER],
     ['a Firefox publisher', () => FIREFOX, PUBLISHER],

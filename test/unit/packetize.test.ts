@@ -1,6 +1,6 @@
 import { dePacketizeRtpPackets, RtpHeader, RtpPacket, Vp8RtpPayload } from 'werift';
 import { describe, expect, test } from 'vitest';
-import { annexB } from '../../src/loadtest/containers.ts';
+import { annexB } from '../helpers/media.ts';
 import { h264Payloads, setVp8PictureId, vp8Payloads } from '../../src/loadtest/packetize.ts';
 
 const packets = (payloads: Buffer[]): RtpPacket[] =>
