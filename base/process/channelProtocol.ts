@@ -28,8 +28,8 @@ export type WireError = z.infer<typeof wireErrorSchema>;
 
 /** Parent to child. */
 export const toChildSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('request'), id: z.number().int().positive(), method: z.string(), params: z.unknown() }),
-  z.object({ kind: z.literal('notification'), method: z.string(), params: z.unknown() }),
+  z.object({ kind: z.literal('request'), id: z.number().int().positive(), method: z.string(), params: z.unknown().optional() }),
+  z.object({ kind: z.literal('notification'), method: z.string(), params: z.unknown().optional() }),
 ]);
 export type ToChild = z.infer<typeof toChildSchema>;
 
@@ -37,8 +37,8 @@ export type ToChild = z.infer<typeof toChildSchema>;
 export const toParentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ready') }),
   /** `error` set: the handler threw; else `result` is its answer. */
-  z.object({ kind: z.literal('response'), id: z.number().int().positive(), result: z.unknown(), error: wireErrorSchema.optional() }),
-  z.object({ kind: z.literal('event'), event: z.string(), data: z.unknown() }),
+  z.object({ kind: z.literal('response'), id: z.number().int().positive(), result: z.unknown().optional(), error: wireErrorSchema.optional() }),
+  z.object({ kind: z.literal('event'), event: z.string(), data: z.unknown().optional() }),
 ]);
 export type ToParent = z.infer<typeof toParentSchema>;
 
