@@ -10,7 +10,11 @@ import type {
   SessionStats,
 } from '../SessionTypes.ts';
 
-/** The channel between a SessionProcess (the server) and its session's own process (sessionProcessMain). */
+/**
+ * The channel between a SessionProcess (the server) and its session's own process
+ * (sessionProcessMain). The objects the session's types describe are loose: the fields named
+ * here are checked, and a field the types gain reaches the other side before a schema names it.
+ */
 
 const port = z.number().int().min(1).max(65535);
 const payloadType = z.number().int().min(0).max(127);
@@ -19,7 +23,7 @@ const ssrc = z.number().int().min(0).max(0xffffffff);
 
 const layoutSchema: z.ZodType<SessionLayout> = z.object({ kind: z.enum(LAYOUT_KINDS), presenter: z.string().optional() });
 
-const settingsSchema: z.ZodType<SessionSettings> = z.object({
+const settingsSchema: z.ZodType<SessionSettings> = z.looseObject({
   canvas: size,
   fps: z.number().positive(),
   videoBitrateKbps: z.number().positive(),
@@ -33,7 +37,7 @@ const settingsSchema: z.ZodType<SessionSettings> = z.object({
   everyoneMixPort: port,
 });
 
-const participantSchema: z.ZodType<SessionParticipant> = z.object({
+const participantSchema: z.ZodType<SessionParticipant> = z.looseObject({
   id: z.string().min(1),
   name: z.string(),
   video: z.object({ codec: z.enum(['VP8', 'H264']), payloadType }).optional(),
@@ -47,7 +51,6 @@ const portsSchema: z.ZodType<SessionParticipantPorts> = z.object({ videoPort: po
 const compositeSourcesSchema: z.ZodType<CompositeSources> = z.object({ vp8: ssrc, h264: ssrc.optional() });
 
 const count = z.number().nonnegative();
-// Loose: a counter the session adds reaches the server before this schema names it.
 const statsSchema: z.ZodType<SessionStats> = z.looseObject({
   participants: count,
   tiles: z.array(z.string()),
