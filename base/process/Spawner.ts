@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { withParentDeathSignal } from './parentDeath.ts';
-import type { HostToSpawner, SpawnerToHost } from './spawnerProtocol.ts';
+import { fileURLToPath } from 'node:url';
+import { ChildChannel } from './ChildChannel.ts';
+import { ChildExitedError, RequestTimeoutError } from './errors.ts';
+import { spawnerProtocol, type SpawnerProtocol } from './spawnerProtocol.ts';
 
 const ENTRY = fileURLToPath(new URL('./spawnerMain.ts', import.meta.url));
-/** tsx's loader, by path: helper processes run the TypeScript sources like the server does. */
-export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const START_TIMEOUT_MS = 15_000;
+/** A program's start takes milliseconds; a spawner this late is stuck. */
+const SPAWN_TIMEOUT_MS = 15_000;
 
 /**
  * What FfmpegProcess needs of a started program: Node's ChildProcess, or a RemoteProcess. Its
@@ -28,12 +28,18 @@ export type Launcher = (file: string, args: readonly string[], pipes: number) =>
 export const launchHere: Launcher = (file, args, pipes) =>
   spawn(file, [...args], { stdio: Array.from({ length: pipes }, () => 'pipe' as const) });
 
-/** A program the spawner process started: its pipes arrive as handles, then it emits `spawn`. */
+/**
+ * A program the spawner process started: its pipes arrive as handles, then the answer to its
+ * spawn request, then it emits `spawn`. Its exit may be read before that answer is (several
+ * messages in one read): it waits until the start is settled, so `spawn` always comes first.
+ */
 class RemoteProcess extends EventEmitter implements LaunchedProcess {
   pid: number | undefined;
   stdio: (Socket | undefined)[] = [];
   #pendingSignal: NodeJS.Signals | undefined;
+  #settled = false;
   #exited = false;
+  #exitBeforeSettled: [number | null, NodeJS.Signals | null] | undefined;
 
   constructor(readonly pipes: number) {
     super();
@@ -52,33 +58,40 @@ class RemoteProcess extends EventEmitter implements LaunchedProcess {
     }
   }
 
-  onMessage(message: SpawnerToHost, handle: Socket | undefined): void {
-    switch (message.op) {
-      case 'spawned':
-        this.pid = message.pid;
-        return;
-      case 'pipe':
-        if (handle) this.stdio[message.fd] = handle;
-        if (message.fd < this.pipes - 1) return;
-        // A program that died at once may have lost a pipe on the way: unusable, it is ended and
-        // reported by its exit, never as started.
-        if (this.stdio.filter(Boolean).length < this.pipes) {
-          this.kill('SIGKILL');
-          return;
-        }
-        this.emit('spawn');
-        if (this.#pendingSignal) this.kill(this.#pendingSignal);
-        return;
-      case 'error':
-        this.#exited = true;
-        this.emit('error', Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
-        this.emit('close', null, null);
-        return;
-      case 'exit':
-        this.#exited = true;
-        this.emit('close', message.code, message.signal);
-        return;
+  pipe(fd: number, handle: Socket | undefined): void {
+    if (handle) this.stdio[fd] = handle;
+  }
+
+  started(pid: number): void {
+    this.pid = pid;
+    this.#settled = true;
+    // A program that died at once may have lost a pipe on the way: unusable, it is ended and
+    // reported by its exit, never as started.
+    if (this.stdio.filter(Boolean).length < this.pipes) this.kill('SIGKILL');
+    else {
+      this.emit('spawn');
+      if (this.#pendingSignal) this.kill(this.#pendingSignal);
     }
+    if (this.#exitBeforeSettled) this.exited(...this.#exitBeforeSettled);
+  }
+
+  failed(error: Error): void {
+    this.#settled = true;
+    // The spawner died: its programs got SIGTERM with it (parent-death signal).
+    if (error instanceof ChildExitedError) return this.exited(null, 'SIGTERM');
+    this.#exited = true;
+    this.emit('error', error);
+    this.emit('close', null, null);
+  }
+
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#exited) return;
+    if (!this.#settled) {
+      this.#exitBeforeSettled = [code, signal];
+      return;
+    }
+    this.#exited = true;
+    this.emit('close', code, signal);
   }
 }
 
@@ -89,69 +102,56 @@ class RemoteProcess extends EventEmitter implements LaunchedProcess {
  * longest gaps around joins and leaves); in the spawner it holds up nothing that is timed.
  */
 export class Spawner {
-  readonly #child: ChildProcess;
+  readonly #channel: ChildChannel<SpawnerProtocol>;
   readonly #processes = new Map<number, RemoteProcess>();
   #nextId = 1;
 
   static async start(): Promise<Spawner> {
-    const spawner = new Spawner();
-    await spawner.#booted();
-    return spawner;
+    const channel = await ChildChannel.start({ name: 'spawner process', entry: ENTRY, protocol: spawnerProtocol, requestTimeoutMs: SPAWN_TIMEOUT_MS }, START_TIMEOUT_MS);
+    return new Spawner(channel);
   }
 
-  private constructor() {
-    const [file, args] = withParentDeathSignal(process.execPath, ['--import', TSX_LOADER, ENTRY]);
-    this.#child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (message: SpawnerToHost, handle: Socket | undefined) => {
-      if (message.op === 'booted') return;
-      const remote = this.#processes.get(message.id);
-      remote?.onMessage(message, handle);
-      if (message.op === 'exit' || message.op === 'error') this.#processes.delete(message.id);
+  private constructor(channel: ChildChannel<SpawnerProtocol>) {
+    this.#channel = channel;
+    channel.on('pipe', ({ id, fd }, handle) => {
+      const remote = this.#processes.get(id);
+      if (remote) remote.pipe(fd, handle);
+      else handle?.destroy();
     });
-    this.#child.once('exit', () => {
+    channel.on('exit', ({ id, code, signal }) => {
+      this.#processes.get(id)?.exited(code, signal as NodeJS.Signals | null);
+      this.#processes.delete(id);
+    });
+    void channel.exited.then(() => {
       // Its programs got SIGTERM with it (parent-death signal); nothing more will be heard of them.
-      for (const remote of this.#processes.values()) remote.onMessage({ op: 'exit', id: 0, code: null, signal: 'SIGTERM' }, undefined);
+      for (const remote of this.#processes.values()) remote.exited(null, 'SIGTERM');
       this.#processes.clear();
     });
   }
 
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#channel.pid;
   }
 
   readonly launch: Launcher = (file, args, pipes) => {
     const id = this.#nextId++;
     const remote = new RemoteProcess(pipes);
     this.#processes.set(id, remote);
-    const message: HostToSpawner = { op: 'spawn', id, file, args: [...args], pipes };
-    if (this.#child.connected) this.#child.send(message);
-    else queueMicrotask(() => remote.onMessage({ op: 'error', id, message: 'the spawner process is gone' }, undefined));
+    this.#channel.request('spawn', { id, file, args: [...args], pipes }).then(
+      ({ pid }) => remote.started(pid),
+      (error: Error) => {
+        if (error instanceof RequestTimeoutError) this.#channel.notify('abandon', { id });
+        this.#processes.delete(id);
+        remote.failed(error);
+      },
+    );
     return remote;
   };
 
   /** Ends the spawner; programs still running get SIGTERM. */
   async close(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    if (this.#child.connected) this.#child.disconnect();
-    await exited;
-  }
-
-  #booted(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#child.kill('SIGKILL');
-        reject(new Error(`spawner process did not start within ${START_TIMEOUT_MS} ms`));
-      }, START_TIMEOUT_MS);
-      this.#child.on('message', (message: SpawnerToHost) => {
-        if (message.op !== 'booted') return;
-        clearTimeout(timer);
-        resolve();
-      });
-      this.#child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`spawner process exited during start (code ${code}, signal ${signal})`));
-      });
-    });
+    if (this.#channel.hasExited) return;
+    this.#channel.disconnect();
+    await this.#channel.exited;
   }
 }

@@ -1,11 +1,27 @@
-/** Messages between a Spawner (in a session process) and its spawner process (spawnerMain.ts). */
+import { z } from 'zod';
+import { defineProtocol } from './channelProtocol.ts';
 
-export type HostToSpawner = { op: 'spawn'; id: number; file: string; args: string[]; pipes: number };
+/** The channel between a Spawner (in a session process) and its spawner process (spawnerMain.ts). */
+export const spawnerProtocol = defineProtocol({
+  requests: {
+    /**
+     * Starts `file` with `pipes` pipes as its fds 0, 1, 2, ...; answered once every pipe was
+     * sent (a `pipe` event each). A program that cannot start is a RemoteError with its `code`.
+     */
+    spawn: {
+      params: z.object({ id: z.number().int().positive(), file: z.string().min(1), args: z.array(z.string()), pipes: z.number().int().min(0).max(16) }),
+      result: z.object({ pid: z.number().int().positive() }),
+    },
+  },
+  notifications: {
+    /** The host gave up waiting for this program (its request timed out): kill it when it starts. */
+    abandon: z.object({ id: z.number().int().positive() }),
+  },
+  events: {
+    /** Sent with the pipe's handle (none if the pipe was gone already). */
+    pipe: z.object({ id: z.number().int().positive(), fd: z.number().int().min(0) }),
+    exit: z.object({ id: z.number().int().positive(), code: z.number().int().nullable(), signal: z.string().nullable() }),
+  },
+});
 
-export type SpawnerToHost =
-  | { op: 'booted' }
-  | { op: 'spawned'; id: number; pid: number }
-  /** Sent with the pipe's handle; after the last one the process is ready to use. */
-  | { op: 'pipe'; id: number; fd: number }
-  | { op: 'error'; id: number; message: string; code?: string }
-  | { op: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
+export type SpawnerProtocol = typeof spawnerProtocol;

@@ -6,7 +6,7 @@ import { audioDecoderArgs, videoDecoderArgs } from './ffmpegArgs.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import type { FramePool } from '../logic/FramePool.ts';
 import type { Size } from '../logic/layout.ts';
-import { rtpInputSdp, type RtpInputCodec } from '../../base/rtp/sdp.ts';
+import { rtpSdp, type RtpInputCodec } from '../../base/rtp/sdp.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 export type DecoderEvents = {
@@ -49,7 +49,7 @@ export class Decoder extends TypedEmitter<DecoderEvents> {
 
   static async create(options: DecoderOptions): Promise<Decoder> {
     const sdpPath = join(options.workDir, `${options.input.kind}-${options.port}.sdp`);
-    await writeFile(sdpPath, rtpInputSdp(options.port, options.input));
+    await writeFile(sdpPath, rtpSdp('mcu', [{ ...options.input, port: options.port }]));
     await options.beforeStart?.();
     return new Decoder(options, sdpPath);
   }

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../base/log/logger.ts';
-import { withParentDeathSignal } from '../../base/process/parentDeath.ts';
+import { ChildChannel } from '../../base/process/ChildChannel.ts';
+import type { Params, RequestName, Result } from '../../base/process/channelProtocol.ts';
+import { ChildStartError, RequestTimeoutError } from '../../base/process/errors.ts';
 import { getBackgroundNiceness } from '../../base/process/priority.ts';
-import type { HostToSession, SessionToHost } from './sessionProcessProtocol.ts';
-import { TSX_LOADER } from '../../base/process/Spawner.ts';
+import { sessionProtocol, type SessionProtocol } from './sessionProcessProtocol.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type {
   SessionEvents,
@@ -24,8 +24,8 @@ const ENTRY = fileURLToPath(new URL('./sessionProcessMain.ts', import.meta.url))
 const START_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 15_000;
 const KILL_AFTER_TERM_MS = 5_000;
-
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+/** Adding or removing a participant starts or stops a decoder: seconds at worst on a loaded machine. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * A Session running in a process of its own (`mcu-session`, sessionProcessMain.ts). Two things
@@ -37,11 +37,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
  */
 export class SessionProcess extends TypedEmitter<SessionEvents> implements SessionLike {
   readonly observer = new TypedEmitter<SessionObserverEvents>();
-  readonly #child: ChildProcess;
-  readonly #exited: Promise<void>;
-  readonly #booted: Promise<void>;
-  readonly #pending = new Map<number, Pending>();
-  #nextRequest = 1;
+  readonly #channel: ChildChannel<SessionProtocol>;
   #stats: SessionStats;
   #closed = false;
   #closing?: Promise<void>;
@@ -63,8 +59,13 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
 
   private constructor() {
     super();
-    const [file, args] = withParentDeathSignal(process.execPath, ['--import', TSX_LOADER, ENTRY]);
-    this.#child = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.#channel = ChildChannel.spawn({
+      name: 'session process',
+      entry: ENTRY,
+      protocol: sessionProtocol,
+      serialization: 'advanced',
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     this.#stats = {
       participants: 0,
       tiles: [],
@@ -78,36 +79,25 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       compositeKeyframes: 0,
       audio: {},
     };
-    this.#child.on('message', (message: SessionToHost) => this.#onMessage(message));
-    this.#child.on('error', (error) => log.error({ err: error }, 'session process failed'));
-    this.#exited = new Promise((resolve) => {
-      this.#child.once('exit', (code, signal) => {
-        const error = new Error(`session process exited (code ${code}, signal ${signal})`);
-        for (const pending of this.#pending.values()) pending.reject(error);
-        this.#pending.clear();
-        if (!this.#closed && !this.#closing) {
-          log.error({ code, signal }, 'session process exited unexpectedly');
-          this.#closed = true;
-          this.safeEmit('@close');
-          this.observer.safeEmit('close');
-        }
-        resolve();
-      });
+    const channel = this.#channel;
+    channel.on('keyframeneeded', (id) => this.safeEmit('keyframeneeded', id));
+    channel.on('compositestart', (sources) => this.safeEmit('compositestart', sources));
+    channel.on('speaker', (id) => this.safeEmit('speaker', id));
+    channel.on('decoded', (frames) => this.safeEmit('decoded', frames));
+    channel.on('layoutchange', (tiles) => this.observer.safeEmit('layoutchange', tiles));
+    channel.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));
+    channel.on('stats', (stats) => (this.#stats = stats));
+    void channel.exited.then(({ code, signal }) => {
+      if (this.#closed || this.#closing) return;
+      log.error({ code, signal }, 'session process exited unexpectedly');
+      this.#closed = true;
+      this.safeEmit('@close');
+      this.observer.safeEmit('close');
     });
-    this.#booted = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: SessionToHost) => {
-        if (message.op !== 'booted') return;
-        this.#child.off('message', onMessage);
-        resolve();
-      };
-      this.#child.on('message', onMessage);
-      void this.#exited.then(() => reject(new Error('session process exited during start')));
-    });
-    this.#booted.catch(() => {});
   }
 
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#channel.pid;
   }
 
   get closed(): boolean {
@@ -115,31 +105,31 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
   }
 
   addParticipant(participant: SessionParticipant): Promise<SessionParticipantPorts> {
-    return this.#request({ op: 'add', requestId: 0, participant }) as Promise<SessionParticipantPorts>;
+    return this.#request('add', participant);
   }
 
   async removeParticipant(id: string): Promise<void> {
     // Closing removes everyone anyway.
     if (this.#closed || this.#closing) return;
-    await this.#request({ op: 'remove', requestId: 0, id }).catch((error: unknown) => {
+    await this.#request('remove', { id }).catch((error: unknown) => {
       if (!this.#closed && !this.#closing) throw error;
     });
   }
 
   compositeSwitched(ssrc: number): void {
-    if (!this.#closed) this.#post({ op: 'switched', ssrc });
+    if (!this.#closed) this.#channel.notify('switched', { ssrc });
   }
 
   setLayout(layout: SessionLayout): void {
-    if (!this.#closed) this.#post({ op: 'layout', layout });
+    if (!this.#closed) this.#channel.notify('layout', layout);
   }
 
   setH264Wanted(wanted: boolean): void {
-    if (!this.#closed) this.#post({ op: 'h264', wanted });
+    if (!this.#closed) this.#channel.notify('h264', { wanted });
   }
 
   requestCompositeKeyframe(): void {
-    if (!this.#closed) this.#post({ op: 'keyframe' });
+    if (!this.#closed) this.#channel.notify('keyframe', undefined);
   }
 
   stats(): SessionStats {
@@ -151,13 +141,14 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       if (this.#closed) return;
       // SIGTERM makes the session stop its FFmpeg gracefully too; SIGKILL is the last resort.
       const timers = [
-        setTimeout(() => this.#child.kill('SIGTERM'), CLOSE_TIMEOUT_MS),
-        setTimeout(() => this.#child.kill('SIGKILL'), CLOSE_TIMEOUT_MS + KILL_AFTER_TERM_MS),
+        setTimeout(() => this.#channel.kill('SIGTERM'), CLOSE_TIMEOUT_MS),
+        setTimeout(() => this.#channel.kill('SIGKILL'), CLOSE_TIMEOUT_MS + KILL_AFTER_TERM_MS),
       ];
-      await this.#request({ op: 'close', requestId: 0 }).catch((error: unknown) => {
+      // Its exit (the timers above at the latest) ends the request.
+      await this.#request('close', undefined, Infinity).catch((error: unknown) => {
         log.warn({ err: error }, 'session did not close cleanly');
       });
-      await this.#exited;
+      await this.#channel.exited;
       timers.forEach(clearTimeout);
       this.#closed = true;
       this.safeEmit('@close');
@@ -168,8 +159,8 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
 
   /** Whether the process is up and waiting for start() (a spare that is still usable). */
   get ready(): Promise<boolean> {
-    return this.#booted.then(
-      () => !this.#closed && !this.#closing && this.#child.exitCode === null,
+    return this.#channel.ready.then(
+      () => !this.#closed && !this.#closing && !this.#channel.hasExited,
       () => false,
     );
   }
@@ -177,66 +168,27 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
   /** Waits for the process to boot (if it has not yet), then starts its session. Once only. */
   async start(settings: SessionSettings): Promise<void> {
     this.#stats = { ...this.#stats, layout: settings.layout, tileSource: settings.tileSource };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.#child.kill('SIGKILL');
-        reject(new Error(`session process did not start within ${START_TIMEOUT_MS} ms`));
-      }, START_TIMEOUT_MS);
-    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
     try {
-      await Promise.race([this.#booted, timeout]);
-      await Promise.race([this.#request({ op: 'init', requestId: 0, settings, backgroundNiceness: getBackgroundNiceness() }), timeout]);
+      await this.#channel.whenReady(START_TIMEOUT_MS);
+      const left = Math.max(0, deadline - Date.now());
+      await this.#request('init', { settings, backgroundNiceness: getBackgroundNiceness() }, left).catch((error: unknown) => {
+        if (error instanceof RequestTimeoutError) this.#channel.kill('SIGKILL');
+        throw error instanceof RequestTimeoutError ? new ChildStartError(`session process did not start within ${START_TIMEOUT_MS} ms`) : error;
+      });
     } catch (error) {
       // Gone before the caller hears of the failure: a server that counts its session processes
       // (the session limit) must not start the next one while this one still runs.
-      const kill = setTimeout(() => this.#child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
-      this.#child.kill('SIGTERM');
-      await this.#exited;
+      const kill = setTimeout(() => this.#channel.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+      this.#channel.kill('SIGTERM');
+      await this.#channel.exited;
       clearTimeout(kill);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  #request(message: Extract<HostToSession, { requestId: number }>): Promise<unknown> {
+  #request<M extends RequestName<SessionProtocol>>(method: M, params: Params<SessionProtocol, M>, timeoutMs?: number): Promise<Result<SessionProtocol, M>> {
     if (this.#closed) return Promise.reject(new Error('session is closed'));
-    const requestId = this.#nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(requestId, { resolve, reject });
-      this.#post({ ...message, requestId });
-    });
-  }
-
-  #post(message: HostToSession): void {
-    if (this.#child.connected) this.#child.send(message);
-  }
-
-  #onMessage(message: SessionToHost): void {
-    switch (message.op) {
-      case 'reply': {
-        const pending = this.#pending.get(message.requestId);
-        this.#pending.delete(message.requestId);
-        if (message.error !== undefined) pending?.reject(new Error(message.error));
-        else pending?.resolve(message.result);
-        return;
-      }
-      case 'event':
-        if (message.event === 'keyframeneeded') this.safeEmit('keyframeneeded', ...message.args);
-        else if (message.event === 'speaker') this.safeEmit('speaker', ...message.args);
-        else if (message.event === 'decoded') this.safeEmit('decoded', ...message.args);
-        else this.safeEmit('compositestart', ...message.args);
-        return;
-      case 'observer':
-        if (message.event === 'layoutchange') this.observer.safeEmit('layoutchange', ...message.args);
-        else this.observer.safeEmit('firstframe', ...message.args);
-        return;
-      case 'stats':
-        this.#stats = message.stats;
-        return;
-      case 'booted':
-        return;
-    }
+    return this.#channel.request(method, params, timeoutMs === undefined ? {} : { timeoutMs });
   }
 }

@@ -12,7 +12,8 @@ import { createSocket } from 'node:dgram';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { receiverArgs, rtpSdp, syntheticSourceArgs, type VideoOutput } from '../../src/bot/botArgs.ts';
+import { rtpSdp } from '../../base/rtp/sdp.ts';
+import { receiverArgs, syntheticSourceArgs, type VideoOutput } from '../../src/bot/botArgs.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
 import { isRtp, readSeq, readTimestamp, writeSeqAndTimestamp } from '../../src/rtp/rtpHeader.ts';
@@ -74,7 +75,7 @@ export async function calibrate(dir: string, seconds: number): Promise<Calibrati
     matchErrorMs: null, matchRunnerUpErrorMs: null, sourceCpuWithTimecode: null, sourceCpuPlain: null,
   };
   try {
-    await writeFile(sdpPath, rtpSdp({ video: { port: recorderPort, payloadType: PAYLOAD_TYPE, codec: 'VP8', clockRate: 90_000 } }));
+    await writeFile(sdpPath, rtpSdp('mcu-bot', [{ kind: 'video', port: recorderPort, payloadType: PAYLOAD_TYPE, codec: 'VP8' }]));
     recorder = new FfmpegProcess({ name: 'calibration recorder', args: receiverArgs({ sdpPath, outputPath: mkv }) });
     recorder.stdout.resume();
     await sleep(500);

@@ -10,7 +10,8 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rtpSdp, syntheticSourceArgs } from '../../src/bot/botArgs.ts';
+import { rtpSdp } from '../../base/rtp/sdp.ts';
+import { syntheticSourceArgs } from '../../src/bot/botArgs.ts';
 import { videoDecoderArgs } from '../../mixer/ffmpeg/ffmpegArgs.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
@@ -31,7 +32,7 @@ let decoder: FfmpegProcess | undefined;
 let source: FfmpegProcess | undefined;
 try {
   const sdpPath = join(dir, 'video.sdp');
-  await writeFile(sdpPath, rtpSdp({ video: { port, payloadType: 96, codec: 'VP8', clockRate: 90_000 } }));
+  await writeFile(sdpPath, rtpSdp('mcu-bot', [{ kind: 'video', port, payloadType: 96, codec: 'VP8' }]));
   const args = videoDecoderArgs({ sdpPath, ...SIZE });
   args.splice(args.indexOf('-i'), 0, ...extra);
   decoder = new FfmpegProcess({ name: 'decoder', args });

@@ -11,10 +11,7 @@ import {
   fileSourceArgs,
   probeStreamsArgs,
   receiverArgs,
-  rtpSdp,
   syntheticSourceArgs,
-  type SdpAudio,
-  type SdpVideo,
   type SourceOutputs,
 } from './botArgs.ts';
 import { onKeyframeRequest, type KeyframeRequestKind } from '../peers/keyframeRequests.ts';
@@ -23,6 +20,7 @@ import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { bindLoopbackUdp } from '../../base/net/loopbackSocket.ts';
 import { createLogger } from '../../base/log/logger.ts';
 import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
+import { rtpSdp, type RtpStream } from '../../base/rtp/sdp.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { OPUS_PAYLOAD_TYPE } from '../peers/peerConfig.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
@@ -539,7 +537,7 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
   }
 
   async #startRecorder(path: string, kinds: Kind[]): Promise<void> {
-    const sdp: { video?: SdpVideo; audio?: SdpAudio } = {};
+    const streams: RtpStream[] = [];
     const targets: Recorder['targets'] = {};
     const ports: number[] = [];
     let dir: string | undefined;
@@ -552,21 +550,21 @@ class BotImpl extends TypedEmitter<BotEvents> implements Bot {
         if (kind === 'video' && (codec?.name === 'VP8' || codec?.name === 'H264')) {
           const port = await allocateRtpPort();
           ports.push(port);
-          sdp.video = { port, payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate };
+          streams.push({ kind: 'video', port, payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate });
           targets.video = { port, payloadType: codec.payloadType };
         } else if (kind === 'audio' && codec?.name === 'opus') {
           const port = await allocateRtpPort();
           ports.push(port);
-          sdp.audio = { port, payloadType: codec.payloadType, channels: codec.channels, clockRate: codec.clockRate };
+          streams.push({ kind: 'audio', port, payloadType: codec.payloadType, codec: 'opus', channels: codec.channels, clockRate: codec.clockRate });
           targets.audio = { port, payloadType: codec.payloadType };
         }
       }
-      if (!sdp.video && !sdp.audio) {
+      if (streams.length === 0) {
         throw new Error('nothing to record: the server sends neither VP8/H.264 video nor Opus audio');
       }
       dir = await mkdtemp(join(tmpdir(), 'mcu-bot-'));
       const sdpPath = join(dir, 'received.sdp');
-      await writeFile(sdpPath, rtpSdp(sdp));
+      await writeFile(sdpPath, rtpSdp('mcu-bot', streams));
       args = receiverArgs({ sdpPath, outputPath: path });
       socket = await bindLoopback();
       if (!this.#alive()) throw new Error('stopped before the recorder started');

@@ -52,7 +52,7 @@ export interface RtpOutput {
   ssrc: number;
 }
 
-/** The codecs the bot can publish, named as in SDP `rtpmap` (and `SdpVideo`). */
+/** The codecs the bot can publish, named as in SDP `rtpmap` (and base/rtp/sdp.ts). */
 export type BotVideoCodecName = 'VP8' | 'H264';
 
 export interface VideoOutput extends RtpOutput {
@@ -313,37 +313,4 @@ export function receiverArgs(o: ReceiverOptions): string[] {
     '-map', '0', '-c', 'copy', '-f', format, '-flush_packets', '1', '-cluster_time_limit', '500',
     '-y', o.outputPath,
   ];
-}
-
-export interface SdpVideo {
-  port: number;
-  payloadType: number;
-  codec: 'VP8' | 'H264';
-  clockRate: number;
-}
-
-export interface SdpAudio {
-  port: number;
-  payloadType: number;
-  channels: number;
-  clockRate: number;
-}
-
-/**
- * The SDP (RFC 4566) FFmpeg reads to receive RTP on loopback ports. FFmpeg binds each port and
- * the one above it (RTCP), so pass even ports with the next one free.
- */
-export function rtpSdp(o: { video?: SdpVideo; audio?: SdpAudio }): string {
-  if (!o.video && !o.audio) throw new TypeError('an SDP needs a video or an audio stream');
-  const lines = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=mcu-bot', 'c=IN IP4 127.0.0.1', 't=0 0'];
-  if (o.video) {
-    const v = o.video;
-    lines.push(`m=video ${v.port} RTP/AVP ${v.payloadType}`, `a=rtpmap:${v.payloadType} ${v.codec}/${v.clockRate}`);
-    if (v.codec === 'H264') lines.push(`a=fmtp:${v.payloadType} packetization-mode=1`);
-  }
-  if (o.audio) {
-    const a = o.audio;
-    lines.push(`m=audio ${a.port} RTP/AVP ${a.payloadType}`, `a=rtpmap:${a.payloadType} opus/${a.clockRate}/${a.channels}`);
-  }
-  return lines.join('\n') + '\n';
 }

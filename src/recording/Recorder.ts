@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { createLogger } from '../../base/log/logger.ts';
 import { allocateRtpPort, releaseRtpPort, waitUntilBound } from '../../base/net/ports.ts';
-import { recorderArgs, recorderSdp, recordingVideoCodec } from './recorderArgs.ts';
+import { rtpSdp } from '../../base/rtp/sdp.ts';
+import { recorderArgs, recordingVideoCodec } from './recorderArgs.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { isH264KeyframeStart } from '../rtp/h264.ts';
 import { readMarker, readSeq, readTimestamp, writeSeqAndTimestamp } from '../rtp/rtpHeader.ts';
@@ -91,10 +92,10 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       const sdpPath = join(workDir, 'input.sdp');
       await writeFile(
         sdpPath,
-        recorderSdp({
-          video: { port: video, codec: recordingVideoCodec(options.container), payloadType: options.videoPayloadType },
-          audio: { port: audio, payloadType: options.audioPayloadType },
-        }),
+        rtpSdp('mcu recording', [
+          { kind: 'video', port: video, codec: recordingVideoCodec(options.container), payloadType: options.videoPayloadType },
+          { kind: 'audio', port: audio, codec: 'opus', payloadType: options.audioPayloadType },
+        ]),
       );
       const marker: RecordingMarker = {
         room: options.room,

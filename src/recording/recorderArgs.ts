@@ -1,9 +1,9 @@
 import { extname } from 'node:path';
 
 /**
- * Pure builders for the recorder: the container a file name asks for, the SDP the recorder's
- * FFmpeg reads the composite and the mix from, and the argument arrays of the recorder, of the
- * repair of an unfinished file and of the probe of a finished one.
+ * Pure builders for the recorder: the container a file name asks for, and the argument arrays
+ * of the recorder, of the repair of an unfinished file and of the probe of a finished one (its
+ * SDP: base/rtp/sdp.ts).
  */
 
 export type RecordingContainer = 'webm' | 'matroska' | 'mp4';
@@ -30,29 +30,6 @@ export function recordingContainer(path: string): RecordingContainer | undefined
  */
 export function recordingVideoCodec(container: RecordingContainer): 'VP8' | 'H264' {
   return container === 'mp4' ? 'H264' : 'VP8';
-}
-
-export interface RecorderSdpOptions {
-  video: { port: number; codec: 'VP8' | 'H264'; payloadType: number };
-  audio: { port: number; payloadType: number };
-}
-
-/** The SDP (RFC 4566) of the recorder's input: the composite (90 kHz) and the mix (Opus, RFC 7587). */
-export function recorderSdp(o: RecorderSdpOptions): string {
-  const { video: v, audio: a } = o;
-  return [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=mcu recording',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=video ${v.port} RTP/AVP ${v.payloadType}`,
-    `a=rtpmap:${v.payloadType} ${v.codec}/90000`,
-    ...(v.codec === 'H264' ? [`a=fmtp:${v.payloadType} packetization-mode=1`] : []),
-    `m=audio ${a.port} RTP/AVP ${a.payloadType}`,
-    `a=rtpmap:${a.payloadType} opus/48000/2`,
-    '',
-  ].join('\n');
 }
 
 /** How long a recorder's piece of the file may stay in memory before it is on disk, at most. */

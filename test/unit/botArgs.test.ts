@@ -7,7 +7,6 @@ import {
   probeStreamsArgs,
   receiverArgs,
   recordingFormat,
-  rtpSdp,
   syntheticSourceArgs,
   type AudioOutput,
   type VideoOutput,
@@ -273,42 +272,4 @@ test.each([
   ['', false],
 ])('isFfmpegColor(%j) is %s', (color, valid) => {
   expect(isFfmpegColor(color)).toBe(valid);
-});
-
-describe('rtpSdp()', () => {
-  test('describes VP8 video and stereo Opus on loopback ports (RFC 4566)', () => {
-    expect(
-      rtpSdp({
-        video: { port: 20000, payloadType: 96, codec: 'VP8', clockRate: 90000 },
-        audio: { port: 20002, payloadType: 111, channels: 2, clockRate: 48000 },
-      }),
-    ).toBe(
-      'v=0\n' +
-        'o=- 0 0 IN IP4 127.0.0.1\n' +
-        's=mcu-bot\n' +
-        'c=IN IP4 127.0.0.1\n' +
-        't=0 0\n' +
-        'm=video 20000 RTP/AVP 96\n' +
-        'a=rtpmap:96 VP8/90000\n' +
-        'm=audio 20002 RTP/AVP 111\n' +
-        'a=rtpmap:111 opus/48000/2\n',
-    );
-  });
-
-  test('H.264 carries packetization-mode=1, the mode WebRTC sends', () => {
-    expect(rtpSdp({ video: { port: 30000, payloadType: 102, codec: 'H264', clockRate: 90000 } })).toBe(
-      'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=mcu-bot\nc=IN IP4 127.0.0.1\nt=0 0\n' +
-        'm=video 30000 RTP/AVP 102\na=rtpmap:102 H264/90000\na=fmtp:102 packetization-mode=1\n',
-    );
-  });
-
-  test('audio only', () => {
-    expect(rtpSdp({ audio: { port: 30002, payloadType: 109, channels: 2, clockRate: 48000 } })).toBe(
-      'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=mcu-bot\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 30002 RTP/AVP 109\na=rtpmap:109 opus/48000/2\n',
-    );
-  });
-
-  test('needs at least one stream', () => {
-    expect(() => rtpSdp({})).toThrow(TypeError);
-  });
 });

@@ -1,9 +1,8 @@
-import { describe, expect, it, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   crashSafeMuxerArgs,
   durationProbeArgs,
   recorderArgs,
-  recorderSdp,
   recordingContainer,
   recordingVideoCodec,
   repairArgs,
@@ -28,30 +27,6 @@ test('recordingVideoCodec(): VP8 for WebM and Matroska (no second encode), H.264
   expect(recordingVideoCodec('webm')).toBe('VP8');
   expect(recordingVideoCodec('matroska')).toBe('VP8');
   expect(recordingVideoCodec('mp4')).toBe('H264');
-});
-
-describe('recorderSdp()', () => {
-  it('announces the VP8 composite at 90 kHz and the Opus mix at 48 kHz stereo on their loopback ports', () => {
-    expect(recorderSdp({ video: { port: 20000, codec: 'VP8', payloadType: 96 }, audio: { port: 20002, payloadType: 111 } })).toBe(
-      [
-        'v=0',
-        'o=- 0 0 IN IP4 127.0.0.1',
-        's=mcu recording',
-        'c=IN IP4 127.0.0.1',
-        't=0 0',
-        'm=video 20000 RTP/AVP 96',
-        'a=rtpmap:96 VP8/90000',
-        'm=audio 20002 RTP/AVP 111',
-        'a=rtpmap:111 opus/48000/2',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  it('gives H.264 its packetization mode (RFC 6184)', () => {
-    const sdp = recorderSdp({ video: { port: 20000, codec: 'H264', payloadType: 102 }, audio: { port: 20002, payloadType: 111 } });
-    expect(sdp).toContain('a=rtpmap:102 H264/90000\na=fmtp:102 packetization-mode=1\nm=audio');
-  });
 });
 
 describe('crashSafeMuxerArgs()', () => {
