@@ -66,6 +66,8 @@ export function letterbox(source: Size, tile: Tile): Tile {
 /** How tiles are arranged: `grid` (all equal), `speaker` (the active speaker large), `presenter` (a chosen participant large). */
 export type LayoutKind = 'grid' | 'speaker' | 'presenter';
 
+export const LAYOUT_KINDS = ['grid', 'speaker', 'presenter'] as const satisfies readonly LayoutKind[];
+
 /** Share of the canvas height the strip of small tiles takes under the large one. */
 const STRIP_SHARE = 0.25;
 

@@ -80,7 +80,7 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
       audio: {},
     };
     const channel = this.#channel;
-    channel.on('keyframeneeded', (id) => this.safeEmit('keyframeneeded', id));
+    channel.on('keyframeneeded', ({ id, need }) => this.safeEmit('keyframeneeded', id, need));
     channel.on('compositestart', (sources) => this.safeEmit('compositestart', sources));
     channel.on('speaker', (id) => this.safeEmit('speaker', id));
     channel.on('decoded', (frames) => this.safeEmit('decoded', frames));

@@ -54,7 +54,7 @@ async function start(settings: SessionSettings, backgroundNiceness: number): Pro
   FfmpegProcess.useLauncher((await spawner).launch);
   const started = await Session.create(settings);
   session = started;
-  started.on('keyframeneeded', (id) => channel.emit('keyframeneeded', id));
+  started.on('keyframeneeded', (id, need) => channel.emit('keyframeneeded', { id, need }));
   started.on('compositestart', (sources) => channel.emit('compositestart', sources));
   started.on('speaker', (id) => channel.emit('speaker', id));
   started.on('decoded', (frames) => channel.emit('decoded', frames));

@@ -82,7 +82,7 @@ export const sessionProtocol = defineProtocol({
     h264: z.object({ wanted: z.boolean() }),
   },
   events: {
-    keyframeneeded: z.string(),
+    keyframeneeded: z.object({ id: z.string(), need: z.enum(['firstframe', 'stalled', 'restarted']) }),
     compositestart: compositeSourcesSchema,
     speaker: z.string().nullable(),
     decoded: z.record(z.string(), count),

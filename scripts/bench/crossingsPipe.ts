@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TSX_LOADER } from '../../base/process/Spawner.ts';
+import { TSX_LOADER } from '../../base/process/ChildChannel.ts';
 import { sleep } from '../lib/processes.ts';
 import { distribution, round, type Distribution } from './numbers.ts';
 

@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
-import { TSX_LOADER } from '../../base/process/Spawner.ts';
+import { TSX_LOADER } from '../../base/process/ChildChannel.ts';
 import { VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
-import { syntheticSourceArgs, rtpSdp } from '../../src/bot/botArgs.ts';
+import { syntheticSourceArgs } from '../../src/bot/botArgs.ts';
+import { rtpSdp } from '../../base/rtp/sdp.ts';
 import { ChunkReader } from '../../mixer/ffmpeg/ChunkReader.ts';
 import { compositorFilter, videoDecoderArgs, VP8_REALTIME } from '../../mixer/ffmpeg/ffmpegArgs.ts';
 import { gridLayout, letterbox } from '../../mixer/logic/layout.ts';
@@ -80,7 +81,7 @@ async function startRelay(compositePort: number): Promise<Relay> {
 function startProbe(dir: string, port: number, participants: number, onLatency: (ms: number) => void): Promise<FfmpegProcess> {
   const sdpPath = join(dir, 'probe.sdp');
   const box = letterbox(S.tileSource, gridLayout(participants, S.canvas)[0]!);
-  return writeFile(sdpPath, rtpSdp({ video: { port, payloadType: VP8_PAYLOAD_TYPE, codec: 'VP8', clockRate: 90_000 } })).then(() => {
+  return writeFile(sdpPath, rtpSdp('mcu-bench', [{ kind: 'video', port, payloadType: VP8_PAYLOAD_TYPE, codec: 'VP8' }])).then(() => {
     const args = videoDecoderArgs({ sdpPath, ...S.canvas });
     // Unlike a decoder, nothing restarts the probe: it probes until a keyframe gives the picture's size.
     args.splice(args.indexOf('-i'), 0, '-probesize', '5000000', '-analyzeduration', '3000000');
@@ -209,7 +210,7 @@ export async function runPipeline(mode: Mode, participants: number, windowMs: nu
       const sdpPaths = await Promise.all(
         destinations.map(async (port, i) => {
           const path = join(dir, `in${i}.sdp`);
-          await writeFile(path, rtpSdp({ video: { port, payloadType: VP8_PAYLOAD_TYPE, codec: 'VP8', clockRate: 90_000 } }));
+          await writeFile(path, rtpSdp('mcu-bench', [{ kind: 'video', port, payloadType: VP8_PAYLOAD_TYPE, codec: 'VP8' }]));
           return path;
         }),
       );
