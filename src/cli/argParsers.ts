@@ -83,7 +83,7 @@ export function roomName(value: string): string {
 
 /** A URL with one of `protocols` (e.g. `['ws:', 'wss:']`); `example` shows one in the message. */
 export function url(protocols: readonly string[], example: string): (value: string) => string {
-  const names = protocols.map((p) => `${p}//`).join(' or ');
+  const names = protocols.map((p) => p.slice(0, -1)).join(' or ');
   return (value: string): string => {
     let parsed: URL;
     try {
@@ -91,7 +91,7 @@ export function url(protocols: readonly string[], example: string): (value: stri
     } catch {
       throw new InvalidArgumentError(`must be a URL such as ${example}`);
     }
-    if (!protocols.includes(parsed.protocol)) throw new InvalidArgumentError(`must be a ${names} URL such as ${example}`);
+    if (!protocols.includes(parsed.protocol)) throw new InvalidArgumentError(`must be a ${names} URL, such as ${example}`);
     return value;
   };
 }
