@@ -50,6 +50,8 @@ export class RtpFileWriter {
   readonly process: FfmpegProcess;
   /** Resolves once FFmpeg has exited and every resource is released. */
   readonly closed: Promise<RtpFileWriterExit>;
+  /** The SDP FFmpeg reads (removed with its folder once FFmpeg has exited). */
+  readonly sdpPath: string;
   readonly #socket: Socket;
   readonly #ports: Partial<Record<RtpKind, number>>;
   readonly #workDir: string;
@@ -69,7 +71,7 @@ export class RtpFileWriter {
       await writeFile(sdpPath, options.sdp(ports));
       const args = options.args(sdpPath);
       socket = await bindLoopbackUdp((error) => log.warn({ err: error, name: options.name }, 'udp socket error'));
-      return new RtpFileWriter(options, { socket, ports, workDir, args });
+      return new RtpFileWriter(options, { socket, ports, workDir, sdpPath, args });
     } catch (error) {
       socket?.close();
       for (const port of Object.values(ports)) releaseRtpPort(port);
@@ -80,8 +82,9 @@ export class RtpFileWriter {
 
   private constructor(
     options: RtpFileWriterOptions,
-    io: { socket: Socket; ports: Partial<Record<RtpKind, number>>; workDir: string; args: string[] },
+    io: { socket: Socket; ports: Partial<Record<RtpKind, number>>; workDir: string; sdpPath: string; args: string[] },
   ) {
+    this.sdpPath = io.sdpPath;
     this.#socket = io.socket;
     this.#ports = io.ports;
     this.#workDir = io.workDir;
@@ -92,9 +95,9 @@ export class RtpFileWriter {
     });
   }
 
-  /** The kinds this writer has a port for. */
-  has(kind: RtpKind): boolean {
-    return this.#ports[kind] !== undefined;
+  /** The loopback port FFmpeg receives each kind on. */
+  get ports(): Readonly<Partial<Record<RtpKind, number>>> {
+    return this.#ports;
   }
 
   /** Whether FFmpeg has bound every port within `timeoutMs`; rejects if it exits first. */
