@@ -5,9 +5,9 @@ import { FfmpegProcess } from '../base/process/FfmpegProcess.ts';
 import type { LayoutKind } from '../mixer/logic/layout.ts';
 import { createLogger } from '../base/log/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
-import { integer } from './cli/argParsers.ts';
+import { compositeSize, integer, port, positiveSeconds, roomName, seconds } from './cli/argParsers.ts';
 import { loadtestCommand } from './loadtest/loadtestCommand.ts';
-import { kickCommand, recordCommand, roomName, roomsCommand } from './cli/clientCommands.ts';
+import { kickCommand, recordCommand, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
 import { addSecurityOptions, securityConfig, type SecurityFlags } from './cli/securityOptions.ts';
 import { keysCommand, tokenCommand } from './cli/tokenCommands.ts';
@@ -18,30 +18,6 @@ import type { Room } from './rooms/Room.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const log = createLogger('cli');
-
-function size(value: string): { width: number; height: number } {
-  const match = /^(\d+)x(\d+)$/.exec(value);
-  const width = Number(match?.[1]);
-  const height = Number(match?.[2]);
-  if (!match || width < 64 || height < 64 || width > 3840 || height > 2160 || width % 2 || height % 2) {
-    throw new InvalidArgumentError('must be WIDTHxHEIGHT, even numbers from 64x64 to 3840x2160');
-  }
-  return { width, height };
-}
-
-function secondsIn(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be a number of seconds from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
-}
 
 interface ServerFlags extends SecurityFlags {
   host: string;
@@ -68,7 +44,7 @@ interface StartFlags extends ServerFlags {
 function addServerOptions(command: Command): Command {
   return addSecurityOptions(command)
     .addOption(new Option('--host <address>', 'address to listen on; ICE offers only loopback when this is loopback').default(DEFAULT_CONFIG.host))
-    .addOption(new Option('--port <port>', 'HTTP, WebSocket and API port').default(DEFAULT_CONFIG.port).argParser(integer(0, 65535)))
+    .addOption(new Option('--port <port>', 'HTTP, WebSocket and API port').default(DEFAULT_CONFIG.port).argParser(port))
     .addOption(
       new Option('--ice-servers <servers>', 'ICE servers: comma-separated URLs or a JSON array of RTCIceServer (default: none)').env(
         'MCU_ICE_SERVERS',
@@ -77,13 +53,13 @@ function addServerOptions(command: Command): Command {
     .addOption(
       new Option('--announced-address <address...>', 'address(es) ICE offers instead of the listen address (e.g. a public IP)').default([]),
     )
-    .addOption(new Option('--size <WxH>', 'composite size').default({ width: 1280, height: 720 }, '1280x720').argParser(size))
+    .addOption(new Option('--size <WxH>', 'composite size').default({ width: 1280, height: 720 }, '1280x720').argParser(compositeSize))
     .addOption(new Option('--fps <n>', 'composite frame rate').default(30).argParser(integer(1, 60)))
     .addOption(new Option('--bitrate <kbps>', 'composite bitrate in kbit/s').default(1500).argParser(integer(100, 20000)))
     .addOption(
       new Option('--placeholder-after <seconds>', "a publisher whose video stops keeps its last picture this long, then its tile shows its name on a dark tile")
         .default(DEFAULT_CONFIG.room.session.placeholderAfterMs / 1000)
-        .argParser(secondsIn(0.1, 600)),
+        .argParser(seconds(0.1, 600)),
     )
     .addOption(new Option('--max-participants <n>', 'participants per room').default(16).argParser(integer(1, 25)))
     .addOption(

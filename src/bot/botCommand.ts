@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer, positiveSeconds, publishedSize, readableFile, roomName, signalingUrl, writablePath } from '../cli/argParsers.ts';
 import { checkRecordingCodec, h264LevelProblem, isFfmpegColor, recordingFormat } from './botArgs.ts';
 import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
@@ -39,87 +38,23 @@ interface RawOptions {
   ffmpegNice?: number;
 }
 
-export function integerIn(name: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
-    }
-    return n;
-  };
-}
-
-export function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds.');
-  return n;
-}
-
-export function parseUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('not a URL (expected e.g. ws://127.0.0.1:8080/socket).');
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new InvalidArgumentError('must be a ws:// or wss:// URL.');
-  return value;
-}
-
-export function parseRoom(value: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('1-64 characters of A-Z a-z 0-9 _ -.');
-  return value;
-}
-
 function parseName(value: string): string {
-  if (value.length < 1 || value.length > 64) throw new InvalidArgumentError('1-64 characters.');
+  if (value.length < 1 || value.length > 64) throw new InvalidArgumentError('must be 1-64 characters');
   return value;
 }
 
 function parseColor(value: string): string {
   if (!isFfmpegColor(value)) {
-    throw new InvalidArgumentError('an FFmpeg colour name (see `ffmpeg -colors`) or 0xRRGGBB.');
+    throw new InvalidArgumentError('must be an FFmpeg colour name (see `ffmpeg -colors`) or 0xRRGGBB');
   }
   return value;
-}
-
-export function parseSize(value: string): { width: number; height: number } {
-  const match = /^(\d{2,4})x(\d{2,4})$/.exec(value);
-  const width = Number(match?.[1]);
-  const height = Number(match?.[2]);
-  if (!match || width < 16 || width > 3840 || height < 16 || height > 2160 || width % 2 || height % 2) {
-    throw new InvalidArgumentError('WxH with even numbers, 16x16 to 3840x2160 (e.g. 640x360).');
-  }
-  return { width, height };
-}
-
-function parseReadableFile(value: string): string {
-  try {
-    if (!statSync(value).isFile()) throw new Error('not a file');
-    accessSync(value, constants.R_OK);
-  } catch {
-    throw new InvalidArgumentError(`cannot read the file ${value}.`);
-  }
-  return resolve(value);
-}
-
-/** A path whose directory exists (the file itself is created or appended to). */
-function writablePath(value: string): string {
-  const path = resolve(value);
-  try {
-    if (!statSync(dirname(path)).isDirectory()) throw new Error('not a directory');
-    accessSync(dirname(path), constants.W_OK);
-  } catch {
-    throw new InvalidArgumentError(`the directory ${dirname(path)} does not exist or is not writable.`);
-  }
-  return path;
 }
 
 function parseRecordPath(value: string): string {
   try {
     recordingFormat(value);
   } catch {
-    throw new InvalidArgumentError('a recording must end in .mkv or .webm.');
+    throw new InvalidArgumentError('must end in .mkv or .webm');
   }
   return writablePath(value);
 }
@@ -290,8 +225,8 @@ export function botCommand(): Command {
         'the video between --size and half of it (a browser adapting its resolution; a videosize line says when). ' +
         'A line "pli" or "fir" on standard input sends the server a PLI or FIR about the composite (a keyframerequest line says when).',
     )
-    .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
-    .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', parseRoom, 'default')
+    .option('--url <ws url>', 'signaling WebSocket URL', signalingUrl, 'ws://127.0.0.1:8080/socket')
+    .option('--room <room>', 'room to join (1-64 of A-Z a-z 0-9 _ -)', roomName, 'default')
     .option('--name <name>', 'display name (default: bot-<random>)', parseName)
     .option('--token <token>', 'join token, if the server wants one')
     .addOption(
@@ -301,12 +236,12 @@ export function botCommand(): Command {
     )
     .addOption(
       new Option('--tone <hz>', 'frequency of the synthetic tone; 0 sends silence')
-        .argParser(integerIn('--tone', 0, 20000))
+        .argParser(integer(0, 20000))
         .default(440),
     )
     .addOption(
       new Option('--file <media file>', 'publish this media file (transcoded to VP8 or H.264, and Opus) instead of the synthetic source')
-        .argParser(parseReadableFile)
+        .argParser(readableFile)
         .conflicts(['color', 'tone']),
     )
     .option('--loop', 'with --file: start the file again at its end', false)
@@ -319,9 +254,9 @@ export function botCommand(): Command {
         .default(false)
         .conflicts(['file', 'viewer']),
     )
-    .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: 640, height: 360 }, '640x360'))
-    .option('--fps <n>', 'published frame rate (the keyframe interval is one second)', integerIn('--fps', 1, 60), 30)
-    .option('--bitrate <kbps>', 'published video bitrate', integerIn('--bitrate', 10, 20000), 800)
+    .addOption(new Option('--size <WxH>', 'published video size').argParser(publishedSize).default({ width: 640, height: 360 }, '640x360'))
+    .option('--fps <n>', 'published frame rate (the keyframe interval is one second)', integer(1, 60), 30)
+    .option('--bitrate <kbps>', 'published video bitrate', integer(10, 20000), 800)
     .addOption(
       new Option(
         '--codec <codec>',
@@ -337,11 +272,11 @@ export function botCommand(): Command {
     .option('--frame-log <path>', 'append "<wall ms since epoch> <rtp timestamp> [k]" (k: a keyframe) per received video frame', writablePath)
     .option('--duration <seconds>', 'leave after this long (default: run until SIGINT/SIGTERM)', positiveSeconds)
     .option('--timeout <seconds>', 'give up if not connected after this long', positiveSeconds, 15)
-    .option('--uplink-loss <percent>', 'fault injection: drop this share of the RTP packets sent, retransmissions included', integerIn('--uplink-loss', 0, 100))
+    .option('--uplink-loss <percent>', 'fault injection: drop this share of the RTP packets sent, retransmissions included', integer(0, 100))
     .option(
       '--ffmpeg-nice <levels>',
       "run the bot's own FFmpeg (source, recorder) this many nice levels below the bot, so that a bot that measures receives ahead of its own encoding",
-      integerIn('--ffmpeg-nice', 0, 19),
+      integer(0, 19),
     )
     .action(async (raw: RawOptions) => {
       const problem = combinationProblem(raw);

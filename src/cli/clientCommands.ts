@@ -1,7 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { RoomStats } from '../rooms/RoomTypes.ts';
-import { roomNameSchema } from '../signaling/messages.ts';
+import { roomName, serverUrl } from './argParsers.ts';
 import { callApi } from './apiClient.ts';
 import { clientToken } from './tokenCommands.ts';
 import { formatBytes, roomsTable } from './format.ts';
@@ -9,22 +9,6 @@ import { formatBytes, roomsTable } from './format.ts';
 /** Commands that talk to a running server through its REST API. */
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
-
-function serverUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('not a URL (expected e.g. http://127.0.0.1:8080)');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
-  return url.origin;
-}
-
-export function roomName(value: string): string {
-  if (!roomNameSchema.safeParse(value).success) throw new InvalidArgumentError('must be 1-64 of A-Z a-z 0-9 _ -');
-  return value;
-}
 
 const urlOption = (): Option =>
   new Option('--url <url>', 'URL of the running server').default(DEFAULT_URL).env('MCU_URL').argParser(serverUrl);

@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer } from './argParsers.ts';
+import { duration, integer, listenAddress } from './argParsers.ts';
 import { KeysError, loadKeys } from '../auth/keys.ts';
-import { parseDuration } from '../auth/tokens.ts';
 import { isTurnUrl, type TurnSettings } from '../auth/turnCredentials.ts';
 import { DEFAULT_CONFIG, type ServerConfig } from '../config.ts';
 
@@ -26,33 +25,20 @@ export interface SecurityFlags {
   pingInterval: number;
 }
 
-function listenAddress(value: string): { host: string; port: number } {
-  const match = /^(?:(.+):)?(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new InvalidArgumentError('must be [host:]port, e.g. 127.0.0.1:9464');
-  return { host: (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
-}
-
 function origin(value: string, previous: string[] = []): string[] {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidArgumentError(`"${value}" is not an origin (e.g. https://app.example.com)`);
+    throw new InvalidArgumentError('must be an origin such as https://app.example.com');
   }
-  if (url.origin !== value) throw new InvalidArgumentError(`"${value}" is not an origin: write it as ${url.origin}`);
+  if (url.origin !== value) throw new InvalidArgumentError(`must be an origin, without a path: ${url.origin}`);
   return [...previous, value];
 }
 
 function turnUrl(value: string, previous: string[] = []): string[] {
-  if (!isTurnUrl(value)) throw new InvalidArgumentError(`"${value}" is not a TURN URL (e.g. turn:turn.example.com:3478?transport=udp)`);
+  if (!isTurnUrl(value)) throw new InvalidArgumentError('must be a TURN URL such as turn:turn.example.com:3478?transport=udp');
   return [...previous, value];
-}
-
-function duration(value: string): number {
-  const seconds = parseDuration(value);
-  if (seconds === undefined) throw new InvalidArgumentError('must be a duration such as 90s, 30m, 6h or 1d');
-  return seconds;
 }
 
 const limits = DEFAULT_CONFIG.limits;

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRANT_NAMES, parseGrantName, type Grants } from '../auth/grants.ts';
 import { KeysError, loadKeys, newKey } from '../auth/keys.ts';
-import { createToken, parseDuration } from '../auth/tokens.ts';
-import { roomNameSchema } from '../signaling/messages.ts';
+import { createToken } from '../auth/tokens.ts';
+import { duration, roomName } from './argParsers.ts';
 
 /** `mcu token` and `mcu keys`, and the short-lived tokens the CLI's client commands send. */
 
@@ -56,17 +56,10 @@ interface TokenFlags {
 export function tokenCommand(): Command {
   return new Command('token')
     .description('print a signed token (HS256 JWT) for the web page (?token=), the bot (--token) or the API (Authorization: Bearer)')
-    .addOption(new Option('--room <room>', 'the room it is for (joins need one)').argParser((v) => {
-      if (!roomNameSchema.safeParse(v).success) throw new InvalidArgumentError('must be 1-64 of A-Z a-z 0-9 _ -');
-      return v;
-    }))
+    .addOption(new Option('--room <room>', 'the room it is for (joins need one)').argParser(roomName))
     .requiredOption('--identity <identity>', 'who it is for (the token subject; logged by the server)')
     .option('--name <name>', 'display name (overrides the one typed in the page)')
-    .addOption(new Option('--ttl <duration>', 'how long it is valid: 90s, 30m, 6h, 1d').default(6 * 3600, '6h').argParser((v) => {
-      const seconds = parseDuration(v);
-      if (seconds === undefined) throw new InvalidArgumentError('must be a duration such as 90s, 30m, 6h or 1d');
-      return seconds;
-    }))
+    .addOption(new Option('--ttl <duration>', 'how long it is valid: 90s, 30m, 6h, 1d').default(6 * 3600, '6h').argParser(duration))
     .addOption(new Option('--grant <grants>', `grants, comma-separated or repeated (default roomJoin,canPublish,canSubscribe): ${GRANT_NAMES.join(', ')}`).argParser(grantList))
     .addOption(new Option('--keys <file>', 'keys file (default: MCU_API_KEY/MCU_API_SECRET, or MCU_KEYS_FILE)'))
     .option('--url <url>', 'also print the page link for this server (e.g. https://host:8080/)')

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { h264LevelProblem } from '../bot/botArgs.ts';
-import { integerIn, parseRoom, parseSize, parseUrl } from '../bot/botCommand.ts';
 import type { BotVideoCodec } from '../bot/BotTypes.ts';
+import { integer, publishedSize, roomName, seconds, signalingUrl } from '../cli/argParsers.ts';
 import { defaultClipCache } from './clipCache.ts';
 import { LoadTest } from './LoadTest.ts';
 import { LOADTEST_DEFAULTS, type LoadTestOptions } from './LoadTestTypes.ts';
@@ -38,14 +38,6 @@ interface RawOptions {
   priorityBoost: number;
   json?: string;
   statusInterval?: number;
-}
-
-function seconds(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be a number of seconds from ${min} to ${max}.`);
-    return n;
-  };
 }
 
 /** What single-option parsers cannot see. */
@@ -142,34 +134,34 @@ export function loadtestCommand(): Command {
         'is decoded and read for glass-to-glass latency. A status line on stderr, a JSON summary on stdout; Ctrl-C ends the ' +
         'measuring window early and leaves cleanly.',
     )
-    .option('--url <ws url>', 'signaling WebSocket URL', parseUrl, 'ws://127.0.0.1:8080/socket')
-    .option('--room <room>', 'room to join', parseRoom, d.room)
+    .option('--url <ws url>', 'signaling WebSocket URL', signalingUrl, 'ws://127.0.0.1:8080/socket')
+    .option('--room <room>', 'room to join', roomName, d.room)
     .option('--token <token>', 'join token, if the server wants one')
-    .option('--publishers <n>', 'participants that publish camera and microphone', integerIn('--publishers', 0, PALETTE.length - 1), d.publishers)
-    .option('--colour-offset <n>', 'publisher i draws palette colour offset + i (another generator or a bot in the room has the first ones)', integerIn('--colour-offset', 0, PALETTE.length - 1), d.colourOffset)
-    .option('--viewers <n>', 'participants that only watch and listen', integerIn('--viewers', 0, 200), d.viewers)
-    .option('--speakers <n>', 'publishers that send a tone (the first ones; the others send silence) (default: all)', integerIn('--speakers', 0, PALETTE.length - 1))
+    .option('--publishers <n>', 'participants that publish camera and microphone', integer(0, PALETTE.length - 1), d.publishers)
+    .option('--colour-offset <n>', 'publisher i draws palette colour offset + i (another generator or a bot in the room has the first ones)', integer(0, PALETTE.length - 1), d.colourOffset)
+    .option('--viewers <n>', 'participants that only watch and listen', integer(0, 200), d.viewers)
+    .option('--speakers <n>', 'publishers that send a tone (the first ones; the others send silence) (default: all)', integer(0, PALETTE.length - 1))
     .option('--duration <seconds>', 'length of the measuring window once everyone joined (0: until Ctrl-C)', seconds(0, 86_400), d.durationSeconds)
     .option('--warmup <seconds>', 'wait this long after the last join, then until the sampled composites show every publisher (at most 30 s), before the window opens', seconds(0, 600), d.warmupSeconds)
     .addOption(new Option('--codec <codec>', 'video codec the publishers offer and send (h264: H.264-only clients)').choices(['vp8', 'h264']).default(d.codec))
-    .addOption(new Option('--size <WxH>', 'published video size').argParser(parseSize).default({ width: d.video.width, height: d.video.height }, '640x360'))
-    .option('--fps <n>', 'published frame rate', integerIn('--fps', 1, 60), d.video.fps)
-    .option('--bitrate <kbps>', 'published video bitrate (the clips are textured so that it is really used)', integerIn('--bitrate', 30, 20_000), d.video.bitrateKbps)
-    .option('--clip-seconds <n>', 'length of the pre-encoded loop', integerIn('--clip-seconds', 2, 120), d.clipSeconds)
-    .addOption(new Option('--canvas <WxH>', "the server's composite size (the latency reader decodes to it)").argParser(parseSize).default({ ...d.canvas }, '1280x720'))
-    .option('--latency-sample <n>', 'receivers whose composite is decoded for latency (viewers first; 0: none)', integerIn('--latency-sample', 0, 8), d.latencySample)
-    .option('--read-every <n>', 'read the tiles of every n-th decoded frame', integerIn('--read-every', 1, 30), d.readEvery)
-    .option('--concurrency <n>', 'clients joining at the same time', integerIn('--concurrency', 1, 32), d.concurrency)
+    .addOption(new Option('--size <WxH>', 'published video size').argParser(publishedSize).default({ width: d.video.width, height: d.video.height }, '640x360'))
+    .option('--fps <n>', 'published frame rate', integer(1, 60), d.video.fps)
+    .option('--bitrate <kbps>', 'published video bitrate (the clips are textured so that it is really used)', integer(30, 20_000), d.video.bitrateKbps)
+    .option('--clip-seconds <n>', 'length of the pre-encoded loop', integer(2, 120), d.clipSeconds)
+    .addOption(new Option('--canvas <WxH>', "the server's composite size (the latency reader decodes to it)").argParser(publishedSize).default({ ...d.canvas }, '1280x720'))
+    .option('--latency-sample <n>', 'receivers whose composite is decoded for latency (viewers first; 0: none)', integer(0, 8), d.latencySample)
+    .option('--read-every <n>', 'read the tiles of every n-th decoded frame', integer(1, 30), d.readEvery)
+    .option('--concurrency <n>', 'clients joining at the same time', integer(1, 32), d.concurrency)
     .option('--timeout <seconds>', 'a client not connected after this long has failed', seconds(1, 600), d.connectTimeoutMs / 1000)
     .option(
       '--priority-boost <levels>',
       "nice levels the clients' peers run above the latency readers' FFmpeg (as the server's media path runs above its decoders); needs root or CAP_SYS_NICE, 0 turns it off",
-      integerIn('--priority-boost', 0, 19),
+      integer(0, 19),
       d.priorityBoost,
     )
     .option('--cache <dir>', 'where the pre-encoded clips are kept between runs', defaultClipCache())
     .option('--json <path>', 'also write the JSON summary to this file')
-    .option('--status-interval <seconds>', 'seconds between status lines (default: 1 on a terminal, 5 otherwise)', integerIn('--status-interval', 1, 3600))
+    .option('--status-interval <seconds>', 'seconds between status lines (default: 1 on a terminal, 5 otherwise)', integer(1, 3600))
     .action(async (raw: RawOptions) => {
       const problem = combinationProblem(raw);
       if (problem) command.error(`error: ${problem}`);
