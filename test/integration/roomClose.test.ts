@@ -1,0 +1,131 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RTCPeerConnection } from 'werift';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SpareSessions } from '../../mixer/process/SpareSessions.ts';
+import { DEFAULT_CONFIG } from '../../src/config.ts';
+import { RoomNotFoundError } from '../../src/errors.ts';
+import { peerConfig } from '../../src/peers/peerConfig.ts';
+import type { Room } from '../../src/rooms/Room.ts';
+import { Rooms } from '../../src/rooms/Rooms.ts';
+import { SessionSlots } from '../../src/rooms/SessionSlots.ts';
+import type { ServerMessage } from '../../src/signaling/messages.ts';
+import { ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
+import { until } from '../helpers/wait.ts';
+
+/**
+ * Closing cascades and closing twice is harmless: the server's rooms close their rooms, a room
+ * its recording, session, media and participants. Real parts: a session process with its FFmpeg,
+ * a recorder writing a file, a participant answered through a werift peer.
+ */
+
+const network = { hostAddresses: ['127.0.0.1'], iceServers: [], disconnectTimeoutMs: 5000, connectTimeoutMs: 20_000 };
+const settings = {
+  ...DEFAULT_CONFIG.room,
+  session: { ...DEFAULT_CONFIG.room.session, canvas: { width: 320, height: 180 }, fps: 15 },
+};
+
+/** The room's observer events, in order. */
+function watch(room: Room): string[] {
+  const heard: string[] = [];
+  for (const event of ['close', 'sessionstart', 'sessionclose', 'recordingstart', 'recordingstop', 'participantleft'] as const) {
+    room.observer.on(event, () => void heard.push(event));
+  }
+  return heard;
+}
+
+describe('closing the rooms', () => {
+  const closers: (() => unknown)[] = [];
+  let dir = '';
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('closes each room, and in it the recording, the session and every participant, once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcu-room-close-'));
+    const spares = new SpareSessions({ enabled: false });
+    const slots = new SessionSlots(2);
+    const rooms = new Rooms({ defaults: settings, network: { ...network, sessions: slots }, autoCreate: true, spares });
+    closers.push(() => rooms.close(), () => spares.close());
+    const room = await rooms.create('cascade');
+    const heard = watch(room);
+
+    // A participant that publishes and receives, answered for real.
+    const sent: ServerMessage[] = [];
+    const participant = room.join({ name: 'p', signal: { send: (m) => void sent.push(m) } });
+    const participantClosed: string[] = [];
+    participant.observer.on('close', (reason) => void participantClosed.push(reason));
+    const client = new RTCPeerConnection(peerConfig(network));
+    closers.push(() => client.close());
+    client.addTransceiver('audio', { direction: 'sendrecv' });
+    client.addTransceiver('video', { direction: 'sendrecv' });
+    await client.setLocalDescription(await client.createOffer());
+    await participant.negotiate(client.localDescription!.sdp);
+    expect(sent.some((m) => m.type === 'answer')).toBe(true);
+
+    await until(async () => ((await room.stats()).session?.participants === 1 ? true : undefined), 30_000, 'the participant in the session');
+    const target = { path: join(dir, 'cascade.mkv'), file: 'cascade.mkv', container: 'matroska' as const };
+    await room.startRecording(target);
+    await until(() => (room.recording?.state === 'recording' ? true : undefined), 30_000, 'recording');
+    expect(sessionProcesses().length).toBeGreaterThan(0);
+    expect(slots.used).toBe(1);
+
+    const first = rooms.close();
+    const second = rooms.close();
+    expect(second).toBe(first);
+    await first;
+
+    // Nothing left: no participant, no session, no recording, no stream, no process.
+    expect(room.closed).toBe(true);
+    expect(participant.closed).toBe(true);
+    expect(participantClosed).toEqual(['room closed']);
+    expect(room.participantCount).toBe(0);
+    expect(room.summary()).toMatchObject({ participants: [], sessionRunning: false, speaker: null });
+    expect(room.recording?.state).toBe('finished');
+    expect(statSync(target.path).size).toBeGreaterThan(0);
+    expect(existsSync(`${target.path}.recording`)).toBe(false);
+    expect(slots.used).toBe(0);
+    expect((await room.stats()).session).toBeUndefined();
+    await until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
+    // The room left the server's list; the participant left with the room (not one by one).
+    expect(await rooms.list()).toEqual([]);
+    expect(heard).toEqual(['sessionstart', 'recordingstart', 'recordingstop', 'sessionclose', 'close']);
+
+    // Closing again is harmless and changes nothing; the closed server makes no more rooms.
+    await room.close();
+    await room.close('again');
+    await rooms.close();
+    expect(heard.filter((e) => e === 'close')).toHaveLength(1);
+    expect(sent.filter((m) => m.type === 'error')).toEqual([]);
+    expect(() => room.join({ name: 'late', signal: { send: () => {} } })).toThrow(RoomNotFoundError);
+    await expect(room.startRecording({ ...target, path: join(dir, 'late.mkv'), file: 'late.mkv' })).rejects.toThrow(RoomNotFoundError);
+    await expect(rooms.forJoin('cascade')).rejects.toThrow(RoomNotFoundError);
+    expect(sessionProcesses()).toEqual([]);
+  }, 90_000);
+
+  it('closes a room whose session is still starting, and starts none after', async () => {
+    const spares = new SpareSessions({ enabled: false });
+    const rooms = new Rooms({ defaults: settings, network, autoCreate: true, spares });
+    closers.push(() => rooms.close(), () => spares.close());
+    const room = await rooms.forJoin('starting');
+    const heard = watch(room);
+    const participant = room.join({ name: 'p', signal: { send: () => {} } });
+    const client = new RTCPeerConnection(peerConfig(network));
+    closers.push(() => client.close());
+    client.addTransceiver('audio', { direction: 'sendrecv' });
+    client.addTransceiver('video', { direction: 'recvonly' });
+    await client.setLocalDescription(await client.createOffer());
+    await participant.negotiate(client.localDescription!.sdp);
+    expect(room.summary().sessionRunning).toBe(true);
+    expect((await room.stats()).session).toBeUndefined();
+
+    // The session process is booting: closing waits for it, then stops it.
+    await Promise.all([room.close('closing early'), room.close()]);
+    expect(room.summary().sessionRunning).toBe(false);
+    expect(participant.closed).toBe(true);
+    expect(heard).toEqual(['sessionstart', 'sessionclose', 'close']);
+    await until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
+  }, 90_000);
+});
