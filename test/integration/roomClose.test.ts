@@ -7,6 +7,7 @@ import { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { RoomNotFoundError } from '../../src/errors.ts';
 import { peerConfig } from '../../src/peers/peerConfig.ts';
+import type { Participant } from '../../src/rooms/Participant.ts';
 import type { Room } from '../../src/rooms/Room.ts';
 import { Rooms } from '../../src/rooms/Rooms.ts';
 import { SessionSlots } from '../../src/rooms/SessionSlots.ts';
@@ -38,6 +39,15 @@ function watch(room: Room): string[] {
 describe('closing the rooms', () => {
   const closers: (() => unknown)[] = [];
   let dir = '';
+  /** A client's offer (audio sendrecv, then video), answered by `participant` for real. */
+  const offer = async (participant: Participant, video: 'sendrecv' | 'recvonly'): Promise<void> => {
+    const client = new RTCPeerConnection(peerConfig(network));
+    closers.push(() => client.close());
+    client.addTransceiver('audio', { direction: 'sendrecv' });
+    client.addTransceiver('video', { direction: video });
+    await client.setLocalDescription(await client.createOffer());
+    await participant.negotiate(client.localDescription!.sdp);
+  };
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -57,12 +67,7 @@ describe('closing the rooms', () => {
     const participant = room.join({ name: 'p', signal: { send: (m) => void sent.push(m) } });
     const participantClosed: string[] = [];
     participant.observer.on('close', (reason) => void participantClosed.push(reason));
-    const client = new RTCPeerConnection(peerConfig(network));
-    closers.push(() => client.close());
-    client.addTransceiver('audio', { direction: 'sendrecv' });
-    client.addTransceiver('video', { direction: 'sendrecv' });
-    await client.setLocalDescription(await client.createOffer());
-    await participant.negotiate(client.localDescription!.sdp);
+    await offer(participant, 'sendrecv');
     expect(sent.some((m) => m.type === 'answer')).toBe(true);
 
     await until(async () => ((await room.stats()).session?.participants === 1 ? true : undefined), 30_000, 'the participant in the session');
@@ -112,12 +117,7 @@ describe('closing the rooms', () => {
     const room = await rooms.forJoin('starting');
     const heard = watch(room);
     const participant = room.join({ name: 'p', signal: { send: () => {} } });
-    const client = new RTCPeerConnection(peerConfig(network));
-    closers.push(() => client.close());
-    client.addTransceiver('audio', { direction: 'sendrecv' });
-    client.addTransceiver('video', { direction: 'recvonly' });
-    await client.setLocalDescription(await client.createOffer());
-    await participant.negotiate(client.localDescription!.sdp);
+    await offer(participant, 'recvonly');
     expect(room.summary().sessionRunning).toBe(true);
     expect((await room.stats()).session).toBeUndefined();
 
