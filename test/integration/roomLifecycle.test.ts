@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RTCPeerConnection } from 'werift';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { RoomNotFoundError } from '../../src/errors.ts';
@@ -12,13 +12,15 @@ import type { Room } from '../../src/rooms/Room.ts';
 import { Rooms } from '../../src/rooms/Rooms.ts';
 import { SessionSlots } from '../../src/rooms/SessionSlots.ts';
 import type { ServerMessage } from '../../src/signaling/messages.ts';
-import { ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
+import type { RecordingTarget } from '../../src/recording/recordingPath.ts';
+import { descendants, ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
 
 /**
- * Closing cascades and closing twice is harmless: the server's rooms close their rooms, a room
- * its recording, session, media and participants. Real parts: a session process with its FFmpeg,
- * a recorder writing a file, a participant answered through a werift peer.
+ * A room's life with its parts: closing cascades and closing twice is harmless (the server's rooms
+ * close their rooms, a room its recording, session, media and participants), and a session that
+ * dies takes its participants with it but not the recording. Real parts: a session process with
+ * its FFmpeg, a recorder writing a file, a participant answered through a werift peer.
  */
 
 const network = { hostAddresses: ['127.0.0.1'], iceServers: [], disconnectTimeoutMs: 5000, connectTimeoutMs: 20_000 };
@@ -36,7 +38,7 @@ function watch(room: Room): string[] {
   return heard;
 }
 
-describe('closing the rooms', () => {
+describe('a room and its parts', () => {
   const closers: (() => unknown)[] = [];
   let dir = '';
   /** A client's offer (audio sendrecv, then video), answered by `participant` for real. */
@@ -48,32 +50,48 @@ describe('closing the rooms', () => {
     await client.setLocalDescription(await client.createOffer());
     await participant.negotiate(client.localDescription!.sdp);
   };
+  /** The server's rooms, over a real spare-less session pool. */
+  const serverRooms = (sessions?: SessionSlots): Rooms => {
+    const spares = new SpareSessions({ enabled: false });
+    const rooms = new Rooms({ defaults: settings, network: { ...network, ...(sessions ? { sessions } : {}) }, autoCreate: true, spares });
+    closers.push(() => rooms.close(), () => spares.close());
+    return rooms;
+  };
+  /** A participant that publishes and receives, answered for real; what it was sent. */
+  const publisher = async (room: Room): Promise<{ participant: Participant; sent: ServerMessage[] }> => {
+    const sent: ServerMessage[] = [];
+    const participant = room.join({ name: 'p', signal: { send: (m) => void sent.push(m) } });
+    await offer(participant, 'sendrecv');
+    expect(sent.some((m) => m.type === 'answer')).toBe(true);
+    await until(async () => ((await room.stats()).session?.participants === 1 ? true : undefined), 30_000, 'the participant in the session');
+    return { participant, sent };
+  };
+  /** Records `room` into the test's folder, until its first keyframe is in the file. */
+  const record = async (room: Room, file: string): Promise<RecordingTarget> => {
+    const target = { path: join(dir, file), file, container: 'matroska' as const };
+    await room.startRecording(target);
+    await until(() => (room.recording?.state === 'recording' ? true : undefined), 30_000, 'recording');
+    return target;
+  };
+  const nothingLeft = () =>
+    until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mcu-room-life-'));
+  });
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('closes each room, and in it the recording, the session and every participant, once', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mcu-room-close-'));
-    const spares = new SpareSessions({ enabled: false });
     const slots = new SessionSlots(2);
-    const rooms = new Rooms({ defaults: settings, network: { ...network, sessions: slots }, autoCreate: true, spares });
-    closers.push(() => rooms.close(), () => spares.close());
+    const rooms = serverRooms(slots);
     const room = await rooms.create('cascade');
     const heard = watch(room);
-
-    // A participant that publishes and receives, answered for real.
-    const sent: ServerMessage[] = [];
-    const participant = room.join({ name: 'p', signal: { send: (m) => void sent.push(m) } });
+    const { participant, sent } = await publisher(room);
     const participantClosed: string[] = [];
     participant.observer.on('close', (reason) => void participantClosed.push(reason));
-    await offer(participant, 'sendrecv');
-    expect(sent.some((m) => m.type === 'answer')).toBe(true);
-
-    await until(async () => ((await room.stats()).session?.participants === 1 ? true : undefined), 30_000, 'the participant in the session');
-    const target = { path: join(dir, 'cascade.mkv'), file: 'cascade.mkv', container: 'matroska' as const };
-    await room.startRecording(target);
-    await until(() => (room.recording?.state === 'recording' ? true : undefined), 30_000, 'recording');
+    const target = await record(room, 'cascade.mkv');
     expect(sessionProcesses().length).toBeGreaterThan(0);
     expect(slots.used).toBe(1);
 
@@ -93,7 +111,7 @@ describe('closing the rooms', () => {
     expect(existsSync(`${target.path}.recording`)).toBe(false);
     expect(slots.used).toBe(0);
     expect((await room.stats()).session).toBeUndefined();
-    await until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
+    await nothingLeft();
     // The room left the server's list; the participant left with the room (not one by one).
     expect(await rooms.list()).toEqual([]);
     expect(heard).toEqual(['sessionstart', 'recordingstart', 'recordingstop', 'sessionclose', 'close']);
@@ -111,10 +129,7 @@ describe('closing the rooms', () => {
   }, 90_000);
 
   it('closes a room whose session is still starting, and starts none after', async () => {
-    const spares = new SpareSessions({ enabled: false });
-    const rooms = new Rooms({ defaults: settings, network, autoCreate: true, spares });
-    closers.push(() => rooms.close(), () => spares.close());
-    const room = await rooms.forJoin('starting');
+    const room = await serverRooms().forJoin('starting');
     const heard = watch(room);
     const participant = room.join({ name: 'p', signal: { send: () => {} } });
     await offer(participant, 'recvonly');
@@ -126,6 +141,35 @@ describe('closing the rooms', () => {
     expect(room.summary().sessionRunning).toBe(false);
     expect(participant.closed).toBe(true);
     expect(heard).toEqual(['sessionstart', 'sessionclose', 'close']);
-    await until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
+    await nothingLeft();
+  }, 90_000);
+
+  it('loses a session that dies: its participants are told and removed, the recording goes on in a fresh one', async () => {
+    const slots = new SessionSlots(1);
+    const rooms = serverRooms(slots);
+    const room = await rooms.create('lost');
+    const heard = watch(room);
+    const { participant, sent } = await publisher(room);
+    const target = await record(room, 'lost.mkv');
+    const [dead] = [...descendants(process.pid)].filter(([, comm]) => comm === 'mcu-session').map(([pid]) => pid);
+    expect(dead).toBeTypeOf('number');
+
+    process.kill(dead!, 'SIGKILL');
+    await until(() => (participant.closed ? true : undefined), 15_000, 'the participant removed');
+    expect(sent).toContainEqual(expect.objectContaining({ type: 'error', code: 'internal' }));
+    expect(room.participantCount).toBe(0);
+    // The recording needs a session: a fresh one starts, in the slot the dead one gave back.
+    await until(async () => ((await room.stats()).session ? true : undefined), 30_000, 'a fresh session');
+    expect(slots.used).toBe(1);
+    expect(room.recording?.state).toBe('recording');
+    expect(heard.filter((e) => e === 'sessionstart')).toHaveLength(2);
+
+    // The recording over, the empty room's session goes; the (persistent) room stays.
+    expect((await room.stopRecording()).state).toBe('finished');
+    expect(statSync(target.path).size).toBeGreaterThan(0);
+    await until(() => (room.summary().sessionRunning ? undefined : true), 15_000, 'the session stopped');
+    expect(room.closed).toBe(false);
+    await nothingLeft();
+    expect(slots.used).toBe(0);
   }, 90_000);
 });
