@@ -73,6 +73,18 @@ describe('a room and its parts', () => {
     await until(() => (room.recording?.state === 'recording' ? true : undefined), 30_000, 'recording');
     return target;
   };
+  /** A room of the server's (`maxSessions`) with a publisher in it, recording into `<name>.mkv`. */
+  const recordingRoom = async (name: string, maxSessions: number) => {
+    const slots = new SessionSlots(maxSessions);
+    const rooms = serverRooms(slots);
+    const room = await rooms.create(name);
+    const heard = watch(room);
+    const { participant, sent } = await publisher(room);
+    const participantClosed: string[] = [];
+    participant.observer.on('close', (reason) => void participantClosed.push(reason));
+    const target = await record(room, `${name}.mkv`);
+    return { slots, rooms, room, heard, participant, participantClosed, sent, target };
+  };
   const nothingLeft = () =>
     until(() => (sessionProcesses().length + ffmpegChildren().length === 0 ? true : undefined), 15_000, 'no session process and no FFmpeg');
   beforeEach(() => {
@@ -84,14 +96,7 @@ describe('a room and its parts', () => {
   });
 
   it('closes each room, and in it the recording, the session and every participant, once', async () => {
-    const slots = new SessionSlots(2);
-    const rooms = serverRooms(slots);
-    const room = await rooms.create('cascade');
-    const heard = watch(room);
-    const { participant, sent } = await publisher(room);
-    const participantClosed: string[] = [];
-    participant.observer.on('close', (reason) => void participantClosed.push(reason));
-    const target = await record(room, 'cascade.mkv');
+    const { slots, rooms, room, heard, participant, participantClosed, sent, target } = await recordingRoom('cascade', 2);
     expect(sessionProcesses().length).toBeGreaterThan(0);
     expect(slots.used).toBe(1);
 
@@ -145,18 +150,14 @@ describe('a room and its parts', () => {
   }, 90_000);
 
   it('loses a session that dies: its participants are told and removed, the recording goes on in a fresh one', async () => {
-    const slots = new SessionSlots(1);
-    const rooms = serverRooms(slots);
-    const room = await rooms.create('lost');
-    const heard = watch(room);
-    const { participant, sent } = await publisher(room);
-    const target = await record(room, 'lost.mkv');
+    const { slots, room, heard, participant, participantClosed, sent, target } = await recordingRoom('lost', 1);
     const [dead] = [...descendants(process.pid)].filter(([, comm]) => comm === 'mcu-session').map(([pid]) => pid);
     expect(dead).toBeTypeOf('number');
 
     process.kill(dead!, 'SIGKILL');
     await until(() => (participant.closed ? true : undefined), 15_000, 'the participant removed');
     expect(sent).toContainEqual(expect.objectContaining({ type: 'error', code: 'internal' }));
+    expect(participantClosed).toEqual(['session lost']);
     expect(room.participantCount).toBe(0);
     // The recording needs a session: a fresh one starts, in the slot the dead one gave back.
     await until(async () => ((await room.stats()).session ? true : undefined), 30_000, 'a fresh session');
