@@ -154,7 +154,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closing ??= (async () => {
         await recovery;
         await signaling.close();
-        await rooms.closeAll();
+        await rooms.close();
         await spares.close();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();

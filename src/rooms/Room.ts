@@ -2,101 +2,74 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../base/log/logger.ts';
 import type { SessionLayout, SessionLike } from '../../mixer/SessionTypes.ts';
 import type { SpareSessions } from '../../mixer/process/SpareSessions.ts';
-import type { SessionSlot } from './SessionSlots.ts';
-import { H264_PAYLOAD_TYPE, OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
-import { recordingVideoCodec } from '../recording/recorderArgs.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import { BadRequestError, ProtocolError, RoomFullError, RoomNotFoundError } from '../errors.ts';
-import type { NackCounts } from '../peers/nackCounts.ts';
-import { OutgoingStream } from '../peers/OutgoingStream.ts';
-import { RecordingError } from '../recording/errors.ts';
-import { Recorder } from '../recording/Recorder.ts';
+import type { OutgoingStream } from '../peers/OutgoingStream.ts';
 import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { RecordingTarget } from '../recording/recordingPath.ts';
 import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts';
 import { Participant } from './Participant.ts';
 import type { AttachedMedia, NegotiatedMedia } from './ParticipantTypes.ts';
-import type {
-  JoinOptions,
-  RoomEvents,
-  RoomNetwork,
-  RoomObserverEvents,
-  RoomSettings,
-  RoomStats,
-  RoomSummary,
-} from './RoomTypes.ts';
+import { RoomFigures } from './RoomFigures.ts';
+import { RoomMedia } from './RoomMedia.ts';
+import { RoomMembers } from './RoomMembers.ts';
+import { RoomRecording } from './RoomRecording.ts';
+import { RoomSession } from './RoomSession.ts';
+import type { JoinOptions, RoomEvents, RoomNetwork, RoomObserverEvents, RoomSettings, RoomStats, RoomSummary } from './RoomTypes.ts';
 
 const log = createLogger('Room');
 
-/** How long an offer waits for the slot of a session that is closing. */
-const SESSION_SLOT_GRACE_MS = 150;
-
 /**
- * A room: its participants, and while anyone is in it, its session. The composite and the mix
- * of everyone are outgoing streams that live as long as the room, so a session restart or a
- * compositor switch is invisible to the participants' senders.
+ * A room: its participants, and while anyone is in it (or it records), its session. The room is
+ * wiring: it owns its parts and connects them, in the parent-owns-children shape of mediasoup's
+ * Router. Its members (RoomMembers) are the one record of who is in it; RoomSession starts and
+ * stops the session, RoomMedia holds the outgoing composite and mixes, RoomRecording the
+ * recording, RoomFigures the stats. close() closes them all and every participant, once.
  */
 export class Room extends TypedEmitter<RoomEvents> {
   readonly name: string;
   readonly settings: RoomSettings;
   readonly observer = new TypedEmitter<RoomObserverEvents>();
   readonly #network: RoomNetwork;
-  readonly #spares: SpareSessions;
-  readonly #participants = new Map<string, Participant>();
-  readonly #mixStreams = new Map<string, OutgoingStream>();
-  readonly #signals = new Map<string, JoinOptions['signal']>();
-  readonly #composite: OutgoingStream;
-  readonly #compositeH264: OutgoingStream;
-  readonly #everyoneMix: OutgoingStream;
-  #session?: Promise<SessionLike>;
-  /** Sessions that have started, by their promise: stats never wait for one that is starting. */
-  readonly #started = new WeakMap<Promise<SessionLike>, SessionLike>();
-  /** Serializes session start and stop, so a join during a stop gets a fresh session. */
-  #sessionChain: Promise<unknown> = Promise.resolve();
+  readonly #members: RoomMembers<Participant, OutgoingStream>;
+  readonly #media: RoomMedia;
+  readonly #session: RoomSession;
+  readonly #recording: RoomRecording;
+  readonly #figures: RoomFigures;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #speaker: string | null = null;
   #layout: SessionLayout;
-  /** The running recording; while there is one, the session runs even in an empty room. */
-  #recorder?: Recorder;
-  #recorderStarting = false;
-  #recordingUnsubscribes: (() => void)[] = [];
-  #lastRecording?: RecordingInfo;
-  /** NACKs of participants that have left (the live ones are read from their peers). */
-  readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
-  /** PLIs sent in the current session to publishers that have left (the live ones count their own). */
-  #pastKeyframeRequests = 0;
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
-    const composite = await OutgoingStream.create({
-      kind: 'video',
-      label: `${name} composite`,
-      onSwitch: (ssrc) => onSwitch(ssrc),
-    });
-    const compositeH264 = await OutgoingStream.create({ kind: 'video', codec: 'H264', label: `${name} composite H.264` });
-    const everyoneMix = await OutgoingStream.create({ kind: 'audio', label: `${name} mix` });
-    const room = new Room(name, settings, network, spares, { composite, compositeH264, everyoneMix });
-    onSwitch = (ssrc) => room.#onCompositeSwitched(ssrc);
+    const media = await RoomMedia.create(name, (ssrc) => onSwitch(ssrc));
+    const room = new Room(name, settings, network, spares, media);
+    // The VP8 composite now sends this compositor: older ones can stop.
+    onSwitch = (ssrc) => room.#session.use((s) => s.compositeSwitched(ssrc));
     return room;
   }
 
-  private constructor(
-    name: string,
-    settings: RoomSettings,
-    network: RoomNetwork,
-    spares: SpareSessions,
-    streams: { composite: OutgoingStream; compositeH264: OutgoingStream; everyoneMix: OutgoingStream },
-  ) {
+  private constructor(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions, media: RoomMedia) {
     super();
     this.name = name;
     this.settings = settings;
     this.#layout = settings.session.layout;
     this.#network = network;
-    this.#spares = spares;
-    this.#composite = streams.composite;
-    this.#compositeH264 = streams.compositeH264;
-    this.#everyoneMix = streams.everyoneMix;
+    this.#media = media;
+    this.#members = new RoomMembers(settings.maxParticipants);
+    this.#session = new RoomSession({
+      room: name,
+      slots: network.sessions,
+      create: () => spares.start({ ...settings.session, layout: this.#layout, ...media.sessionPorts() }),
+    });
+    this.#recording = new RoomRecording({ room: name, fps: settings.session.fps, media, session: this.#session });
+    this.#figures = new RoomFigures(settings, { members: this.#members, media, session: this.#session, recording: this.#recording });
+    this.#session.on('@start', (session) => this.#onSessionStarted(session));
+    this.#session.on('@stop', () => this.observer.safeEmit('sessionclose'));
+    this.#session.on('@lost', () => this.#onSessionLost());
+    this.#session.on('@speaker', (id) => this.#broadcast({ type: 'speaker', id }));
+    this.#recording.on('@start', (info) => this.observer.safeEmit('recordingstart', info));
+    this.#recording.on('@stop', (info) => this.#onRecordingStopped(info));
   }
 
   get closed(): boolean {
@@ -104,20 +77,20 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   get participantCount(): number {
-    return this.#participants.size;
+    return this.#members.size;
   }
 
   /** The outgoing composite (tests and stats read its counters). */
   get composite(): OutgoingStream {
-    return this.#composite;
+    return this.#media.composite;
   }
 
   participants(): ParticipantSummary[] {
-    return [...this.#participants.values()].filter((p) => !p.hidden).map((p) => ({ id: p.id, name: p.name }));
+    return this.#members.roster();
   }
 
   getParticipant(id: string): Participant | undefined {
-    return this.#participants.get(id);
+    return this.#members.get(id)?.participant;
   }
 
   summary(): RoomSummary {
@@ -125,8 +98,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       name: this.name,
       participants: this.participants(),
       layout: this.#layout,
-      speaker: this.#speaker,
-      sessionRunning: this.#session !== undefined,
+      speaker: this.speaker,
+      sessionRunning: this.#session.running,
     };
   }
 
@@ -136,58 +109,21 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Switches the layout, now and for later sessions. A presenter must be in the room. */
   setLayout(layout: SessionLayout): void {
-    if (layout.kind === 'presenter' && (!layout.presenter || !this.#participants.has(layout.presenter))) {
+    if (layout.kind === 'presenter' && (!layout.presenter || !this.#members.has(layout.presenter))) {
       throw new BadRequestError(`the presenter must be a participant of room ${this.name}`);
     }
     this.#layout = layout.kind === 'presenter' ? layout : { kind: layout.kind };
-    void this.#session?.then((session) => session.setLayout(this.#layout)).catch(() => {});
+    this.#session.use((session) => session.setLayout(this.#layout));
   }
 
   /** Live figures of the room's session and outgoing composite (undefined session: none running, or still starting). */
   async stats(): Promise<RoomStats> {
-    const session = this.#session && this.#started.get(this.#session);
-    const nacks = { ...this.#pastNacks };
-    for (const participant of this.#participants.values()) {
-      const live = participant.nacks;
-      nacks.received += live.received;
-      nacks.sent += live.sent;
-    }
-    const round = (n: number): number => Math.round(n * 10) / 10;
-    let keyframeRequests = this.#pastKeyframeRequests;
-    for (const participant of this.#participants.values()) keyframeRequests += participant.videoIngest?.keyframeRequests ?? 0;
-    return {
-      ...this.summary(),
-      settings: {
-        maxParticipants: this.settings.maxParticipants,
-        size: `${this.settings.session.canvas.width}x${this.settings.session.canvas.height}`,
-        fps: this.settings.session.fps,
-        bitrateKbps: this.settings.session.videoBitrateKbps,
-        placeholderAfterSeconds: this.settings.session.placeholderAfterMs / 1000,
-      },
-      session: session && { ...session.stats(), keyframeRequests },
-      composite: {
-        packets: this.#composite.packets,
-        bytes: this.#composite.bytes,
-        frames: this.#composite.frames,
-        switches: this.#composite.switcher.switches,
-        fps: round(this.#composite.frameRate),
-        bitrateKbps: round(this.#composite.bitrate / 1000),
-      },
-      mix: {
-        bitrateKbps: round(this.#everyoneMix.bitrate / 1000),
-        // Packets an encoder sent faster than real time, not passed on (OutgoingStream's pacer).
-        burstDropped: [this.#everyoneMix, ...this.#mixStreams.values()].reduce((n, s) => n + (s.pacer?.dropped ?? 0), 0),
-        // The worst of the mixes: what a participant's jitter buffer must absorb.
-        jitterMs: round(Math.max(this.#everyoneMix.jitter?.ms ?? 0, ...[...this.#mixStreams.values()].map((s) => s.jitter?.ms ?? 0))),
-      },
-      nacks,
-      recording: this.recording ?? null,
-    };
+    return this.#figures.stats(this.summary());
   }
 
   /** The running recording, else the last one (finished or failed), else undefined. */
   get recording(): RecordingInfo | undefined {
-    return this.#recorder?.info() ?? this.#lastRecording;
+    return this.#recording.info;
   }
 
   /**
@@ -197,70 +133,18 @@ export class Room extends TypedEmitter<RoomEvents> {
    */
   async startRecording(target: RecordingTarget): Promise<RecordingInfo> {
     if (this.#closed) throw new RoomNotFoundError(this.name);
-    if (this.#recorder || this.#recorderStarting) {
-      throw new RecordingError('recording_active', `room ${this.name} is already recording ${this.#recorder?.file ?? ''}`.trim());
-    }
-    this.#recorderStarting = true;
-    try {
-      const session = this.#ensureSession();
-      session.catch(() => {});
-      const h264 = recordingVideoCodec(target.container) === 'H264';
-      const recorder = await Recorder.create({
-        room: this.name,
-        ...target,
-        videoPayloadType: h264 ? H264_PAYLOAD_TYPE : VP8_PAYLOAD_TYPE,
-        audioPayloadType: OPUS_PAYLOAD_TYPE,
-        fps: this.settings.session.fps,
-        requestKeyframe: () => void this.#session?.then((s) => s.requestCompositeKeyframe()).catch(() => {}),
-      });
-      if (this.#closed) {
-        await recorder.stop();
-        throw new RoomNotFoundError(this.name);
-      }
-      this.#recorder = recorder;
-      const video = h264 ? this.#compositeH264 : this.#composite;
-      this.#recordingUnsubscribes = [
-        video.onRtp((packet) => recorder.push('video', packet)),
-        this.#everyoneMix.onRtp((packet) => recorder.push('audio', packet)),
-      ];
-      recorder.once('@close', (info) => this.#onRecordingClosed(recorder, info));
-      if (h264) void this.#session?.then((s) => s.setH264Wanted(true)).catch(() => {});
-      log.info({ room: this.name, file: target.file }, 'recording started');
-      this.observer.safeEmit('recordingstart', recorder.info());
-      return recorder.info();
-    } finally {
-      this.#recorderStarting = false;
-    }
+    return this.#recording.start(target);
   }
 
   /** Stops the recording and resolves once its file is finalized. */
-  async stopRecording(): Promise<RecordingInfo> {
-    const recorder = this.#recorder;
-    if (!recorder) throw new RecordingError('recording_not_found', `room ${this.name} is not recording`);
-    return recorder.stop();
-  }
-
-  #onRecordingClosed(recorder: Recorder, info: RecordingInfo): void {
-    if (this.#recorder !== recorder) return;
-    for (const unsubscribe of this.#recordingUnsubscribes.splice(0)) unsubscribe();
-    this.#recorder = undefined;
-    this.#lastRecording = info;
-    log.info({ room: this.name, file: info.file, state: info.state }, 'recording ended');
-    this.observer.safeEmit('recordingstop', info);
-    if (recordingVideoCodec(info.container) === 'H264') void this.#session?.then((s) => s.setH264Wanted(false)).catch(() => {});
-    // The session ran for the recording alone: it can go, and so can a temporary room.
-    if (!this.#closed && this.#participants.size === 0) {
-      void this.#stopSession();
-      this.safeEmit('@empty');
-    }
+  stopRecording(): Promise<RecordingInfo> {
+    return this.#recording.stop();
   }
 
   /** Adds a participant; the session starts with the first offer. */
   join(options: JoinOptions): Participant {
     if (this.#closed) throw new RoomNotFoundError(this.name);
-    if (this.#participants.size >= this.settings.maxParticipants) {
-      throw new RoomFullError(this.name, this.settings.maxParticipants);
-    }
+    if (this.#members.full) throw new RoomFullError(this.name, this.settings.maxParticipants);
     const participant = new Participant({
       id: randomUUID().slice(0, 8),
       name: options.name,
@@ -270,12 +154,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       ...this.#network,
       ...(options.access ? { access: options.access } : {}),
     });
-    this.#participants.set(participant.id, participant);
-    this.#signals.set(participant.id, options.signal);
+    this.#members.add(participant, options.signal);
     participant.once('@close', () => this.#onParticipantClosed(participant));
-    participant.observer.on('keyframerequest', () => {
-      void this.#session?.then((session) => session.requestCompositeKeyframe()).catch(() => {});
-    });
+    participant.observer.on('keyframerequest', () => this.#session.use((session) => session.requestCompositeKeyframe()));
     log.info({ room: this.name, participant: participant.id, name: participant.name }, 'participant joined');
     this.observer.safeEmit('newparticipant', participant);
     return participant;
@@ -283,10 +164,10 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Removes a participant at an operator's request; it is told with a `kicked` error. False if unknown. */
   kick(id: string): boolean {
-    const participant = this.#participants.get(id);
-    if (!participant) return false;
-    this.#signals.get(id)?.send({ type: 'error', code: 'kicked', message: 'an operator removed you from the room' });
-    participant.close('kicked');
+    const member = this.#members.get(id);
+    if (!member) return false;
+    member.signal.send({ type: 'error', code: 'kicked', message: 'an operator removed you from the room' });
+    member.participant.close('kicked');
     return true;
   }
 
@@ -297,16 +178,17 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** The active speaker, for a newcomer (the protocol's `speaker` message). */
   get speaker(): string | null {
-    return this.#speaker;
+    return this.#session.speaker;
   }
 
   #broadcast(message: ServerMessage): void {
-    for (const signal of this.#signals.values()) signal.send(message);
+    for (const { signal } of this.#members.list()) signal.send(message);
   }
 
   /**
-   * Closes the room; `reason`, when given, is sent to every participant as a `room_closed` error.
-   * A second call waits for the same close: a server that stops must not leave a session behind.
+   * Closes the room and, in turn, its participants, recording, session and media; `reason`, when
+   * given, is sent to every participant as a `room_closed` error. A second call waits for the same
+   * close: a server that stops must not leave a session behind.
    */
   close(reason?: string): Promise<void> {
     this.#closing ??= this.#close(reason);
@@ -316,16 +198,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   async #close(reason?: string): Promise<void> {
     this.#closed = true;
     if (reason) this.#broadcast({ type: 'error', code: 'room_closed', message: reason });
-    for (const p of [...this.#participants.values()]) p.roomClosed();
-    this.#participants.clear();
+    const members = this.#members.clear();
+    for (const { participant } of members) participant.roomClosed();
     // Before the session: the recorder finishes its file while the composite still flows.
-    await this.#recorder?.stop();
-    await this.#stopSession();
-    this.#composite.close();
-    this.#compositeH264.close();
-    this.#everyoneMix.close();
-    for (const stream of this.#mixStreams.values()) stream.close();
-    this.#mixStreams.clear();
+    await this.#recording.close();
+    await this.#session.close();
+    this.#media.close();
+    for (const { mix } of members) mix?.close();
     this.safeEmit('@close');
     this.observer.safeEmit('close');
   }
@@ -334,157 +213,87 @@ export class Room extends TypedEmitter<RoomEvents> {
    * Gives a participant its outgoing tracks at once, and takes its media into the session in
    * the background (`ports`): the answer must not wait for a session process that is starting.
    */
-  async #attach(participantId: string, media: NegotiatedMedia): Promise<AttachedMedia> {
-    const participant = this.#participants.get(participantId);
-    if (!participant) throw new Error(`participant ${participantId} is not in room ${this.name}`);
-    // A room without a session takes a slot for one now: refused at the offer, before an answer.
-    const slots = this.#network.sessions;
-    if (!this.#session && slots) {
-      await slots.available(SESSION_SLOT_GRACE_MS);
-      if (!this.#session) void this.#ensureSession(slots.take()).catch(() => {});
-    }
-    const left = () => !this.#participants.has(participantId);
-    if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
-    let mix: OutgoingStream | undefined;
+  async #attach(id: string, media: NegotiatedMedia): Promise<AttachedMedia> {
+    if (!this.#members.setMedia(id, media)) throw new Error(`participant ${id} is not in room ${this.name}`);
+    await this.#session.reserve();
+    const notJoined = (): ProtocolError => new ProtocolError('not_joined', 'left while the offer was being answered');
+    if (!this.#members.has(id)) throw notJoined();
     if (media.audio) {
-      mix = await OutgoingStream.create({ kind: 'audio', label: `${this.name} mix for ${participantId}` });
-      if (left()) {
+      const mix = await this.#media.createMix(id);
+      if (!this.#members.setMix(id, mix)) {
         mix.close();
-        throw new ProtocolError('not_joined', 'left while the offer was being answered');
+        throw notJoined();
       }
-      this.#mixStreams.set(participantId, mix);
     }
-    // The composite is VP8, or H.264 for a client that offered no VP8 (README: Signaling, Codecs).
-    const receivesH264 = media.plan.video?.receives === true && media.plan.video.codec === 'H264';
     const ports = (async () => {
-      const session = await this.#ensureSession();
-      if (left()) throw new ProtocolError('not_joined', 'left while the offer was being answered');
-      const given = await session.addParticipant({
-        id: participantId,
-        name: participant.name,
-        ...(media.video ? { video: media.video } : {}),
-        ...(media.audio ? { audio: media.audio } : {}),
-        ...(mix ? { mixPort: mix.port } : {}),
-        ...(receivesH264 ? { receivesH264 } : {}),
-      });
+      const session = await this.#session.ensure();
+      const joining = this.#members.forSession(id);
+      if (!joining) throw notJoined();
+      const given = await session.addParticipant(joining);
       // It left while the session was adding it: its removal ran before the add, so undo the add.
-      if (left()) {
-        await session.removeParticipant(participantId);
-        throw new ProtocolError('not_joined', 'left while the offer was being answered');
+      if (!this.#members.has(id)) {
+        await session.removeParticipant(id);
+        throw notJoined();
       }
       return given;
     })();
-    const composite = receivesH264 ? this.#compositeH264 : this.#composite;
-    return {
-      ports,
-      ...(media.plan.video?.receives ? { videoTrack: composite.attach() } : {}),
-      ...(media.plan.audio?.receives ? { audioTrack: (mix ?? this.#everyoneMix).attach() } : {}),
-    };
+    return { ports, ...this.#media.tracksFor(media, this.#members.get(id)?.mix) };
   }
 
-  /** The room's session, started now if there is none (in `slot` when one was taken for it). */
-  #ensureSession(slot?: SessionSlot): Promise<SessionLike> {
-    if (!this.#session) {
-      const starting = this.#sessionChain.then(() => this.#startSession(slot));
-      this.#session = starting;
-      this.#sessionChain = starting.catch(() => {});
-      starting.then((session) => this.#started.set(starting, session)).catch(() => {
-        if (this.#session === starting) this.#session = undefined;
-      });
-    }
-    return this.#session;
-  }
-
-  async #startSession(slot?: SessionSlot): Promise<SessionLike> {
-    const ports = { compositePort: this.#composite.port, compositeH264Port: this.#compositeH264.port, everyoneMixPort: this.#everyoneMix.port };
-    const create = () => this.#spares.start({ ...this.settings.session, layout: this.#layout, ...ports });
-    const session = await (this.#network.sessions?.start(create, slot) ?? create());
-    this.#pastKeyframeRequests = 0;
-    session.on('keyframeneeded', (id, need) => this.#participants.get(id)?.requestKeyframe(need));
+  /** Wires a new session to the room's participants and media, before anyone uses it. */
+  #onSessionStarted(session: SessionLike): void {
+    this.#figures.sessionStarted();
+    session.on('keyframeneeded', (id, need) => this.#members.get(id)?.participant.requestKeyframe(need));
     session.on('decoded', (counts) => {
-      for (const [id, frames] of Object.entries(counts)) this.#participants.get(id)?.decoderProgress(frames);
+      for (const [id, frames] of Object.entries(counts)) this.#members.get(id)?.participant.decoderProgress(frames);
     });
-    session.on('compositestart', (sources) => {
-      // A compositor's first frame is a warm-up nobody may see (Session#startCompositor).
-      const options = { skipFirstFrame: true };
-      this.#composite.expect(sources.vp8, options);
-      if (sources.h264 !== undefined) this.#compositeH264.expect(sources.h264, options);
-    });
-    session.once('@close', () => this.#onSessionLost(session));
+    session.on('compositestart', (sources) => this.#media.compositeStarted(sources));
     session.observer.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));
     session.observer.on('layoutchange', (ids) => this.observer.safeEmit('layoutchange', ids));
-    if (this.#recorder && recordingVideoCodec(this.#recorder.info().container) === 'H264') session.setH264Wanted(true);
-    session.on('speaker', (id) => {
-      this.#speaker = id;
-      this.#broadcast({ type: 'speaker', id });
-    });
-    log.info({ room: this.name }, 'session started');
+    if (this.#recording.wantsH264) session.setH264Wanted(true);
     this.observer.safeEmit('sessionstart');
-    return session;
-  }
-
-  #stopSession(): Promise<void> {
-    const current = this.#session;
-    if (!current) return this.#sessionChain.then(() => undefined);
-    this.#session = undefined;
-    const stopping = this.#sessionChain.then(async () => {
-      const session = await current.catch(() => undefined);
-      if (session) this.#network.sessions?.closing(session);
-      await session?.close();
-      this.#speaker = null;
-      log.info({ room: this.name }, 'session stopped');
-      this.observer.safeEmit('sessionclose');
-    });
-    this.#sessionChain = stopping.catch(() => {});
-    return stopping;
   }
 
   /**
    * The session ended without being asked to (its process died). Its participants' media went with
    * it: tell them and remove them, so that their clients can join again into a fresh session.
    */
-  #onSessionLost(session: SessionLike): void {
-    void this.#session?.then((current) => {
-      if (current !== session || this.#closed) return;
-      this.#session = undefined;
-      log.error({ room: this.name }, 'session lost; removing its participants');
-      for (const [id, participant] of [...this.#participants]) {
-        this.#signals.get(id)?.send({ type: 'error', code: 'internal', message: 'the mixer failed; join again' });
-        participant.close('session lost');
-      }
-      // A recording goes on through a new session (its file shows the gap as a held picture).
-      if (this.#recorder) {
-        void this.#ensureSession().catch((error: unknown) => {
-          log.error({ room: this.name, err: (error as Error).message }, 'session failed to restart for the recording');
-        });
-      }
-    });
+  #onSessionLost(): void {
+    if (this.#closed) return;
+    log.error({ room: this.name }, 'session lost; removing its participants');
+    for (const { participant, signal } of this.#members.list()) {
+      signal.send({ type: 'error', code: 'internal', message: 'the mixer failed; join again' });
+      participant.close('session lost');
+    }
+    // A recording goes on through a new session (its file shows the gap as a held picture).
+    if (this.#recording.active) {
+      this.#session.ensure().catch((error: unknown) => {
+        log.error({ room: this.name, err: (error as Error).message }, 'session failed to restart for the recording');
+      });
+    }
   }
 
-  #onCompositeSwitched(ssrc: number): void {
-    void this.#session?.then((s) => s.compositeSwitched(ssrc)).catch(() => {});
+  #onRecordingStopped(info: RecordingInfo): void {
+    this.observer.safeEmit('recordingstop', info);
+    // The session ran for the recording alone: it can go, and so can a temporary room.
+    if (!this.#closed && this.#members.size === 0) {
+      void this.#session.stop();
+      this.safeEmit('@empty');
+    }
   }
 
   #onParticipantClosed(participant: Participant): void {
-    const nacks = participant.nacks;
-    this.#pastNacks.received += nacks.received;
-    this.#pastNacks.sent += nacks.sent;
-    this.#pastKeyframeRequests += participant.videoIngest?.keyframeRequests ?? 0;
-    this.#participants.delete(participant.id);
-    this.#signals.delete(participant.id);
-    const mix = this.#mixStreams.get(participant.id);
-    this.#mixStreams.delete(participant.id);
-    const session = this.#session;
-    void (async () => {
-      await (await session?.catch(() => undefined))?.removeParticipant(participant.id);
-    })()
+    this.#figures.participantLeft(participant.nacks, participant.videoIngest?.keyframeRequests ?? 0);
+    const member = this.#members.remove(participant.id);
+    this.#session
+      .removeParticipant(participant.id)
       .catch((error: unknown) => log.warn({ room: this.name, err: error }, 'removing a participant from the session failed'))
-      .finally(() => mix?.close());
+      .finally(() => member?.mix?.close());
     log.info({ room: this.name, participant: participant.id }, 'participant left');
     this.observer.safeEmit('participantleft', participant.id);
     this.broadcastParticipants();
-    if (this.#participants.size === 0) {
-      if (!this.#recorder && !this.#recorderStarting) void this.#stopSession();
+    if (this.#members.size === 0) {
+      if (!this.#recording.active) void this.#session.stop();
       this.safeEmit('@empty');
     }
   }

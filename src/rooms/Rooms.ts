@@ -16,6 +16,7 @@ export class Rooms {
   readonly #maxRooms: number;
   /** The rooms made so far (the map also holds ones still being made). */
   readonly #made = new Set<Room>();
+  #closing?: Promise<void>;
 
   constructor(options: { defaults: RoomSettings; network: RoomNetwork; autoCreate: boolean; spares: SpareSessions; maxRooms?: number }) {
     this.#defaults = options.defaults;
@@ -61,12 +62,24 @@ export class Rooms {
     return this.#rooms.get(name);
   }
 
-  async closeAll(): Promise<void> {
-    const rooms = await this.list();
-    await Promise.all(rooms.map((room) => room.close()));
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Closes every room (each closes its participants, recording and session) and makes no more.
+   * Idempotent: a second call waits for the same close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // A room still being made is closed once made; one that failed to be made has nothing to close.
+      await Promise.all([...this.#rooms.values()].map((creating) => creating.then((room) => room.close(), () => {})));
+    })();
+    return this.#closing;
   }
 
   #add(name: string, settings: RoomSettings): Promise<Room> {
+    if (this.closed) throw new RoomNotFoundError(name);
     if (this.#rooms.size >= this.#maxRooms) throw new LimitError('room_limit', `the server already has its ${this.#maxRooms} rooms`);
     const creating = Room.create(name, settings, this.#network, this.#spares);
     this.#rooms.set(name, creating);
