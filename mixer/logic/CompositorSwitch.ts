@@ -19,8 +19,8 @@ export type SwitchAction =
   | { do: 'start'; id: number; plan: CompositorPlan; background: boolean }
   /** Raise it to the media path's priority now, or once FFmpeg reads its next frame. */
   | { do: 'raise'; id: number; when: 'now' | 'reading' }
-  /** It starts sending to the viewers: the server switches to it at its first keyframe. */
-  | { do: 'announce'; id: number }
+  /** It starts sending to the viewers (`warm`: a standby taken): the server switches to it at its first keyframe. */
+  | { do: 'announce'; id: number; warm: boolean }
   /** It is the one the viewers see now, showing `ids`. */
   | { do: 'live'; id: number; ids: string[] }
   | { do: 'close'; id: number }
@@ -124,7 +124,7 @@ export class CompositorSwitch {
     const id = standby?.id ?? this.#nextId++;
     if (standby) actions.push({ do: 'raise', id, when: 'now' });
     else actions.push({ do: 'start', id, plan, background: this.#live !== undefined }, { do: 'raise', id, when: 'reading' });
-    actions.push({ do: 'announce', id });
+    actions.push({ do: 'announce', id, warm: standby !== undefined });
     const role = { id, plan, since: now };
     if (!this.#live) {
       this.#live = role;

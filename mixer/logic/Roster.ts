@@ -1,9 +1,13 @@
 import { MAX_GRID_TILES } from './layout.ts';
 import { tileFrame } from './tileFrames.ts';
 
-/** What the roster keeps of a participant in the session: its latest pictures and their times. */
-export interface RosterMember {
+/** What the roster keeps of a participant in the session: its decoders (of type D), its latest pictures and their times. */
+export interface RosterMember<D> {
   readonly info: { readonly id: string; readonly video?: unknown; readonly receivesH264?: boolean };
+  videoDecoder?: D;
+  /** A video decoder at a new tile-source size, until its first frame (then it is `videoDecoder`). */
+  resizingDecoder?: D;
+  audioDecoder?: D;
   latestFrame?: Buffer;
   /** While the tile-source size changes: its last frame at the old size, for compositors of that size. */
   heldFrame?: Buffer;
@@ -14,22 +18,31 @@ export interface RosterMember {
   removed: boolean;
 }
 
-export const newRosterState = (): Pick<RosterMember, 'lastFrameAt' | 'lastPliAt' | 'framesDecoded' | 'removed'> => ({
+export const newRosterState = (): Pick<RosterMember<unknown>, 'lastFrameAt' | 'lastPliAt' | 'framesDecoded' | 'removed'> => ({
   lastFrameAt: 0,
   lastPliAt: 0,
   framesDecoded: 0,
   removed: false,
 });
 
+/** What a member's decoder delivered (`close`: a decoder it replaced, to stop). */
+export interface FrameOutcome<D> {
+  is: 'dropped' | 'first' | 'next' | 'moved';
+  close?: D;
+}
+
 /**
- * The participants of a session in join order, their decoded pictures, and what they imply:
- * who has a tile and in which order, whether the composite is wanted in H.264, which frame each
- * tile shows. A decoded frame belongs to a pool; the roster gives back (`release`) every frame it
- * lets go of. Pure: the session passes the time.
+ * The participants of a session in join order, their decoders and decoded pictures, and what
+ * they imply: who has a tile and in which order, whether the composite is wanted in H.264, which
+ * frame each tile shows, which decoder takes over or restarts. A decoded frame belongs to a pool;
+ * the roster gives back (`release`) every frame it lets go of. Pure: the session passes the time
+ * and runs the decoders (of type D).
  */
-export class Roster<M extends RosterMember> {
+export class Roster<D, M extends RosterMember<D>> {
   readonly #members = new Map<string, M>();
   readonly #release: (frame: Buffer) => void;
+  /** Decoders that died and are started again. */
+  decoderRestarts = 0;
 
   constructor(release: (frame: Buffer) => void) {
     this.#release = release;
@@ -90,31 +103,62 @@ export class Roster<M extends RosterMember> {
     return ids.slice(0, MAX_GRID_TILES);
   }
 
-  /** A frame from a member's decoder at the size in use: 'first' is its first picture (it gets a tile). */
-  frame(member: M, frame: Buffer, now: number): 'dropped' | 'first' | 'next' {
+  /** `decoder` of `member` started (`replacing`: at a new tile-source size, in place of a stopped one). */
+  decoderStarted(member: M, kind: 'video' | 'audio', decoder: D, replacing: boolean): D | undefined {
+    if (kind === 'audio') member.audioDecoder = decoder;
+    // A decoder at a new size takes over at its first frame (`videoFrame`); any other at once.
+    else if (replacing && member.videoDecoder !== undefined) {
+      const old = member.resizingDecoder;
+      member.resizingDecoder = decoder;
+      return old;
+    } else member.videoDecoder = decoder;
+    return undefined;
+  }
+
+  /** `decoder` of `member` died: start it again ('resize': at the new size), or not (one replaced already). */
+  decoderDied(member: M, kind: 'video' | 'audio', decoder: D): 'restart' | 'resize' | 'ignore' {
+    const resizing = member.resizingDecoder === decoder;
+    if (resizing) member.resizingDecoder = undefined;
+    else if (kind === 'video' && member.videoDecoder !== decoder) return 'ignore';
+    this.decoderRestarts++;
+    return resizing ? 'resize' : 'restart';
+  }
+
+  /**
+   * A frame from a member's video decoder at `now`: 'first' is its first picture (it gets a tile);
+   * 'moved': the first of a decoder at a new size, which replaces the old one (to close), whose
+   * last frame is held for compositors of the old size.
+   */
+  videoFrame(member: M, decoder: D, frame: Buffer, now: number): FrameOutcome<D> {
     if (member.removed) {
       this.#release(frame);
-      return 'dropped';
+      return { is: 'dropped' };
     }
-    member.framesDecoded++;
     const previous = member.latestFrame;
     member.latestFrame = frame;
     member.lastFrameAt = now;
-    if (!previous) return 'first';
+    if (decoder !== member.videoDecoder) {
+      const old = member.videoDecoder;
+      member.videoDecoder = decoder;
+      if (member.resizingDecoder === decoder) member.resizingDecoder = undefined;
+      if (member.heldFrame) this.#release(member.heldFrame);
+      member.heldFrame = previous;
+      return { is: 'moved', ...(old !== undefined ? { close: old } : {}) };
+    }
+    member.framesDecoded++;
+    if (!previous) return { is: 'first' };
     this.#release(previous);
-    return 'next';
+    return { is: 'next' };
   }
 
-  /** The first frame of a member's decoder at a new size: its last frame at the old size is held for compositors of that size. */
-  takeOver(member: M, frame: Buffer, now: number): void {
-    if (member.removed) {
-      this.#release(frame);
-      return;
-    }
-    if (member.heldFrame) this.#release(member.heldFrame);
-    member.heldFrame = member.latestFrame;
-    member.latestFrame = frame;
-    member.lastFrameAt = now;
+  /** Every member's video decoder is `moved` (or it has none). */
+  allMoved(moved: (decoder: D) => boolean): boolean {
+    return [...this.#members.values()].every((m) => m.videoDecoder === undefined || moved(m.videoDecoder));
+  }
+
+  /** A member's decoders, to stop. */
+  decodersOf(member: M): D[] {
+    return [member.videoDecoder, member.resizingDecoder, member.audioDecoder].filter((d) => d !== undefined);
   }
 
   /** No compositor of the old size is left: the frames held for one go back. */

@@ -65,6 +65,11 @@ export class TileSourceMove {
     return moving.size;
   }
 
+  /** A live compositor of `source` was switched to: true if no compositor of an old size is left (frames held for one can go). */
+  oldSizeGone(source: Size): boolean {
+    return !this.#moving && sameSize(source, this.#size);
+  }
+
   nextDeadline(): number | undefined {
     return this.#moving?.until;
   }
