@@ -1,17 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioMixer } from './logic/AudioMixer.ts';
 import { CompositorSet } from './ffmpeg/Compositor.ts';
 import { compositorPlan, CompositorSwitch, type CompositorPlan, type SwitchAction } from './logic/CompositorSwitch.ts';
 import type { Decoder } from './ffmpeg/Decoder.ts';
-import type { TileLabel } from './ffmpeg/ffmpegArgs.ts';
 import { findLabelFont } from './ffmpeg/fonts.ts';
 import { FrameClock } from './logic/FrameClock.ts';
-import { MemberDecoders } from './ffmpeg/MemberDecoders.ts';
+import { MemberMedia, type MemberMediaOf } from './ffmpeg/MemberMedia.ts';
 import { KeyframeLimiter } from './logic/KeyframeLimiter.ts';
 import { createLogger } from '../base/log/logger.ts';
-import { allocateRtpPort, releaseRtpPort } from '../base/net/ports.ts';
 import { newRosterState, Roster, type RosterMember } from './logic/Roster.ts';
 import { SizedFrames } from './SizedFrames.ts';
 import { SpawnSlots } from './logic/SpawnSlots.ts';
@@ -38,15 +36,8 @@ const KEYFRAME_ON_REQUEST_MIN_MS = 1000;
 /** A change of tile-source size (sourceSize.ts) waits at most this long for every decoder at the new size. */
 const RESIZE_TIMEOUT_MS = 2500;
 
-const releasePorts = (m: Member): void => {
-  for (const port of [m.ports.videoPort, m.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
-};
-
-interface Member extends RosterMember<Decoder> {
+interface Member extends RosterMember<Decoder>, MemberMediaOf {
   readonly info: SessionParticipant;
-  readonly ports: SessionParticipantPorts;
-  /** The name drawn on its tile (a file holds it). */
-  label?: TileLabel;
 }
 
 /**
@@ -73,14 +64,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   readonly #speakerMix: SpeakerMix;
   readonly #switch = new CompositorSwitch();
   readonly #compositors: CompositorSet;
-  readonly #decoders: MemberDecoders<Member>;
+  /** Participants' ports, label files and decoders. */
+  readonly #media: MemberMedia<Member>;
   readonly #spawnSlots = new SpawnSlots();
   readonly #keyframeTimer: NodeJS.Timeout;
   readonly #decodedTimer: NodeJS.Timeout;
   /** Calls the deciders at their next deadline (#armDeadline). */
   #deadlineTimer?: NodeJS.Timeout;
   readonly #labelFont = findLabelFont();
-  #labelFiles = 0;
   #closed = false;
   #layout: SessionLayout;
   /** H.264 wanted by someone other than a participant (an MP4 recording). */
@@ -113,9 +104,10 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       label: (id) => this.#members.get(id)?.label,
       onDied: (id, error) => this.#compositorDied(id, error),
     });
-    this.#decoders = new MemberDecoders({
+    this.#media = new MemberMedia({
       roster: this.#members,
       workDir,
+      labelFont: this.#labelFont,
       frames: this.#frames,
       beforeStart: () => this.#spawnSlots.take(),
       size: () => this.#sizes.decodeSize,
@@ -141,14 +133,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   async addParticipant(info: SessionParticipant): Promise<SessionParticipantPorts> {
     if (this.#closed) throw new Error('session is closed');
     if (this.#members.has(info.id)) throw new Error(`participant ${info.id} is already in the session`);
-    const ports: SessionParticipantPorts = {};
-    if (info.video) ports.videoPort = await allocateRtpPort();
-    if (info.audio) ports.audioPort = await allocateRtpPort();
-    const member: Member = { info, ports, ...newRosterState() };
-    if (this.#labelFont && info.video) {
-      member.label = { fontFile: this.#labelFont, textFile: join(this.#workDir, `label-${++this.#labelFiles}.txt`) };
-      await writeFile(member.label.textFile, info.name);
-    }
+    const member: Member = { info, ...(await this.#media.open(info)), ...newRosterState() };
     this.#members.add(member);
     if (info.audio) this.#mixer.addSource(info.id);
     // The composite it receives first: its client connects while its decoders start.
@@ -156,8 +141,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     if (needsH264) this.#recompose();
     if (info.mixPort !== undefined) this.#speakerMix.addListener(info.id, info.mixPort);
     // One after the other, each in its own slot: the clock must not wait for all of them at once.
-    await this.#decoders.start(member, 'video');
-    await this.#decoders.start(member, 'audio');
+    await this.#media.start(member, 'video');
+    await this.#media.start(member, 'audio');
     // Its tile appears at its first decoded frame: have the compositor for that roster ready by
     // then (its first frame can come 300 ms after its decoders start).
     if (!needsH264 && info.video) {
@@ -166,8 +151,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
         this.#apply(this.#switch.standby(this.#plan(this.#tileIds(info.id)), performance.now()));
       });
     }
-    log.info({ participant: info.id, name: info.name, ports }, 'participant added to session');
-    return ports;
+    log.info({ participant: info.id, name: info.name, ports: member.ports }, 'participant added to session');
+    return member.ports;
   }
 
   async removeParticipant(id: string): Promise<void> {
@@ -177,8 +162,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#speakerMix.remove(id);
     if (this.#speakers.remove(id) === null) this.safeEmit('speaker', null);
     this.#recompose();
-    await this.#decoders.stop(member);
-    releasePorts(member);
+    await this.#media.release(member);
     log.info({ participant: id }, 'participant removed from session');
   }
 
@@ -244,8 +228,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     clearTimeout(this.#deadlineTimer);
     const members = this.#members.clear();
     this.#switch.close();
-    await Promise.all([this.#compositors.close(), this.#speakerMix.close(), this.#decoders.close(members)]);
-    members.forEach(releasePorts);
+    await Promise.all([this.#compositors.close(), this.#speakerMix.close(), this.#media.close(members)]);
     await rm(this.#workDir, { recursive: true, force: true });
     log.info('session closed');
     this.safeEmit('@close');
@@ -322,7 +305,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     const move = this.#sizes.want(plan.ids.length, plan.kind, performance.now());
     if (move !== 'start') return move === 'moving';
     log.info({ from: this.#sizes.size, to: this.#sizes.target, tiles: plan.ids.length }, 'tile-source size changes: decoders move to it');
-    this.#decoders.moveAll();
+    this.#media.moveAll();
     return true;
   }
 

@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createLogger } from '../../base/log/logger.ts';
+import { allocateRtpPort, releaseRtpPort } from '../../base/net/ports.ts';
 import { OPUS_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
 import { Decoder } from './Decoder.ts';
+import type { TileLabel } from './ffmpegArgs.ts';
 import type { FramePool } from '../logic/FramePool.ts';
 import type { Size } from '../logic/layout.ts';
 import type { Roster, RosterMember } from '../logic/Roster.ts';
@@ -9,21 +13,31 @@ const log = createLogger('Session');
 
 const RESTART_DELAY_MS = 300;
 
-/** A participant as its decoders need it: what it publishes and the loopback ports it arrives on. */
-export interface DecodedMember extends RosterMember<Decoder> {
-  readonly info: {
-    readonly id: string;
-    readonly name: string;
-    readonly video?: { codec: 'VP8' | 'H264'; payloadType: number };
-    readonly audio?: { payloadType: number };
-  };
-  readonly ports: { videoPort?: number; audioPort?: number };
+/** What a participant publishes. */
+export interface PublisherInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly video?: { codec: 'VP8' | 'H264'; payloadType: number };
+  readonly audio?: { payloadType: number };
 }
 
-export interface MemberDecodersOptions<M extends DecodedMember> {
+/** A participant's media in the session: the loopback ports its RTP arrives on, its tile's label. */
+export interface MemberMediaOf {
+  readonly ports: { videoPort?: number; audioPort?: number };
+  /** The name drawn on its tile (a file holds it). */
+  readonly label?: TileLabel;
+}
+
+export interface DecodedMember extends RosterMember<Decoder>, MemberMediaOf {
+  readonly info: PublisherInfo;
+}
+
+export interface MemberMediaOptions<M extends DecodedMember> {
   roster: Roster<Decoder, M>;
-  /** Folder for the decoders' SDP files. */
+  /** Folder for the decoders' SDP files and the label files. */
   workDir: string;
+  /** The font tile labels are drawn in (none: no labels). */
+  labelFont: string | undefined;
   /** Pools for decoded frames, by tile-source size. */
   frames: { pool(size: Size): FramePool };
   /** Awaited right before each FFmpeg start (the session's spawn slot: SpawnSlots.ts). */
@@ -37,16 +51,30 @@ export interface MemberDecodersOptions<M extends DecodedMember> {
 }
 
 /**
- * Runs the FFmpeg decoders of a session's participants: one per participant and kind, started
+ * The media of a session's participants: the loopback ports their RTP arrives on, the files
+ * holding their tiles' labels, and their FFmpeg decoders: one per participant and kind, started
  * again when one dies, and moved to a new tile-source size when asked. Which decoder takes over
  * or is started again, the roster decides (Roster.ts).
  */
-export class MemberDecoders<M extends DecodedMember> {
-  readonly #o: MemberDecodersOptions<M>;
+export class MemberMedia<M extends DecodedMember> {
+  readonly #o: MemberMediaOptions<M>;
+  #labelFiles = 0;
   #closed = false;
 
-  constructor(options: MemberDecodersOptions<M>) {
+  constructor(options: MemberMediaOptions<M>) {
     this.#o = options;
+  }
+
+  /** A port for each kind it publishes, and its label. */
+  async open(info: PublisherInfo): Promise<MemberMediaOf> {
+    const ports: MemberMediaOf['ports'] = {};
+    if (info.video) ports.videoPort = await allocateRtpPort();
+    if (info.audio) ports.audioPort = await allocateRtpPort();
+    const { labelFont: fontFile, workDir } = this.#o;
+    if (!fontFile || !info.video) return { ports };
+    const label = { fontFile, textFile: join(workDir, `label-${++this.#labelFiles}.txt`) };
+    await writeFile(label.textFile, info.name);
+    return { ports, label };
   }
 
   /** `replacing`: a decoder at a new tile-source size, in place of the stopped one until its first frame (`moveAll`). */
@@ -102,14 +130,15 @@ export class MemberDecoders<M extends DecodedMember> {
     }
   }
 
-  /** Stops a member's decoders. */
-  async stop(member: M): Promise<void> {
+  /** Stops a member's decoders and gives its ports back. */
+  async release(member: M): Promise<void> {
     await Promise.all(this.#o.roster.decodersOf(member).map((d) => d.close()));
+    for (const port of [member.ports.videoPort, member.ports.audioPort]) if (port !== undefined) releaseRtpPort(port);
   }
 
-  /** No decoder starts from now on; `members`' decoders stop. */
+  /** No decoder starts from now on; `members`' media are released. */
   async close(members: M[]): Promise<void> {
     this.#closed = true;
-    await Promise.all(members.map((m) => this.stop(m)));
+    await Promise.all(members.map((m) => this.release(m)));
   }
 }
