@@ -12,15 +12,18 @@ const BLACK = frame(6, 16);
 const PLACEHOLDER = frame(6, 40);
 const TILES = { black: BLACK, placeholder: PLACEHOLDER };
 
-function roster() {
+/** A roster with member `a` in it (and those of `others`), and the frames it gave back. */
+function roster(...others: string[]) {
   const released: Buffer[] = [];
-  return { r: new Roster<Dec, Member>((f) => released.push(f)), released };
+  const r = new Roster<Dec, Member>((f) => released.push(f));
+  const a = member('a');
+  for (const m of [a, ...others.map((id) => member(id))]) r.add(m);
+  return { r, a, released };
 }
 
 describe('Roster', () => {
   it('gives a tile to those with a picture, in join order, the one in focus first, at most a full grid', () => {
-    const { r } = roster();
-    for (const id of ['a', 'b', 'c']) r.add(member(id));
+    const { r } = roster('b', 'c');
     expect(r.tileIds()).toEqual([]);
     // A newcomer whose first frame is coming (its standby's roster).
     expect(r.tileIds(undefined, 'b')).toEqual(['b']);
@@ -39,14 +42,11 @@ describe('Roster', () => {
 
   it('refuses a second member of one id', () => {
     const { r } = roster();
-    r.add(member('a'));
     expect(() => r.add(member('a'))).toThrow(/already/);
   });
 
   it("tells a member's first picture from the next, keeping only the latest and giving the others back", () => {
-    const { r, released } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a, released } = roster();
     r.decoderStarted(a, 'video', 'v1', false);
     const f1 = frame(6, 1);
     const f2 = frame(6, 2);
@@ -59,9 +59,7 @@ describe('Roster', () => {
   });
 
   it('gives back the frames of a member who leaves, and any frame its decoder delivers after', () => {
-    const { r, released } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a, released } = roster();
     const f1 = frame(6);
     r.videoFrame(a, 'v1', f1, 0);
     expect(r.remove('a')).toBe(a);
@@ -76,7 +74,6 @@ describe('Roster', () => {
 
   it('wants H.264 while someone receives it', () => {
     const { r } = roster();
-    r.add(member('a'));
     expect(r.receivesH264).toBe(false);
     r.add(member('b', true));
     expect(r.receivesH264).toBe(true);
@@ -85,9 +82,7 @@ describe('Roster', () => {
   });
 
   it('lets a decoder at a new size take over at its first frame, holding the old-size frame until released', () => {
-    const { r, released } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a, released } = roster();
     r.decoderStarted(a, 'video', 'big', false);
     const old = frame(6);
     r.videoFrame(a, 'big', old, 0);
@@ -112,9 +107,7 @@ describe('Roster', () => {
   });
 
   it('closes a starting decoder replaced by a newer one of the same move', () => {
-    const { r } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a } = roster();
     r.decoderStarted(a, 'video', 'v1', false);
     r.decoderStarted(a, 'video', 'v2', true);
     expect(r.decoderStarted(a, 'video', 'v3', true)).toBe('v2');
@@ -122,9 +115,7 @@ describe('Roster', () => {
   });
 
   it('restarts a dead decoder unless it was replaced already, counting restarts', () => {
-    const { r } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a } = roster();
     r.decoderStarted(a, 'video', 'v1', false);
     r.decoderStarted(a, 'audio', 'a1', false);
     expect(r.decoderDied(a, 'audio', 'a1')).toBe('restart');
@@ -137,9 +128,7 @@ describe('Roster', () => {
   });
 
   it('shows black before a first picture, the picture, then the placeholder once it has stalled long enough', () => {
-    const { r } = roster();
-    const a = member('a');
-    r.add(a);
+    const { r, a } = roster();
     expect(r.tileFrames([], 0, 3000, TILES)).toEqual([BLACK]);
     expect(r.tileFrames(['a', 'gone'], 0, 3000, TILES)).toEqual([BLACK, BLACK]);
     const f = frame(6);
@@ -149,9 +138,7 @@ describe('Roster', () => {
   });
 
   it('marks everyone removed at clear', () => {
-    const { r } = roster();
-    r.add(member('a'));
-    r.add(member('b'));
+    const { r } = roster('b');
     const all = r.clear();
     expect(all.map((m) => m.removed)).toEqual([true, true]);
     expect(r.size).toBe(0);
