@@ -5,14 +5,12 @@ import { EVERYONE, type AudioMixer } from './logic/AudioMixer.ts';
 import { createLogger } from '../base/log/logger.ts';
 import { bindLoopbackUdp } from '../base/net/loopbackSocket.ts';
 import { MixRouter } from './logic/MixRouter.ts';
+import { MixTick, SHARED, slotSource } from './logic/MixTick.ts';
 import { OPUS_PAYLOAD_TYPE } from '../base/rtp/payloadTypes.ts';
-import { TopSpeakers, type TopSpeakersOptions } from './logic/TopSpeakers.ts';
+import type { TopSpeakersOptions } from './logic/TopSpeakers.ts';
 
 const log = createLogger('SpeakerMix');
 
-/** The router's name for the encoder of the mix the non-speakers hear (and viewers, and recordings). */
-const SHARED = 'shared';
-const slotSource = (slot: number): string => `slot ${slot}`;
 const RESTART_DELAY_MS = 300;
 
 export interface SpeakerMixOptions {
@@ -26,20 +24,18 @@ export interface SpeakerMixOptions {
 
 /**
  * The audio the participants hear, with top-speaker mixing (TopSpeakers.ts): one Opus encoder for
- * the shared mix of the speakers and one per speaker slot (its mix without itself); from their RTP,
- * MixRouter sends each listener the one it should hear, as one continuous stream, from this
- * object's loopback socket. Encoders: slots + 1 (at most one slot per listener
- * ever in the room), not one per participant.
+ * the shared mix of the speakers and one per speaker slot (its mix without itself), fed as each
+ * tick decides (MixTick.ts); from their RTP, MixRouter sends each listener the one it should
+ * hear, as one continuous stream, from this object's loopback socket. Encoders: slots + 1 (at most
+ * one slot per listener ever in the room), not one per participant.
  */
 export class SpeakerMix {
   readonly #o: SpeakerMixOptions;
   readonly #socket: Socket;
   readonly #router = new MixRouter();
-  readonly #top: TopSpeakers;
+  readonly #ticks: MixTick;
   readonly #slots: (AudioEncoder | undefined)[] = [];
-  readonly #listeners = new Set<string>();
   #shared: AudioEncoder;
-  #tick = 0;
   #closed = false;
 
   static async create(options: SpeakerMixOptions): Promise<SpeakerMix> {
@@ -50,19 +46,16 @@ export class SpeakerMix {
   private constructor(options: SpeakerMixOptions, socket: Socket) {
     this.#o = options;
     this.#socket = socket;
-    this.#top = new TopSpeakers(options.topSpeakers);
+    this.#ticks = new MixTick(options.topSpeakers);
     this.#shared = this.#startEncoder(SHARED);
     this.#router.addListener(EVERYONE, options.everyonePort, SHARED);
   }
 
   /** A participant who hears the mix at `port`: it hears the shared mix until it speaks. */
   addListener(id: string, port: number): void {
-    if (this.#closed || this.#listeners.has(id)) return;
-    this.#listeners.add(id);
+    if (this.#closed || !this.#ticks.addListener(id)) return;
     this.#router.addListener(id, port, SHARED);
-    // A slot for each listener up to the slot count, started before anyone needs it.
-    const wanted = Math.min(this.#top.slotCount, this.#listeners.size);
-    while (this.#slots.length < wanted) {
+    while (this.#slots.length < this.#ticks.slotsWanted) {
       const slot = this.#slots.length;
       this.#slots.push(undefined);
       void (this.#o.beforeStart?.() ?? Promise.resolve()).then(() => {
@@ -73,30 +66,24 @@ export class SpeakerMix {
 
   /** A participant left: out of the mix and of the listeners. */
   remove(id: string): void {
-    this.#top.remove(id);
-    this.#listeners.delete(id);
+    this.#ticks.remove(id);
     this.#router.removeListener(id);
   }
 
   /** Speaker ids by slot (undefined: a free slot). */
   get speakers(): readonly (string | undefined)[] {
-    return this.#top.slots;
+    return this.#ticks.speakers;
   }
 
   /** One 20 ms tick: who speaks (from the previous tick's levels), the mixes, the encoders. */
   tick(mixer: AudioMixer, now: number): void {
     if (this.#closed) return;
-    const tick = this.#tick++;
-    for (const change of this.#top.process(mixer.levels(), now)) {
-      if (change.from !== undefined) this.#router.route(change.from, SHARED, tick);
-      if (change.to !== undefined) this.#router.route(change.to, slotSource(change.slot), tick);
-      log.debug({ ...change, tick }, 'speaker slot changed');
-    }
-    const speakers = this.#top.slots;
-    const mixed = new Set(speakers.filter((id): id is string => id !== undefined));
-    const mixes = mixer.mix([...mixed].filter((id) => this.#listeners.has(id)), mixed);
+    const { tick, changes, routes, voices, ownMixes, slots } = this.#ticks.next(mixer.levels(), now);
+    for (const change of changes) log.debug({ ...change, tick }, 'speaker slot changed');
+    for (const { id, source } of routes) this.#router.route(id, source, tick);
+    const mixes = mixer.mix(ownMixes, voices);
     if (this.#shared.write(mixes.get(EVERYONE)!)) this.#router.wrote(SHARED, tick);
-    speakers.forEach((id, slot) => {
+    slots.forEach((id, slot) => {
       const pcm = id === undefined ? undefined : mixes.get(id);
       if (pcm && this.#slots[slot]?.write(pcm)) this.#router.wrote(slotSource(slot), tick);
     });
@@ -127,7 +114,7 @@ export class SpeakerMix {
   }
 
   toJSON(): Record<string, unknown> {
-    return { encoders: 1 + this.#slots.length, speakers: this.#top.toJSON(), router: this.#router.toJSON() };
+    return { encoders: 1 + this.#slots.length, speakers: this.#ticks.toJSON(), router: this.#router.toJSON() };
   }
 
   async close(): Promise<void> {

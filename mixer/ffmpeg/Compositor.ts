@@ -1,9 +1,12 @@
 import type { Writable } from 'node:stream';
 import { FfmpegError } from '../../base/process/errors.ts';
-import { compositorArgs, compositorInputFd, type CompositorOptions } from './ffmpegArgs.ts';
+import { randomInt } from 'node:crypto';
+import { compositorArgs, compositorInputFd, type CompositorOptions, type TileLabel } from './ffmpegArgs.ts';
+import type { CompositorPlan, SwitchAction } from '../logic/CompositorSwitch.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import type { FramePool } from '../logic/FramePool.ts';
-import type { LayoutKind, Size } from '../logic/layout.ts';
+import { layoutTiles, type LayoutKind, type Size } from '../logic/layout.ts';
+import { H264_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
 export type CompositorEvents = { died: [FfmpegError] };
@@ -129,5 +132,100 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   async close(): Promise<void> {
     for (const pipe of this.#pipes) pipe.end();
     await this.#process.stop();
+  }
+}
+
+/** What a session's compositors are made with. */
+export interface CompositorSetOptions {
+  canvas: Size;
+  fps: number;
+  videoBitrateKbps: number;
+  keyframeIntervalSeconds: number;
+  /** Loopback ports the VP8 composite and the H.264 one are sent to. */
+  compositePort: number;
+  compositeH264Port: number;
+  /** Frame pools and black tiles by tile-source size (SizedFrames.ts). */
+  frames: { pool(size: Size): FramePool; tiles(size: Size): { black: Buffer } };
+  /** The name label drawn on a participant's tile, if any. */
+  label(participantId: string): TileLabel | undefined;
+  /** A compositor exited without being asked to. */
+  onDied(id: number, error: FfmpegError): void;
+}
+
+// FFmpeg's RTP muxer takes the SSRC as a signed 32-bit option.
+const randomSsrc = (): number => randomInt(1, 0x7fffffff);
+
+/**
+ * A session's running compositors, each by the id its compositor switch gave it
+ * (CompositorSwitch.ts): started from a plan, raised and closed as the switch decides.
+ */
+export class CompositorSet {
+  readonly #o: CompositorSetOptions;
+  readonly #running = new Map<number, Compositor>();
+
+  constructor(options: CompositorSetOptions) {
+    this.#o = options;
+  }
+
+  get(id: number | undefined): Compositor | undefined {
+    return id === undefined ? undefined : this.#running.get(id);
+  }
+
+  /** Starts, raises or closes one as the switch decided; returns the one the action is about. */
+  run(action: SwitchAction): Compositor | undefined {
+    if (!('id' in action)) return undefined;
+    if (action.do === 'start') this.#running.set(action.id, this.#start(action.id, action.plan, action.background));
+    const compositor = this.#running.get(action.id);
+    if (action.do === 'raise' && action.when === 'now') compositor?.raisePriority();
+    if (action.do === 'raise' && action.when === 'reading') compositor?.raisePriorityWhenReading();
+    if (action.do === 'close') {
+      this.#running.delete(action.id);
+      void compositor?.close();
+    }
+    return compositor;
+  }
+
+  /** One died: it is no longer running. */
+  forget(id: number): void {
+    this.#running.delete(id);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#running.values()];
+    this.#running.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  /**
+   * A compositor whose first frame is a black warm-up that nobody sees (the outgoing stream skips
+   * it), and whose second frame is a keyframe (WAKE_KEYFRAME in ffmpegArgs.ts). That first frame
+   * makes FFmpeg build its graph and encoder; a compositor switched to at its very first frame
+   * sent the next ones 100 ms late, while it still started up. `background`: below the media
+   * path's priority until raisePriority().
+   */
+  #start(id: number, plan: CompositorPlan, background: boolean): Compositor {
+    const { canvas, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port, frames } = this.#o;
+    const inputs = Math.max(1, plan.ids.length);
+    const compositor = new Compositor({
+      tileIds: plan.ids,
+      layoutKind: plan.kind,
+      planKey: plan.key,
+      framePool: frames.pool(plan.source),
+      background,
+      inputs,
+      source: plan.source,
+      canvas,
+      tiles: layoutTiles(plan.kind, inputs, canvas),
+      labels: plan.ids.map((participantId) => this.#o.label(participantId)),
+      fps,
+      bitrateKbps: videoBitrateKbps,
+      keyframeInterval: Math.round(keyframeIntervalSeconds * fps),
+      output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
+      ...(plan.h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
+    });
+    const { black } = frames.tiles(plan.source);
+    compositor.whenStarted(() => compositor.writeFrames(Array.from({ length: inputs }, () => black)));
+    compositor.on('died', (error) => this.#o.onDied(id, error));
+    return compositor;
   }
 }

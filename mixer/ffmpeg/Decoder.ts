@@ -28,7 +28,7 @@ export interface DecoderOptions {
   workDir: string;
   /** Where decoded video frames go (of the tile-source size); each is handed over held once. */
   framePool?: FramePool;
-  /** Awaited right before FFmpeg is started (the session's spawn slot: see Session#spawnSlot). */
+  /** Awaited right before FFmpeg is started (the session's spawn slot: SpawnSlots.ts). */
   beforeStart?: () => Promise<void>;
 }
 

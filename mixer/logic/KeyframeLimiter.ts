@@ -11,7 +11,7 @@ export type KeyframeDecision =
  * request after a quiet `minIntervalMs` is served at once; later ones wait for the end of that
  * interval and are folded into one; none is made while a keyframe is coming anyway (a new
  * compositor opens with one), nor for a waiting request that a keyframe sent since has answered
- * (a roster change's). Pure: the caller passes the time.
+ * (a roster change's). Pure: the caller passes the time, and calls `atDeadline` at `nextDeadline`.
  */
 export class KeyframeLimiter {
   readonly minIntervalMs: number;
@@ -19,6 +19,10 @@ export class KeyframeLimiter {
   /** When the request that waits was made; undefined: none waits. */
   #waitingSince: number | undefined;
   #lastSentAt = -Infinity;
+  /** When the request that waits is to be served. */
+  #dueAt: number | undefined;
+  /** Keyframes made on request. */
+  made = 0;
 
   constructor(minIntervalMs: number) {
     if (!(minIntervalMs >= 0)) throw new RangeError(`keyframe interval must be ≥ 0, not ${minIntervalMs}`);
@@ -32,9 +36,11 @@ export class KeyframeLimiter {
     const waitMs = this.#lastMadeAt + this.minIntervalMs - now;
     if (waitMs <= 0) {
       this.#lastMadeAt = now;
+      this.made++;
       return { make: 'now' };
     }
     this.#waitingSince = now;
+    this.#dueAt = now + waitMs;
     return { make: 'later', waitMs };
   }
 
@@ -49,9 +55,20 @@ export class KeyframeLimiter {
   /** The wait of a `later` is over: true if the keyframe is to be made now (not if one is coming or went out since the request). */
   due(now: number, coming: boolean): boolean {
     const since = this.#waitingSince ?? now;
-    this.#waitingSince = undefined;
+    this.#waitingSince = this.#dueAt = undefined;
     if (coming || this.#lastSentAt >= since) return false;
     this.#lastMadeAt = now;
+    this.made++;
     return true;
+  }
+
+  /** When a waiting request is to be served (ms), if one waits. */
+  nextDeadline(): number | undefined {
+    return this.#dueAt;
+  }
+
+  /** True if the waiting request's time has come and its keyframe is to be made now (see `due`). */
+  atDeadline(now: number, coming: boolean): boolean {
+    return this.#dueAt !== undefined && this.#dueAt <= now && this.due(now, coming);
   }
 }

@@ -63,6 +63,24 @@ describe('KeyframeLimiter', () => {
     expect(limiter.request(120, false)).toEqual({ make: 'now' });
   });
 
+  it('gives the time a waiting request is due at, serves it then, and counts the keyframes made', () => {
+    const limiter = new KeyframeLimiter(1000);
+    expect(limiter.nextDeadline()).toBeUndefined();
+    limiter.request(0, false);
+    limiter.request(250, false);
+    expect(limiter.nextDeadline()).toBe(1000);
+    expect(limiter.atDeadline(999, false)).toBe(false);
+    expect(limiter.nextDeadline()).toBe(1000);
+    expect(limiter.atDeadline(1002, false)).toBe(true);
+    expect(limiter.nextDeadline()).toBeUndefined();
+    expect(limiter.atDeadline(1500, false)).toBe(false);
+    expect(limiter.made).toBe(2);
+    // One waiting while a new compositor comes anyway is dropped, and not counted.
+    limiter.request(1200, false);
+    expect(limiter.atDeadline(2002, true)).toBe(false);
+    expect(limiter.made).toBe(2);
+  });
+
   it('refuses a negative interval', () => {
     expect(() => new KeyframeLimiter(-1)).toThrow(RangeError);
   });
