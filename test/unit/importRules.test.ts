@@ -38,7 +38,7 @@ describe('the real tree', () => {
     expect(targets).toContain('bin/mcu.js -> src/cli.ts'); // a dynamic import
     expect(targets).toContain('src/http/tls.ts -> @peculiar/x509'); // a dynamic import of a package
     expect(targets).toContain('mixer/process/SessionProcess.ts -> mixer/process/sessionProcessMain.ts'); // started by path
-    expect(targets).toContain('web/app.js -> web/signaling.js');
+    expect(targets).toContain('web/call.js -> web/signaling.js');
   });
 
   test('has no import that runs back up', () => {
