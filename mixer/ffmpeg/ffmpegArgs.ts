@@ -250,7 +250,11 @@ export function audioEncoderArgs(o: AudioEncoderOptions): string[] {
   ];
 }
 
+/**
+ * For the audio encoder only (`:a`): the RTP muxer has a `fec` option of its own, and given a
+ * plain `-fec 1` it refused to open its output ("Unsupported FEC protocol 1").
+ */
 function fecArgs(lossPercent: number): string[] {
   const percent = Math.round(Math.min(100, Math.max(0, lossPercent)));
-  return percent > 0 ? ['-fec', '1', '-packet_loss', String(percent)] : [];
+  return percent > 0 ? ['-fec:a', '1', '-packet_loss:a', String(percent)] : [];
 }

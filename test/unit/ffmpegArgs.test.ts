@@ -138,7 +138,7 @@ describe('audioEncoderArgs()', () => {
       '-hide_banner', '-loglevel', 'warning', '-nostats', '-probesize', '32', '-analyzeduration', '0',
       '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0',
       '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20',
-      '-fec', '1', '-packet_loss', '10',
+      '-fec:a', '1', '-packet_loss:a', '10',
       '-f', 'rtp', '-payload_type', '111', '-ssrc', '42', 'rtp://127.0.0.1:40010?pkt_size=1200',
     ]);
   });
@@ -146,7 +146,7 @@ describe('audioEncoderArgs()', () => {
   it('audioEncoderArgs() sizes in-band FEC for the loss it is given, and leaves it out for none', () => {
     const output = { port: 40010, payloadType: 111, ssrc: 42 };
     expect(audioEncoderArgs({ bitrateKbps: 32, output, fecLossPercent: 5 })).toContain('5');
-    expect(audioEncoderArgs({ bitrateKbps: 32, output, fecLossPercent: 0 })).not.toContain('-fec');
+    expect(audioEncoderArgs({ bitrateKbps: 32, output, fecLossPercent: 0 })).not.toContain('-fec:a');
   });
 
   it('audioEncoderArgs() puts every flag and value in its own element', () => {

@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compositorArgs } from '../../mixer/ffmpeg/ffmpegArgs.ts';
+import { audioEncoderArgs, compositorArgs } from '../../mixer/ffmpeg/ffmpegArgs.ts';
 import { DEFAULT_LADDER } from '../../mixer/logic/ladder.ts';
 import { gridLayout } from '../../mixer/logic/layout.ts';
 import { payloadOffset, readTimestamp } from '../../src/rtp/rtpHeader.ts';
 import { isVp8KeyframeStart } from '../../src/rtp/vp8.ts';
 
-// The real FFmpeg, fed raw frames: what matters is what its encoders really send.
+// The real FFmpeg, fed raw frames and PCM: what matters is what its encoders really send (an
+// option one muxer also has once kept the mix's encoder from opening its output at all).
 
 const SOURCE = { width: 320, height: 180 };
 const FRAMES = 75;
@@ -89,5 +90,26 @@ describe('the ladder: one compose, every rung encoded from it', () => {
     }
     // The warm-up frame, the frame after it, then every interval.
     expect(keyframesAt[0]).toEqual([0, 1, 30, 60]);
+  });
+});
+
+describe('the mix encoder with in-band FEC', () => {
+  it('opens its RTP output and sends a 20 ms Opus packet per frame', { timeout: 30_000 }, async () => {
+    const mix = await receiver();
+    const ffmpeg = spawn('ffmpeg', audioEncoderArgs({ bitrateKbps: 32, output: { port: mix.port, payloadType: 111, ssrc: 7 } }), {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    ffmpeg.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // One second of a 440 Hz tone, mono s16le at 48 kHz.
+    const pcm = Buffer.alloc(48_000 * 2);
+    for (let i = 0; i < 48_000; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 48_000)), i * 2);
+    ffmpeg.stdin.end(pcm);
+    const [code] = (await once(ffmpeg, 'exit')) as [number | null];
+    expect(code, stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mix.packets.length).toBeGreaterThanOrEqual(49);
+    const timestamps = mix.packets.map(readTimestamp);
+    expect(timestamps[1]! - timestamps[0]!).toBe(960);
   });
 });
