@@ -51,7 +51,8 @@ const portsSchema: z.ZodType<SessionParticipantPorts> = z.object({ videoPort: po
 const compositeSourcesSchema: z.ZodType<CompositeSources> = z.object({ vp8: ssrc, h264: ssrc.optional() });
 
 const count = z.number().nonnegative();
-const statsSchema: z.ZodType<SessionStats> = z.looseObject({
+/** Every field of SessionStats, and no other: a field the type loses must leave the schema too. */
+const statsShape = {
   participants: count,
   tiles: z.array(z.string()),
   layout: layoutSchema,
@@ -61,10 +62,10 @@ const statsSchema: z.ZodType<SessionStats> = z.looseObject({
   videoClockSkipped: count,
   decoderRestarts: count,
   compositorRestarts: count,
-  keyframeRequests: count,
   compositeKeyframes: count,
   audio: z.record(z.string(), z.unknown()),
-});
+} satisfies { [K in keyof SessionStats]-?: z.ZodType<SessionStats[K]> };
+const statsSchema: z.ZodType<SessionStats> = z.looseObject(statsShape);
 
 export const sessionProtocol = defineProtocol({
   requests: {

@@ -20,7 +20,7 @@ describe('sessionProtocol', () => {
     const stats = {
       participants: 1, tiles: ['p1'], layout: { kind: 'speaker' }, tileSource: { width: 640, height: 360 },
       compositorFramesWritten: 90, compositorTicksSkipped: 0, videoClockSkipped: 0, decoderRestarts: 0,
-      compositorRestarts: 0, keyframeRequests: 2, compositeKeyframes: 1, audio: { mixes: 1 }, laterCounter: 3,
+      compositorRestarts: 0, compositeKeyframes: 1, audio: { mixes: 1 }, laterCounter: 3,
     };
     expect(events.stats.parse(stats)).toEqual(stats);
   });
