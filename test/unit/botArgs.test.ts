@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   checkRecordingCodec,
   fileSourceArgs,
@@ -261,7 +262,7 @@ describe('checkRecordingCodec()', () => {
   });
 });
 
-test.each([
+eachReturns('isFfmpegColor(%j) is %s', isFfmpegColor, [
   ['red', true],
   ['SteelBlue', true],
   ['0x00ff00', true],
@@ -270,6 +271,4 @@ test.each([
   ['blurple', false],
   ['red@0.5', false],
   ['', false],
-])('isFfmpegColor(%j) is %s', (color, valid) => {
-  expect(isFfmpegColor(color)).toBe(valid);
-});
+]);
