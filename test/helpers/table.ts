@@ -1,11 +1,11 @@
 import { expect, test } from 'vitest';
 
 /**
- * One test a row of a pure function's table: `fn(input)` is `expected` (by `toBe`).
- * The title formats the row as vitest does (`%j`, `%s`: the input, then the expected value).
+ * One test a row of a pure function's table: a row is the arguments then the expected result,
+ * and `fn(...arguments)` is that result (by `toBe`). The title formats the row as vitest does.
  */
-export function eachReturns<I, O>(title: string, fn: (input: I) => O, rows: ReadonlyArray<[I, O]>): void {
-  test.each<[I, O]>(rows)(title, (input, expected) => {
-    expect(fn(input)).toBe(expected);
+export function eachReturns<A extends unknown[], O>(title: string, fn: (...args: A) => O, rows: ReadonlyArray<[...A, O]>): void {
+  test.each(rows.map((row): unknown[] => [...row]))(title, (...row) => {
+    expect(fn(...(row.slice(0, -1) as A))).toBe(row.at(-1));
   });
 }
