@@ -1,4 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   focusLayout,
   gridColumns,
@@ -16,7 +17,7 @@ const overlaps = (a: Tile, b: Tile): boolean =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 describe('gridColumns()', () => {
-  test.each([
+  eachReturns('gridColumns(%i) is %i', gridColumns, [
     [0, 1],
     [1, 1],
     [2, 2],
@@ -29,9 +30,7 @@ describe('gridColumns()', () => {
     [16, 4],
     [17, 5],
     [25, 5],
-  ])('gridColumns(%i) is %i', (count, columns) => {
-    expect(gridColumns(count)).toBe(columns);
-  });
+  ]);
 });
 
 describe('gridLayout() on 1280x720', () => {
@@ -158,40 +157,13 @@ describe('gridLayout() on 1280x720', () => {
 });
 
 describe('letterbox()', () => {
-  it('letterbox() fits a 16:9 source into a 640x720 tile as 640x360 centred at y=180', () => {
-    expect(letterbox({ width: 640, height: 360 }, { x: 0, y: 0, width: 640, height: 720 })).toEqual({
-      x: 0,
-      y: 180,
-      width: 640,
-      height: 360,
-    });
-  });
-
-  it('letterbox() offsets the picture by the tile position', () => {
-    expect(letterbox({ width: 1920, height: 1080 }, { x: 640, y: 0, width: 640, height: 720 })).toEqual({
-      x: 640,
-      y: 180,
-      width: 640,
-      height: 360,
-    });
-  });
-
-  it('letterbox() pillarboxes a 4:3 source in a 16:9 tile', () => {
-    expect(letterbox({ width: 640, height: 480 }, { x: 0, y: 360, width: 640, height: 360 })).toEqual({
-      x: 80,
-      y: 360,
-      width: 480,
-      height: 360,
-    });
-  });
-
-  it('letterbox() scales a small source up to fill the tile', () => {
-    expect(letterbox({ width: 320, height: 180 }, { x: 0, y: 0, width: 1280, height: 720 })).toEqual({
-      x: 0,
-      y: 0,
-      width: 1280,
-      height: 720,
-    });
+  it.each([
+    ['fits a 16:9 source into a 640x720 tile as 640x360 centred at y=180', { width: 640, height: 360 }, { x: 0, y: 0, width: 640, height: 720 }, { x: 0, y: 180, width: 640, height: 360 }],
+    ['offsets the picture by the tile position', { width: 1920, height: 1080 }, { x: 640, y: 0, width: 640, height: 720 }, { x: 640, y: 180, width: 640, height: 360 }],
+    ['pillarboxes a 4:3 source in a 16:9 tile', { width: 640, height: 480 }, { x: 0, y: 360, width: 640, height: 360 }, { x: 80, y: 360, width: 480, height: 360 }],
+    ['scales a small source up to fill the tile', { width: 320, height: 180 }, { x: 0, y: 0, width: 1280, height: 720 }, { x: 0, y: 0, width: 1280, height: 720 }],
+  ])('letterbox() %s', (_what, source, tile, box) => {
+    expect(letterbox(source, tile)).toEqual(box);
   });
 
   const sources: Size[] = [
