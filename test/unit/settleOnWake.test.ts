@@ -11,13 +11,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Settled: no waiter left, and the timer gone (it never calls back). */
+function expectSettled(waiters: Set<() => void>, onTimeout: () => void): void {
+  expect(waiters.size).toBe(0);
+  vi.advanceTimersByTime(2000);
+  expect(onTimeout).not.toHaveBeenCalled();
+}
+
 it('settles at once without waiting when the condition already holds', () => {
   const waiters = new Set<() => void>();
   const onTimeout = vi.fn();
   settleOnWake(waiters, () => true, 1000, onTimeout);
-  expect(waiters.size).toBe(0);
-  vi.advanceTimersByTime(2000);
-  expect(onTimeout).not.toHaveBeenCalled();
+  expectSettled(waiters, onTimeout);
 });
 
 it('settles on the wake-up at which the condition holds, and removes its waiter', () => {
@@ -29,9 +34,7 @@ it('settles on the wake-up at which the condition holds, and removes its waiter'
   expect(waiters.size).toBe(1);
   ready = true;
   for (const wake of waiters) wake();
-  expect(waiters.size).toBe(0);
-  vi.advanceTimersByTime(2000);
-  expect(onTimeout).not.toHaveBeenCalled();
+  expectSettled(waiters, onTimeout);
 });
 
 it('times out once, and removes its waiter', () => {
