@@ -34,36 +34,16 @@ describe('gridColumns()', () => {
 });
 
 describe('gridLayout() on 1280x720', () => {
-  it('gridLayout() gives no tiles for nobody', () => {
-    expect(gridLayout(0, CANVAS)).toEqual([]);
-  });
+  const tile = (x: number, y: number, width: number, height: number): Tile => ({ x, y, width, height });
 
-  it('gridLayout() gives one participant the whole canvas', () => {
-    expect(gridLayout(1, CANVAS)).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
-  });
-
-  it('gridLayout() puts two tiles side by side, each full height', () => {
-    expect(gridLayout(2, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 720 },
-      { x: 640, y: 0, width: 640, height: 720 },
-    ]);
-  });
-
-  it('gridLayout() puts three tiles as two on top and one centred below', () => {
-    expect(gridLayout(3, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 360 },
-      { x: 640, y: 0, width: 640, height: 360 },
-      { x: 320, y: 360, width: 640, height: 360 },
-    ]);
-  });
-
-  it('gridLayout() puts four tiles in a 2x2 grid', () => {
-    expect(gridLayout(4, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 360 },
-      { x: 640, y: 0, width: 640, height: 360 },
-      { x: 0, y: 360, width: 640, height: 360 },
-      { x: 640, y: 360, width: 640, height: 360 },
-    ]);
+  it.each<[string, number, Tile[]]>([
+    ['gives no tiles for nobody', 0, []],
+    ['gives one participant the whole canvas', 1, [tile(0, 0, 1280, 720)]],
+    ['puts two tiles side by side, each full height', 2, [tile(0, 0, 640, 720), tile(640, 0, 640, 720)]],
+    ['puts three tiles as two on top and one centred below', 3, [tile(0, 0, 640, 360), tile(640, 0, 640, 360), tile(320, 360, 640, 360)]],
+    ['puts four tiles in a 2x2 grid', 4, [tile(0, 0, 640, 360), tile(640, 0, 640, 360), tile(0, 360, 640, 360), tile(640, 360, 640, 360)]],
+  ])('gridLayout() %s', (_what, count, tiles) => {
+    expect(gridLayout(count, CANVAS)).toEqual(tiles);
   });
 
   // count, columns, rows, tile width, tile height
