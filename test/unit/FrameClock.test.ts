@@ -102,30 +102,22 @@ describe('FrameClock timing', () => {
     clock.stop();
   });
 
-  it('ticks stay on exact multiples of the period over 300 ticks when every timer fires 3 ms late', () => {
+  it.each([
+    ['ticks stay on exact multiples of the period over 300 ticks when every timer fires 3 ms late', 3, 10],
+    ['ticks stay on exact multiples of a fractional period over 300 ticks with on-time timers', 0, 1e-6],
+  ])('%s', (_what, lateness, slackMs) => {
     const period = 1000 / 30;
     const clock = new FrameClock(period, record, { timers });
-    timers.lateness = 3;
+    timers.lateness = lateness;
     clock.start();
-    timers.advance(300 * period + 10);
+    timers.advance(300 * period + slackMs);
     expect(numbers()).toEqual(range(0, 300));
-    // every tick n happens 3 ms after start + n × period: the lateness does not add up
-    const offsets = ticks.slice(1).map((t) => t.at - 5000 - t.n * period);
-    for (const offset of offsets) expect(offset).toBeCloseTo(3, 6);
-    expect(ticks.at(-1)!.at).toBeCloseTo(5000 + 10_000 + 3, 6);
+    expect(ticks[0]).toEqual({ n: 0, at: 5000 });
+    // every later tick n happens `lateness` ms after start + n × period: the lateness does not add up
+    for (const t of ticks.slice(1)) expect(t.at).toBeCloseTo(5000 + t.n * period + lateness, 6);
+    expect(ticks.at(-1)!.at).toBeCloseTo(5000 + 10_000 + lateness, 6);
     expect(clock.skipped).toBe(0);
     expect(clock.ticks).toBe(301);
-    clock.stop();
-  });
-
-  it('ticks stay on exact multiples of a fractional period over 300 ticks with on-time timers', () => {
-    const period = 1000 / 30;
-    const clock = new FrameClock(period, record, { timers });
-    clock.start();
-    timers.advance(300 * period + 1e-6);
-    expect(numbers()).toEqual(range(0, 300));
-    for (const t of ticks) expect(t.at).toBeCloseTo(5000 + t.n * period, 6);
-    expect(clock.skipped).toBe(0);
     clock.stop();
   });
 
