@@ -35,12 +35,17 @@ export class ProtocolError extends Error {
   }
 }
 
-export class BadRequestError extends ProtocolError {
-  override name = 'BadRequestError';
-  constructor(message: string) {
-    super('bad_request', message);
-  }
+/** The base of an error whose code is fixed and whose message is all a thrower gives. */
+function withCode(code: ErrorCode, name: string): new (message: string) => ProtocolError {
+  return class extends ProtocolError {
+    override name = name;
+    constructor(message: string) {
+      super(code, message);
+    }
+  };
 }
+
+export class BadRequestError extends withCode('bad_request', 'BadRequestError') {}
 
 export class RoomFullError extends ProtocolError {
   override name = 'RoomFullError';
@@ -63,20 +68,10 @@ export class UnauthorizedError extends ProtocolError {
   }
 }
 
-export class UnsupportedOfferError extends ProtocolError {
-  override name = 'UnsupportedOfferError';
-  constructor(message: string) {
-    super('unsupported_offer', message);
-  }
-}
+export class UnsupportedOfferError extends withCode('unsupported_offer', 'UnsupportedOfferError') {}
 
 /** A valid token that lacks the grant a request needs (REST: 403). */
-export class ForbiddenError extends ProtocolError {
-  override name = 'ForbiddenError';
-  constructor(message: string) {
-    super('forbidden', message);
-  }
-}
+export class ForbiddenError extends withCode('forbidden', 'ForbiddenError') {}
 
 export class LimitError extends ProtocolError {
   override name = 'LimitError';

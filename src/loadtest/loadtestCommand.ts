@@ -4,7 +4,6 @@ import { Command, Option } from 'commander';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { h264LevelProblem } from '../bot/botArgs.ts';
-import type { BotVideoCodec } from '../bot/BotTypes.ts';
 import { integer, publishedSize, roomName, seconds, signalingUrl } from '../cli/argParsers.ts';
 import { defaultClipCache } from './clipCache.ts';
 import { LoadTest } from './LoadTest.ts';
@@ -14,25 +13,18 @@ import { PALETTE } from './palette.ts';
 /** After the first Ctrl-C, leaving may take this long; a second Ctrl-C or the deadline ends the process. */
 const STOP_DEADLINE_MS = 20_000;
 
-interface RawOptions {
-  url: string;
-  room: string;
-  token?: string;
-  publishers: number;
-  colourOffset: number;
-  viewers: number;
+/** The flags as commander parses them: the options' own names where a flag is one of them. */
+interface RawOptions
+  extends Pick<
+    LoadTestOptions,
+    'url' | 'room' | 'token' | 'publishers' | 'colourOffset' | 'viewers' | 'codec' | 'clipSeconds' | 'canvas' | 'latencySample' | 'readEvery' | 'concurrency'
+  > {
   speakers?: number;
   duration: number;
   warmup: number;
-  codec: BotVideoCodec;
   size: { width: number; height: number };
   fps: number;
   bitrate: number;
-  clipSeconds: number;
-  canvas: { width: number; height: number };
-  latencySample: number;
-  readEvery: number;
-  concurrency: number;
   timeout: number;
   cache: string;
   priorityBoost: number;

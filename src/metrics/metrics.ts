@@ -19,6 +19,18 @@ export interface RoomMetricDefinition {
 const recordingActive = (s: RoomStats): boolean =>
   s.recording !== null && (s.recording.state === 'starting' || s.recording.state === 'recording' || s.recording.state === 'stopping');
 
+type SessionFigures = NonNullable<RoomStats['session']>;
+/** The session's figures that are counts. */
+type SessionCount = { [K in keyof SessionFigures]: SessionFigures[K] extends number ? K : never }[keyof SessionFigures];
+
+/** A counter of the current session: 0 while the room has none. */
+const sessionCounter = (name: string, help: string, count: SessionCount): RoomMetricDefinition => ({
+  name,
+  type: 'counter',
+  help,
+  value: (s) => s.session?.[count] ?? 0,
+});
+
 /** Every per-room metric, labelled `room`. Session counters start again with each session. */
 export const ROOM_METRICS: readonly RoomMetricDefinition[] = Object.freeze([
   { name: 'mcu_participants', type: 'gauge', help: 'Participants in the room', value: (s) => s.participants.length },
@@ -53,30 +65,10 @@ export const ROOM_METRICS: readonly RoomMetricDefinition[] = Object.freeze([
     help: 'Composite frames sent since the room was created',
     value: (s) => s.composite.frames,
   },
-  {
-    name: 'mcu_decoder_restarts_total',
-    type: 'counter',
-    help: 'Participant decoders restarted after dying, in the current session',
-    value: (s) => s.session?.decoderRestarts ?? 0,
-  },
-  {
-    name: 'mcu_compositor_restarts_total',
-    type: 'counter',
-    help: 'Compositors restarted after dying, in the current session',
-    value: (s) => s.session?.compositorRestarts ?? 0,
-  },
-  {
-    name: 'mcu_keyframe_requests_total',
-    type: 'counter',
-    help: 'Keyframe requests (RTCP PLI) sent to publishers, in the current session',
-    value: (s) => s.session?.keyframeRequests ?? 0,
-  },
-  {
-    name: 'mcu_composite_keyframes_total',
-    type: 'counter',
-    help: 'Composite keyframes made because a receiver (or a recording) asked, in the current session',
-    value: (s) => s.session?.compositeKeyframes ?? 0,
-  },
+  sessionCounter('mcu_decoder_restarts_total', 'Participant decoders restarted after dying, in the current session', 'decoderRestarts'),
+  sessionCounter('mcu_compositor_restarts_total', 'Compositors restarted after dying, in the current session', 'compositorRestarts'),
+  sessionCounter('mcu_keyframe_requests_total', 'Keyframe requests (RTCP PLI) sent to publishers, in the current session', 'keyframeRequests'),
+  sessionCounter('mcu_composite_keyframes_total', 'Composite keyframes made because a receiver (or a recording) asked, in the current session', 'compositeKeyframes'),
   {
     name: 'mcu_nacks_received_total',
     type: 'counter',

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../helpers/setUpOrFail.ts';
 import { gridLayout } from '../../mixer/logic/layout.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess, type BotEvent } from '../helpers/bots.ts';
@@ -132,24 +133,17 @@ describe('the web page in Chromium, in a room with a publishing bot', () => {
   let bot: BotProcess | undefined;
   let browser: LaunchedChromium | undefined;
 
-  /** A set-up failure (e.g. no Chromium) fails every test with its message; a throwing beforeAll would only skip them. */
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      assertChromiumInstalled();
-      server = await startTestServer();
-      bot = new BotProcess({ url: server.socketUrl, room: ROOM, name: BOT.name, color: BOT.color, tone: BOT.tone });
-      await bot.waitFor((e) => e.event === 'connected', WAIT_MS, 'connected');
-      await bot.waitForFrames(30, WAIT_MS);
-      browser = await launchChromium(new URL(server.url).origin);
-    } catch (error) {
-      setupError = error;
-    }
+  const throwSetupError = beforeAllOrFail(async () => {
+    assertChromiumInstalled();
+    server = await startTestServer();
+    bot = new BotProcess({ url: server.socketUrl, room: ROOM, name: BOT.name, color: BOT.color, tone: BOT.tone });
+    await bot.waitFor((e) => e.event === 'connected', WAIT_MS, 'connected');
+    await bot.waitForFrames(30, WAIT_MS);
+    browser = await launchChromium(new URL(server.url).origin);
   }, 90_000);
 
   function ready(): { server: RunningServer; bot: BotProcess; browser: LaunchedChromium } {
-    if (setupError !== undefined) throw setupError;
+    throwSetupError();
     return { server: server!, bot: bot!, browser: browser! };
   }
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../helpers/setUpOrFail.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { BotProcess } from '../helpers/bots.ts';
 import { chromiumDescendants, inboundOver, isAlive, launchChromium, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
@@ -23,27 +24,22 @@ describe('the web page over HTTPS with a join token, on a server with API keys',
   let server: RunningServer | undefined;
   let bot: BotProcess | undefined;
   let browser: LaunchedChromium | undefined;
-  let setupError: unknown;
 
-  beforeAll(async () => {
-    try {
-      dir = mkdtempSync(join(tmpdir(), 'mcu-browsertls-'));
-      server = await startTestServer({ keys: TEST_KEYS, tls: 'self-signed', recordingsDir: join(dir, 'recordings') });
-      const certPath = server.tls!.certPath;
-      bot = new BotProcess({
-        url: server.socketUrl,
-        room: ROOM,
-        name: 'redbot',
-        color: 'red',
-        tone: 440,
-        token: await joinToken(ROOM, {}, { identity: 'bot' }),
-        env: { NODE_EXTRA_CA_CERTS: certPath },
-      });
-      await bot.waitFor((e) => e.event === 'connected', WAIT_MS, 'the bot to connect over WSS');
-      browser = await launchChromium(new URL(server.url).origin, 'chromium-tls', { args: trustCertificateArgs(readFileSync(certPath, 'utf8')) });
-    } catch (error) {
-      setupError = error;
-    }
+  const throwSetupError = beforeAllOrFail(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcu-browsertls-'));
+    server = await startTestServer({ keys: TEST_KEYS, tls: 'self-signed', recordingsDir: join(dir, 'recordings') });
+    const certPath = server.tls!.certPath;
+    bot = new BotProcess({
+      url: server.socketUrl,
+      room: ROOM,
+      name: 'redbot',
+      color: 'red',
+      tone: 440,
+      token: await joinToken(ROOM, {}, { identity: 'bot' }),
+      env: { NODE_EXTRA_CA_CERTS: certPath },
+    });
+    await bot.waitFor((e) => e.event === 'connected', WAIT_MS, 'the bot to connect over WSS');
+    browser = await launchChromium(new URL(server.url).origin, 'chromium-tls', { args: trustCertificateArgs(readFileSync(certPath, 'utf8')) });
   }, 90_000);
 
   afterAll(async () => {
@@ -57,7 +53,7 @@ describe('the web page over HTTPS with a join token, on a server with API keys',
   }, 60_000);
 
   function ready(): { server: RunningServer; browser: LaunchedChromium } {
-    if (setupError !== undefined) throw setupError;
+    throwSetupError();
     return { server: server!, browser: browser! };
   }
 

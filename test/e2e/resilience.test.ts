@@ -38,6 +38,14 @@ describe('a composite that never freezes', () => {
     return bot;
   }
 
+  /** A measuring red watcher in `room` that logs the frames it receives (`log`) and records them (`file`), for received(). */
+  async function connectedWatcher(room: string): Promise<{ watcher: BotProcess; log: string; file: string }> {
+    const log = join(e2e.dir, `${room}-watcher.frames`);
+    const file = join(e2e.dir, `${room}-watcher.mkv`);
+    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
+    return { watcher, log, file };
+  }
+
   async function untilTiles(room: string, count: number): Promise<void> {
     await until(async () => {
       const stats = await (await e2e.server.rooms.get(room))?.stats();
@@ -47,9 +55,7 @@ describe('a composite that never freezes', () => {
 
   it('stall: a publisher that stops sending for 4 s costs nobody a frame, turns into a placeholder and comes back live', async () => {
     const room = 'stall';
-    const log = join(e2e.dir, 'stall-watcher.frames');
-    const file = join(e2e.dir, 'stall-watcher.mkv');
-    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
+    const { watcher, log, file } = await connectedWatcher(room);
     const staller = await connectedBot({ room, name: 'staller', color: 'lime', tone: 0, ...LIGHT_BOT });
     await untilTiles(room, 2);
     await sleep(2000);
@@ -83,9 +89,7 @@ describe('a composite that never freezes', () => {
 
   it('loss: 10% of one publisher’s packets lost on their way in lowers nobody’s frame rate, and its tile never shows a broken picture', async () => {
     const room = 'loss';
-    const log = join(e2e.dir, 'loss-watcher.frames');
-    const file = join(e2e.dir, 'loss-watcher.mkv');
-    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
+    const { watcher, log, file } = await connectedWatcher(room);
     const lossy = await connectedBot({ room, name: 'lossy', color: 'lime', tone: 700, uplinkLoss: 10 });
     await untilTiles(room, 2);
     const from = Date.now() + 1000;
@@ -118,9 +122,7 @@ describe('a composite that never freezes', () => {
 
   it('resize: a publisher that halves its resolution mid-stream keeps its tile, live, without a glitch', async () => {
     const room = 'resize';
-    const log = join(e2e.dir, 'resize-watcher.frames');
-    const file = join(e2e.dir, 'resize-watcher.mkv');
-    const watcher = await connectedBot({ room, name: 'watcher', measures: true, color: 'red', tone: 440, frameLog: log, record: file });
+    const { watcher, log, file } = await connectedWatcher(room);
     const resizer = await connectedBot({ room, name: 'resizer', color: 'lime', tone: 0, size: '640x360' });
     await untilTiles(room, 2);
     await sleep(2000);

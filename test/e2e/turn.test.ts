@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../helpers/setUpOrFail.ts';
 import { CHROMIUM_PATH, chromiumDescendants, inboundOver, isAlive, launchChromium, pageRtpStats, pageState, trustCertificateArgs, type LaunchedChromium } from '../helpers/browser.ts';
 import { descendants } from '../helpers/processes.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
@@ -160,45 +161,40 @@ describe('TURN: a client that can reach only the TURN server', () => {
   let mixer: McuProcess | undefined;
   let url = '';
   let browser: LaunchedChromium | undefined;
-  let setupError: unknown;
 
-  beforeAll(async () => {
-    try {
-      dir = mkdtempSync(join(tmpdir(), 'mcu-turn-'));
-      makeNetwork();
-      turn = spawn('ip', ['netns', 'exec', NS_SERVER, 'turnserver', ...turnArgs(dir)], { stdio: 'ignore' });
-      await until(() => {
-        if (/Total General servers/.test(turnLog())) return true;
-        if (turn?.exitCode !== null) throw new Error(`turnserver exited: ${turnLog().slice(-2000)}`);
-        return undefined;
-      }, 15_000, 'coturn to start');
+  const throwSetupError = beforeAllOrFail(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcu-turn-'));
+    makeNetwork();
+    turn = spawn('ip', ['netns', 'exec', NS_SERVER, 'turnserver', ...turnArgs(dir)], { stdio: 'ignore' });
+    await until(() => {
+      if (/Total General servers/.test(turnLog())) return true;
+      if (turn?.exitCode !== null) throw new Error(`turnserver exited: ${turnLog().slice(-2000)}`);
+      return undefined;
+    }, 15_000, 'coturn to start');
 
-      mixer = new McuProcess(
-        [
-          'serve', '--host', SERVER_IP, '--port', '0',
-          // Its media only on its namespace's loopback: the client has no way there but the relay.
-          '--announced-address', '127.0.0.1',
-          '--recordings', join(dir, 'recordings'),
-          '--turn-url', `turn:${SERVER_IP}:${TURN_PORT}?transport=udp`,
-          '--turn-secret', TURN_SECRET,
-          '--turn-ttl', `${TURN_TTL_SECONDS}s`,
-        ],
-        TEST_KEY_ENV,
-        ['ip', 'netns', 'exec', NS_SERVER],
-      );
-      url = (await mixer.waitForLine(/^Mixer running at (https:\/\/10\.213\.0\.1:\d+\/)$/, 30_000))[1]!;
+    mixer = new McuProcess(
+      [
+        'serve', '--host', SERVER_IP, '--port', '0',
+        // Its media only on its namespace's loopback: the client has no way there but the relay.
+        '--announced-address', '127.0.0.1',
+        '--recordings', join(dir, 'recordings'),
+        '--turn-url', `turn:${SERVER_IP}:${TURN_PORT}?transport=udp`,
+        '--turn-secret', TURN_SECRET,
+        '--turn-ttl', `${TURN_TTL_SECONDS}s`,
+      ],
+      TEST_KEY_ENV,
+      ['ip', 'netns', 'exec', NS_SERVER],
+    );
+    url = (await mixer.waitForLine(/^Mixer running at (https:\/\/10\.213\.0\.1:\d+\/)$/, 30_000))[1]!;
 
-      const wrapper = join(dir, 'chromium-in-namespace');
-      writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS_CLIENT} ${CHROMIUM_PATH} "$@"\n`);
-      chmodSync(wrapper, 0o755);
-      browser = await launchChromium(new URL(url).origin, 'chromium-turn', {
-        executablePath: wrapper,
-        args: trustCertificateArgs(readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8')),
-      });
-      await browser.context.addInitScript({ content: RELAY_ONLY });
-    } catch (error) {
-      setupError = error;
-    }
+    const wrapper = join(dir, 'chromium-in-namespace');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS_CLIENT} ${CHROMIUM_PATH} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    browser = await launchChromium(new URL(url).origin, 'chromium-turn', {
+      executablePath: wrapper,
+      args: trustCertificateArgs(readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8')),
+    });
+    await browser.context.addInitScript({ content: RELAY_ONLY });
   }, 120_000);
 
   afterAll(async () => {
@@ -222,7 +218,7 @@ describe('TURN: a client that can reach only the TURN server', () => {
   }, 60_000);
 
   function ready(): LaunchedChromium {
-    if (setupError !== undefined) throw setupError;
+    throwSetupError();
     return browser!;
   }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { descendants } from './processes.ts';
+import { settleOnWake } from './wait.ts';
 
 const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 
@@ -55,28 +56,19 @@ export class McuProcess {
         for (const line of this.stdout) {
           const match = pattern.exec(line);
           if (match) {
-            done();
             resolve(match);
             return true;
           }
         }
         if (!this.running) {
-          done();
           reject(new Error(`mcu exited before printing ${pattern}; stderr: ${this.stderr}`));
           return true;
         }
         return false;
       };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`mcu printed no ${pattern} within ${timeoutMs} ms; stdout: ${this.stdout.join('\n')}; stderr: ${this.stderr}`));
-      }, timeoutMs);
-      const wake = (): void => void check();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-      };
-      if (!check()) this.#waiters.add(wake);
+      settleOnWake(this.#waiters, check, timeoutMs, () =>
+        reject(new Error(`mcu printed no ${pattern} within ${timeoutMs} ms; stdout: ${this.stdout.join('\n')}; stderr: ${this.stderr}`)),
+      );
     });
   }
 

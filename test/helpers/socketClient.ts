@@ -1,4 +1,5 @@
 import WebSocket, { type ClientOptions } from 'ws';
+import { settleOnWake } from './wait.ts';
 
 /** A raw WebSocket client for tests: sends anything, collects every parsed reply. */
 export class RawClient {
@@ -45,20 +46,10 @@ export class RawClient {
     return new Promise((resolve) => {
       const check = (): boolean => {
         if (!condition()) return false;
-        done();
         resolve(true);
         return true;
       };
-      const timer = setTimeout(() => {
-        done();
-        resolve(false);
-      }, timeoutMs);
-      const wake = (): void => void check();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-      };
-      if (!check()) this.#waiters.add(wake);
+      settleOnWake(this.#waiters, check, timeoutMs, () => resolve(false));
     });
   }
 

@@ -7,6 +7,15 @@ function send(estimator: DownlinkEstimator, from: number, ms: number, bps: numbe
   return from + ms;
 }
 
+/** Sends 1.5 Mb/s for a second under a REMB of `first`, then 200 ms more and a REMB of `then`; returns the time then. */
+function rembFall(estimator: DownlinkEstimator, first: number, then: number): number {
+  let now = send(estimator, 0, 1000, 1_500_000);
+  estimator.remb(now, first);
+  now = send(estimator, now, 200, 1_500_000);
+  estimator.remb(now, then);
+  return now;
+}
+
 describe('DownlinkEstimator', () => {
   it('says nothing of the link before the browser does, and measures what is sent', () => {
     const e = new DownlinkEstimator();
@@ -31,10 +40,7 @@ describe('DownlinkEstimator', () => {
 
   it('takes a REMB that falls as the capacity of the link: what arrived, before Chromium backed off', () => {
     const e = new DownlinkEstimator();
-    let now = send(e, 0, 1000, 1_500_000);
-    e.remb(now, 1_200_000);
-    now = send(e, now, 200, 1_500_000);
-    e.remb(now, 255_000);
+    const now = rembFall(e, 1_200_000, 255_000);
     const estimate = e.estimate(now);
     expect(estimate.capacityBps).toBeCloseTo(300_000, -3);
     expect(estimate.congested).toBe(true);
@@ -47,10 +53,7 @@ describe('DownlinkEstimator', () => {
 
   it('does not call a small fall at the rate it sends congestion (jitter on a loaded machine)', () => {
     const e = new DownlinkEstimator();
-    let now = send(e, 0, 1000, 1_500_000);
-    e.remb(now, 2_000_000);
-    now = send(e, now, 200, 1_500_000);
-    e.remb(now, 0.85 * 1_500_000);
+    const now = rembFall(e, 2_000_000, 0.85 * 1_500_000);
     expect(e.estimate(now).congested).toBe(false);
   });
 

@@ -102,30 +102,22 @@ describe('FrameClock timing', () => {
     clock.stop();
   });
 
-  it('ticks stay on exact multiples of the period over 300 ticks when every timer fires 3 ms late', () => {
+  it.each([
+    ['ticks stay on exact multiples of the period over 300 ticks when every timer fires 3 ms late', 3, 10],
+    ['ticks stay on exact multiples of a fractional period over 300 ticks with on-time timers', 0, 1e-6],
+  ])('%s', (_what, lateness, slackMs) => {
     const period = 1000 / 30;
     const clock = new FrameClock(period, record, { timers });
-    timers.lateness = 3;
+    timers.lateness = lateness;
     clock.start();
-    timers.advance(300 * period + 10);
+    timers.advance(300 * period + slackMs);
     expect(numbers()).toEqual(range(0, 300));
-    // every tick n happens 3 ms after start + n × period: the lateness does not add up
-    const offsets = ticks.slice(1).map((t) => t.at - 5000 - t.n * period);
-    for (const offset of offsets) expect(offset).toBeCloseTo(3, 6);
-    expect(ticks.at(-1)!.at).toBeCloseTo(5000 + 10_000 + 3, 6);
+    expect(ticks[0]).toEqual({ n: 0, at: 5000 });
+    // every later tick n happens `lateness` ms after start + n × period: the lateness does not add up
+    for (const t of ticks.slice(1)) expect(t.at).toBeCloseTo(5000 + t.n * period + lateness, 6);
+    expect(ticks.at(-1)!.at).toBeCloseTo(5000 + 10_000 + lateness, 6);
     expect(clock.skipped).toBe(0);
     expect(clock.ticks).toBe(301);
-    clock.stop();
-  });
-
-  it('ticks stay on exact multiples of a fractional period over 300 ticks with on-time timers', () => {
-    const period = 1000 / 30;
-    const clock = new FrameClock(period, record, { timers });
-    clock.start();
-    timers.advance(300 * period + 1e-6);
-    expect(numbers()).toEqual(range(0, 300));
-    for (const t of ticks) expect(t.at).toBeCloseTo(5000 + t.n * period, 6);
-    expect(clock.skipped).toBe(0);
     clock.stop();
   });
 
@@ -160,41 +152,25 @@ describe('FrameClock timing', () => {
     clock.stop();
   });
 
-  it('a timer 100 ms late with maxBurst 5 runs 5 ticks back to back and skips only the rest', () => {
-    const clock = new FrameClock(20, record, { maxBurst: 5, timers });
-    clock.start();
-    timers.postponePending(100);
-    timers.advance(120);
-    expect(ticks).toEqual([
-      { n: 0, at: 5000 },
-      { n: 2, at: 5120 },
-      { n: 3, at: 5120 },
-      { n: 4, at: 5120 },
-      { n: 5, at: 5120 },
-      { n: 6, at: 5120 },
-    ]);
-    expect(clock.skipped).toBe(1);
-    timers.advance(20);
-    expect(ticks.at(-1)).toEqual({ n: 7, at: 5140 });
-    expect(clock.ticks).toBe(7);
-    clock.stop();
-  });
+  /** Ticks `first` to `last`, all run at `at` (a burst). */
+  const burst = (at: number, first: number, last: number): Array<{ n: number; at: number }> =>
+    Array.from({ length: last - first + 1 }, (_, i) => ({ n: first + i, at }));
 
-  it('a timer 60 ms late with maxBurst 5 catches up on every missed tick without skipping', () => {
+  it.each([
+    ['a timer 100 ms late with maxBurst 5 runs 5 ticks back to back and skips only the rest', 100, [{ n: 0, at: 5000 }, ...burst(5120, 2, 6)], 1],
+    // Fires at 5080, when ticks 1 to 4 are due.
+    ['a timer 60 ms late with maxBurst 5 catches up on every missed tick without skipping', 60, [{ n: 0, at: 5000 }, ...burst(5080, 1, 4)], 0],
+  ])('%s', (_what, lateMs, expected, skipped) => {
     const clock = new FrameClock(20, record, { maxBurst: 5, timers });
     clock.start();
-    timers.postponePending(60); // fires at 5080, when ticks 1 to 4 are due
-    timers.advance(80);
-    expect(ticks).toEqual([
-      { n: 0, at: 5000 },
-      { n: 1, at: 5080 },
-      { n: 2, at: 5080 },
-      { n: 3, at: 5080 },
-      { n: 4, at: 5080 },
-    ]);
-    expect(clock.skipped).toBe(0);
+    timers.postponePending(lateMs);
+    timers.advance(lateMs + 20);
+    expect(ticks).toEqual(expected);
+    expect(clock.skipped).toBe(skipped);
     timers.advance(20);
-    expect(ticks.at(-1)).toEqual({ n: 5, at: 5100 });
+    const last = expected.at(-1)!;
+    expect(ticks.at(-1)).toEqual({ n: last.n + 1, at: last.at + 20 });
+    expect(clock.ticks).toBe(expected.length + 1);
     clock.stop();
   });
 

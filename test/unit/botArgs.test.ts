@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   checkRecordingCodec,
   fileSourceArgs,
@@ -55,15 +56,20 @@ const opusOut = (input: string): string[] => [
   '-payload_type', '111', '-ssrc', '5678', '-f', 'rtp', 'rtp://127.0.0.1:50002?pkt_size=1200&rtcpport=50002&connect=1',
 ];
 
+/** A 640x360 colour and a 440 Hz tone: both paced lavfi inputs, the given video output, then Opus from input 1. */
+function expectColourAndTone(color: string, video: VideoOutput, videoOut: string[]): void {
+  expect(syntheticSourceArgs({ color, toneHz: 440, video, audio: ctx.audio })).toEqual([
+    ...COMMON,
+    '-re', '-f', 'lavfi', '-i', `color=c=${color}:s=640x360:r=30`,
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    ...videoOut,
+    ...opusOut('1:a:0'),
+  ]);
+}
+
 describe('syntheticSourceArgs()', () => {
   test('sends a paced colour as VP8 and a paced tone as Opus, each to its own RTP port', () => {
-    expect(syntheticSourceArgs({ color: 'red', toneHz: 440, video: ctx.video, audio: ctx.audio })).toEqual([
-      ...COMMON,
-      '-re', '-f', 'lavfi', '-i', 'color=c=red:s=640x360:r=30',
-      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      ...VP8_OUT_640,
-      ...opusOut('1:a:0'),
-    ]);
+    expectColourAndTone('red', ctx.video, VP8_OUT_640);
   });
 
   test('an audio-only bot has one lavfi input, mapped as input 0', () => {
@@ -132,13 +138,7 @@ describe('syntheticSourceArgs() with a timecode', () => {
 
 describe('syntheticSourceArgs() with H.264', () => {
   test('encodes the colour with libx264, Baseline level 3.1, and sends it with payload type 102', () => {
-    expect(syntheticSourceArgs({ color: 'blue', toneHz: 440, video: ctx.h264, audio: ctx.audio })).toEqual([
-      ...COMMON,
-      '-re', '-f', 'lavfi', '-i', 'color=c=blue:s=640x360:r=30',
-      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      ...H264_OUT_640,
-      ...opusOut('1:a:0'),
-    ]);
+    expectColourAndTone('blue', ctx.h264, H264_OUT_640);
   });
 
   test('the rate cap, its buffer and the keyframe interval follow --bitrate and --fps', () => {
@@ -261,7 +261,7 @@ describe('checkRecordingCodec()', () => {
   });
 });
 
-test.each([
+eachReturns('isFfmpegColor(%j) is %s', isFfmpegColor, [
   ['red', true],
   ['SteelBlue', true],
   ['0x00ff00', true],
@@ -270,6 +270,4 @@ test.each([
   ['blurple', false],
   ['red@0.5', false],
   ['', false],
-])('isFfmpegColor(%j) is %s', (color, valid) => {
-  expect(isFfmpegColor(color)).toBe(valid);
-});
+]);

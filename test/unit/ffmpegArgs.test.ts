@@ -1,4 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   AUDIO_SAMPLE_RATE,
   audioDecoderArgs,
@@ -155,15 +156,13 @@ describe('audioEncoderArgs()', () => {
 });
 
 describe('compositorInputFd()', () => {
-  test.each([
+  eachReturns('compositor input %i is read from fd %i (stdin, then the extra pipes after stderr)', compositorInputFd, [
     [0, 0],
     [1, 3],
     [2, 4],
     [3, 5],
     [15, 17],
-  ])('compositor input %i is read from fd %i (stdin, then the extra pipes after stderr)', (index, fd) => {
-    expect(compositorInputFd(index)).toBe(fd);
-  });
+  ]);
 });
 
 describe('compositorFilter()', () => {
@@ -252,13 +251,11 @@ describe('compositorArgs()', () => {
     expect(forced).toEqual(['expr:eq(n,1)', 'expr:eq(n,1)']);
   });
 
-  it.each([
+  eachReturns('h264Level(%o) is %s', h264Level, [
     [{ width: 640, height: 360 }, '3.1'],
     [{ width: 1280, height: 720 }, '3.1'],
     [{ width: 1920, height: 1080 }, '4.0'],
-  ])('h264Level(%o) is %s', (canvas, level) => {
-    expect(h264Level(canvas)).toBe(level);
-  });
+  ]);
 
   it('compositorArgs() for three inputs, written out literally in full', () => {
     // The same array without helpers, so that a mistake shared by a helper and the code shows up.

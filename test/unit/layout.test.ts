@@ -1,4 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   focusLayout,
   gridColumns,
@@ -16,7 +17,7 @@ const overlaps = (a: Tile, b: Tile): boolean =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 describe('gridColumns()', () => {
-  test.each([
+  eachReturns('gridColumns(%i) is %i', gridColumns, [
     [0, 1],
     [1, 1],
     [2, 2],
@@ -29,42 +30,20 @@ describe('gridColumns()', () => {
     [16, 4],
     [17, 5],
     [25, 5],
-  ])('gridColumns(%i) is %i', (count, columns) => {
-    expect(gridColumns(count)).toBe(columns);
-  });
+  ]);
 });
 
 describe('gridLayout() on 1280x720', () => {
-  it('gridLayout() gives no tiles for nobody', () => {
-    expect(gridLayout(0, CANVAS)).toEqual([]);
-  });
+  const tile = (x: number, y: number, width: number, height: number): Tile => ({ x, y, width, height });
 
-  it('gridLayout() gives one participant the whole canvas', () => {
-    expect(gridLayout(1, CANVAS)).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
-  });
-
-  it('gridLayout() puts two tiles side by side, each full height', () => {
-    expect(gridLayout(2, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 720 },
-      { x: 640, y: 0, width: 640, height: 720 },
-    ]);
-  });
-
-  it('gridLayout() puts three tiles as two on top and one centred below', () => {
-    expect(gridLayout(3, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 360 },
-      { x: 640, y: 0, width: 640, height: 360 },
-      { x: 320, y: 360, width: 640, height: 360 },
-    ]);
-  });
-
-  it('gridLayout() puts four tiles in a 2x2 grid', () => {
-    expect(gridLayout(4, CANVAS)).toEqual([
-      { x: 0, y: 0, width: 640, height: 360 },
-      { x: 640, y: 0, width: 640, height: 360 },
-      { x: 0, y: 360, width: 640, height: 360 },
-      { x: 640, y: 360, width: 640, height: 360 },
-    ]);
+  it.each<[string, number, Tile[]]>([
+    ['gives no tiles for nobody', 0, []],
+    ['gives one participant the whole canvas', 1, [tile(0, 0, 1280, 720)]],
+    ['puts two tiles side by side, each full height', 2, [tile(0, 0, 640, 720), tile(640, 0, 640, 720)]],
+    ['puts three tiles as two on top and one centred below', 3, [tile(0, 0, 640, 360), tile(640, 0, 640, 360), tile(320, 360, 640, 360)]],
+    ['puts four tiles in a 2x2 grid', 4, [tile(0, 0, 640, 360), tile(640, 0, 640, 360), tile(0, 360, 640, 360), tile(640, 360, 640, 360)]],
+  ])('gridLayout() %s', (_what, count, tiles) => {
+    expect(gridLayout(count, CANVAS)).toEqual(tiles);
   });
 
   // count, columns, rows, tile width, tile height
@@ -158,40 +137,13 @@ describe('gridLayout() on 1280x720', () => {
 });
 
 describe('letterbox()', () => {
-  it('letterbox() fits a 16:9 source into a 640x720 tile as 640x360 centred at y=180', () => {
-    expect(letterbox({ width: 640, height: 360 }, { x: 0, y: 0, width: 640, height: 720 })).toEqual({
-      x: 0,
-      y: 180,
-      width: 640,
-      height: 360,
-    });
-  });
-
-  it('letterbox() offsets the picture by the tile position', () => {
-    expect(letterbox({ width: 1920, height: 1080 }, { x: 640, y: 0, width: 640, height: 720 })).toEqual({
-      x: 640,
-      y: 180,
-      width: 640,
-      height: 360,
-    });
-  });
-
-  it('letterbox() pillarboxes a 4:3 source in a 16:9 tile', () => {
-    expect(letterbox({ width: 640, height: 480 }, { x: 0, y: 360, width: 640, height: 360 })).toEqual({
-      x: 80,
-      y: 360,
-      width: 480,
-      height: 360,
-    });
-  });
-
-  it('letterbox() scales a small source up to fill the tile', () => {
-    expect(letterbox({ width: 320, height: 180 }, { x: 0, y: 0, width: 1280, height: 720 })).toEqual({
-      x: 0,
-      y: 0,
-      width: 1280,
-      height: 720,
-    });
+  it.each([
+    ['fits a 16:9 source into a 640x720 tile as 640x360 centred at y=180', { width: 640, height: 360 }, { x: 0, y: 0, width: 640, height: 720 }, { x: 0, y: 180, width: 640, height: 360 }],
+    ['offsets the picture by the tile position', { width: 1920, height: 1080 }, { x: 640, y: 0, width: 640, height: 720 }, { x: 640, y: 180, width: 640, height: 360 }],
+    ['pillarboxes a 4:3 source in a 16:9 tile', { width: 640, height: 480 }, { x: 0, y: 360, width: 640, height: 360 }, { x: 80, y: 360, width: 480, height: 360 }],
+    ['scales a small source up to fill the tile', { width: 320, height: 180 }, { x: 0, y: 0, width: 1280, height: 720 }, { x: 0, y: 0, width: 1280, height: 720 }],
+  ])('letterbox() %s', (_what, source, tile, box) => {
+    expect(letterbox(source, tile)).toEqual(box);
   });
 
   const sources: Size[] = [

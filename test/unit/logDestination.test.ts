@@ -30,11 +30,15 @@ function fakeFd(): { write: WriteNow; text: () => string; calls: number; fail?: 
   return fd;
 }
 
+/** A LogDestination on stderr's number that writes through a fake descriptor, set up as given. */
+function onFakeFd(setup: { fail?: string; short?: number }): { fd: ReturnType<typeof fakeFd>; destination: LogDestination } {
+  const fd = Object.assign(fakeFd(), setup);
+  return { fd, destination: new LogDestination(2, fd.write) };
+}
+
 describe('LogDestination', () => {
   it('goes on after a short write until the line is whole', () => {
-    const fd = fakeFd();
-    const destination = new LogDestination(2, fd.write);
-    fd.short = 3;
+    const { fd, destination } = onFakeFd({ short: 3 });
     destination.write('first\n');
     destination.write('second\n');
     expect(fd.text()).toBe('first\nsecond\n');
@@ -42,9 +46,7 @@ describe('LogDestination', () => {
   });
 
   it('keeps lines while the reader is slow (EAGAIN), in order, trying once per line', () => {
-    const fd = fakeFd();
-    const destination = new LogDestination(2, fd.write);
-    fd.fail = 'EAGAIN';
+    const { fd, destination } = onFakeFd({ fail: 'EAGAIN' });
     destination.write('a\n');
     destination.write('b\n');
     expect(fd.calls).toBe(2);
@@ -55,9 +57,7 @@ describe('LogDestination', () => {
   });
 
   it('drops and counts lines past 64 KiB kept, and says so once lines fit again', () => {
-    const fd = fakeFd();
-    const destination = new LogDestination(2, fd.write);
-    fd.fail = 'EAGAIN';
+    const { fd, destination } = onFakeFd({ fail: 'EAGAIN' });
     const line = `${'x'.repeat(1023)}\n`;
     for (let i = 0; i < 100; i++) destination.write(line);
     expect(destination.dropped).toBe(100 - 64);
@@ -71,9 +71,7 @@ describe('LogDestination', () => {
   });
 
   it('stops writing once the reader has gone (EPIPE)', () => {
-    const fd = fakeFd();
-    const destination = new LogDestination(2, fd.write);
-    fd.fail = 'EPIPE';
+    const { fd, destination } = onFakeFd({ fail: 'EPIPE' });
     destination.write('lost\n');
     destination.write('not tried\n');
     destination.flushSync();

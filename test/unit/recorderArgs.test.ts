@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import {
   crashSafeMuxerArgs,
   durationProbeArgs,
@@ -9,7 +10,7 @@ import {
 } from '../../src/recording/recorderArgs.ts';
 
 describe('recordingContainer()', () => {
-  test.each([
+  eachReturns('%s → %s', recordingContainer, [
     ['talk.webm', 'webm'],
     ['talk.WEBM', 'webm'],
     ['talk.mkv', 'matroska'],
@@ -18,9 +19,7 @@ describe('recordingContainer()', () => {
     ['talk', undefined],
     ['dir.webm/talk', undefined],
     ['.webm', undefined],
-  ])('%s → %s', (name, container) => {
-    expect(recordingContainer(name)).toBe(container);
-  });
+  ]);
 });
 
 test('recordingVideoCodec(): VP8 for WebM and Matroska (no second encode), H.264 for MP4 (FFmpeg 5.1 has no VP8 in MP4)', () => {

@@ -7,41 +7,17 @@ const rtpInputSdp = (port: number, codec: RtpInputCodec): string => rtpSdp('mcu'
 const SESSION = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=mcu', 'c=IN IP4 127.0.0.1', 't=0 0'];
 
 describe('rtpSdp() for a decoder (one stream)', () => {
-  it('describes a VP8 stream on a loopback port with a 90 kHz clock', () => {
-    expect(rtpInputSdp(40002, { kind: 'video', codec: 'VP8', payloadType: 96 })).toBe(
-      'v=0\n' +
-        'o=- 0 0 IN IP4 127.0.0.1\n' +
-        's=mcu\n' +
-        'c=IN IP4 127.0.0.1\n' +
-        't=0 0\n' +
-        'm=video 40002 RTP/AVP 96\n' +
-        'a=rtpmap:96 VP8/90000\n',
-    );
-  });
-
-  it('gives H264 its packetization-mode=1 fmtp line', () => {
-    expect(rtpInputSdp(40006, { kind: 'video', codec: 'H264', payloadType: 102 })).toBe(
-      'v=0\n' +
-        'o=- 0 0 IN IP4 127.0.0.1\n' +
-        's=mcu\n' +
-        'c=IN IP4 127.0.0.1\n' +
-        't=0 0\n' +
-        'm=video 40006 RTP/AVP 102\n' +
-        'a=rtpmap:102 H264/90000\n' +
-        'a=fmtp:102 packetization-mode=1\n',
-    );
-  });
-
-  it('describes Opus as 48 kHz with two channels (RFC 7587)', () => {
-    expect(rtpInputSdp(40004, { kind: 'audio', codec: 'opus', payloadType: 111 })).toBe(
-      'v=0\n' +
-        'o=- 0 0 IN IP4 127.0.0.1\n' +
-        's=mcu\n' +
-        'c=IN IP4 127.0.0.1\n' +
-        't=0 0\n' +
-        'm=audio 40004 RTP/AVP 111\n' +
-        'a=rtpmap:111 opus/48000/2\n',
-    );
+  it.each<[string, number, RtpInputCodec, string[]]>([
+    ['describes a VP8 stream on a loopback port with a 90 kHz clock', 40002, { kind: 'video', codec: 'VP8', payloadType: 96 }, ['m=video 40002 RTP/AVP 96', 'a=rtpmap:96 VP8/90000']],
+    [
+      'gives H264 its packetization-mode=1 fmtp line',
+      40006,
+      { kind: 'video', codec: 'H264', payloadType: 102 },
+      ['m=video 40006 RTP/AVP 102', 'a=rtpmap:102 H264/90000', 'a=fmtp:102 packetization-mode=1'],
+    ],
+    ['describes Opus as 48 kHz with two channels (RFC 7587)', 40004, { kind: 'audio', codec: 'opus', payloadType: 111 }, ['m=audio 40004 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2']],
+  ])('%s', (_what, port, codec, media) => {
+    expect(rtpInputSdp(port, codec)).toBe([...SESSION, ...media, ''].join('\n'));
   });
 
   test.each<[string, RtpInputCodec]>([

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import { seqAdd, seqDiff, seqNewer, tsAdd, tsDiff } from '../../src/rtp/seq.ts';
 
 // RFC 3550 §5.1: sequence numbers are 16 bits and timestamps 32 bits, both wrapping around.
@@ -6,7 +7,7 @@ import { seqAdd, seqDiff, seqNewer, tsAdd, tsDiff } from '../../src/rtp/seq.ts';
 // receive_log_test.go does.
 
 describe('seqAdd()', () => {
-  test.each([
+  eachReturns('seqAdd(%i, %i) is %i', seqAdd, [
     // [seq, delta, expected]
     [65534, 0, 65534],
     [65534, 1, 65535],
@@ -26,9 +27,7 @@ describe('seqAdd()', () => {
     [0, -0x10001, 65535],
     [1000, 0x7fff, 33767],
     [1000, -1000, 0],
-  ])('seqAdd(%i, %i) is %i', (seq, delta, expected) => {
-    expect(seqAdd(seq, delta)).toBe(expected);
-  });
+  ]);
 
   test.each([65534, 65535, 0, 1, 32767, 32768])('seqAdd() from %i always stays within 0..65535', (start) => {
     for (let delta = -70000; delta <= 70000; delta += 977) {
@@ -47,7 +46,7 @@ describe('seqAdd()', () => {
 });
 
 describe('seqNewer()', () => {
-  test.each([
+  eachReturns('seqNewer(%i, %i) is %s', seqNewer, [
     // [a, b, a is newer than b]
     [65535, 65534, true],
     [65534, 65535, false],
@@ -77,9 +76,7 @@ describe('seqNewer()', () => {
     [0, 0x8001, true],
     [32767, 65534, false], // 65534 + 0x8001
     [65534, 32767, true],
-  ])('seqNewer(%i, %i) is %s', (a, b, expected) => {
-    expect(seqNewer(a, b)).toBe(expected);
-  });
+  ]);
 
   test.each([65534, 65535])('seqNewer() from %i: exactly one of two distinct numbers is newer unless they are 0x8000 apart', (start) => {
     const deltas = [1, 2, 0x7ffe, 0x7fff, 0x8000, 0x8001, 0xfffe, 0xffff];
@@ -99,7 +96,7 @@ describe('seqNewer()', () => {
 });
 
 describe('seqDiff()', () => {
-  test.each([
+  eachReturns('seqDiff(%i, %i) is %i', seqDiff, [
     [5, 3, 2],
     [3, 5, -2],
     [0, 65535, 1],
@@ -107,9 +104,7 @@ describe('seqDiff()', () => {
     [100, 65500, 136],
     [32767, 0, 32767],
     [32768, 0, -32768],
-  ])('seqDiff(%i, %i) is %i', (a, b, expected) => {
-    expect(seqDiff(a, b)).toBe(expected);
-  });
+  ]);
 
   test('undoes seqAdd() for every step within half the space, across the wrap', () => {
     for (const start of [0, 65000, 65535]) {
@@ -119,7 +114,7 @@ describe('seqDiff()', () => {
 });
 
 describe('tsAdd()', () => {
-  test.each([
+  eachReturns('tsAdd(%i, %i) is %i', tsAdd, [
     // [ts, delta, expected]
     [0xfffffffe, 0, 0xfffffffe],
     [0xfffffffe, 1, 0xffffffff],
@@ -135,20 +130,16 @@ describe('tsAdd()', () => {
     [0, -0x100000000, 0],
     [0x7fffffff, 1, 0x80000000], // no sign trouble at bit 31
     [0x80000000, 0x80000000, 0],
-  ])('tsAdd(%i, %i) is %i', (ts, delta, expected) => {
-    expect(tsAdd(ts, delta)).toBe(expected);
-  });
+  ]);
 
-  test.each([
+  eachReturns('tsAdd(%i, %d) rounds the delta to a whole tick: %i', tsAdd, [
     // A delta computed from wall-clock time (ms * clockRate / 1000) is rounded to a whole tick.
     [0xfffffffe, 1.4, 0xffffffff],
     [0xfffffffe, 1.6, 0],
     [0xffffffff, 0.5, 0],
     [1, -1.4, 0],
     [0, -0.6, 0xffffffff],
-  ])('tsAdd(%i, %d) rounds the delta to a whole tick: %i', (ts, delta, expected) => {
-    expect(tsAdd(ts, delta)).toBe(expected);
-  });
+  ]);
 
   test.each([0xfffffffe, 0xffffffff, 0])('tsAdd() from %i always gives an unsigned 32-bit integer', (start) => {
     for (const delta of [-0x1_0000_0001, -0x80000000, -1, 1, 3000, 0x7fffffff, 0x80000000, 0x1_0000_0001]) {
@@ -161,7 +152,7 @@ describe('tsAdd()', () => {
 });
 
 describe('tsDiff()', () => {
-  test.each([
+  eachReturns('tsDiff(%i, %i) is %i', tsDiff, [
     // [a, b, a - b]
     [0xffffffff, 0xfffffffe, 1],
     [0xfffffffe, 0xffffffff, -1],
@@ -183,9 +174,7 @@ describe('tsDiff()', () => {
     [0x7ffffffd, 0xfffffffe, 0x7fffffff], // 0xfffffffe + 0x7fffffff
     [0x7ffffffe, 0xfffffffe, -0x80000000], // 0xfffffffe + 0x80000000
     [0x7fffffff, 0xfffffffe, -0x7fffffff], // 0xfffffffe + 0x80000001
-  ])('tsDiff(%i, %i) is %i', (a, b, expected) => {
-    expect(tsDiff(a, b)).toBe(expected);
-  });
+  ]);
 
   test.each([0xfffffffe, 0xffffffff])('tsDiff(tsAdd(%i, d), start) gives back d for every d in the half space', (start) => {
     for (const d of [-0x7fffffff, -0x10000000, -3000, -960, -2, -1, 0, 1, 2, 960, 3000, 0x10000000, 0x7fffffff]) {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import { allows, joinRefusal, participantAccess, parseGrantName, type Grants } from '../../src/auth/grants.ts';
 import { authorizeJoin, JoinRefused } from '../../src/auth/joinAuth.ts';
 import { createToken, DEFAULT_LEEWAY_SECONDS, parseDuration, TokenError, verifyToken, type NewToken } from '../../src/auth/tokens.ts';
@@ -135,15 +136,13 @@ describe('grants', () => {
     expect(participantAccess(grants)).toEqual(access);
   });
 
-  test.each([
+  eachReturns('parseGrantName(%j) is %j', parseGrantName, [
     ['roomJoin', 'roomJoin'],
     ['roomRecord', 'roomRecord'],
     ['roomjoin', undefined],
     ['admin', undefined],
     ['', undefined],
-  ])('parseGrantName(%j) is %j', (raw, expected) => {
-    expect(parseGrantName(raw)).toBe(expected);
-  });
+  ]);
 });
 
 describe('authorizeJoin', () => {
@@ -178,7 +177,7 @@ describe('authorizeJoin', () => {
   });
 });
 
-test.each([
+eachReturns('parseDuration(%j) is %j seconds', parseDuration, [
   ['90s', 90],
   ['90', 90],
   ['30m', 1800],
@@ -189,6 +188,4 @@ test.each([
   ['-5m', undefined],
   ['6 hours', undefined],
   ['', undefined],
-])('parseDuration(%j) is %j seconds', (text, seconds) => {
-  expect(parseDuration(text)).toBe(seconds);
-});
+]);

@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+import { eachReturns } from '../helpers/table.ts';
 import { isTurnUrl, turnCredentials } from '../../src/auth/turnCredentials.ts';
 
 // coturn's REST scheme (--use-auth-secret): username "<expiry>:<identity>", password
@@ -20,7 +21,7 @@ test("an identity's separators cannot move coturn's idea of the expiry", () => {
   expect(server.username).toBe('60:99999999999_me');
 });
 
-test.each([
+eachReturns('isTurnUrl(%j) is %j', isTurnUrl, [
   ['turn:turn.example.com', true],
   ['turn:10.0.0.1:3478?transport=udp', true],
   ['turns:turn.example.com:5349?transport=tcp', true],
@@ -28,6 +29,4 @@ test.each([
   ['turn:host?transport=sctp', false],
   ['https://turn.example.com', false],
   ['turn: spaced', false],
-])('isTurnUrl(%j) is %j', (url, expected) => {
-  expect(isTurnUrl(url)).toBe(expected);
-});
+]);
