@@ -26,8 +26,8 @@ const t = setInterval(() => {
 async function blast(network: TestNetwork, kbps: number, ms: number): Promise<number> {
   const client = network.clients[0]!;
   const port = 40_000 + (process.pid % 1000);
-  const receiving = run('ip', ['netns', 'exec', client.ns, process.execPath, '-e', RECEIVER, client.ip, String(port), String(ms + 1500)]);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const receiving = run('ip', ['netns', 'exec', client.ns, process.execPath, '-e', RECEIVER, client.ip, String(port), String(ms + 1000)]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await run('ip', ['netns', 'exec', network.server, process.execPath, '-e', SENDER, client.ip, String(port), String(kbps), String(ms)]);
   const { stdout } = await receiving;
   return (Number(stdout.trim()) * 8) / ms;
@@ -40,7 +40,7 @@ describe('a shaped downlink in network namespaces', () => {
 
   it('carries about its rate of a 2 Mbit/s stream and drops the rest, then all of it once opened up', { timeout: 60_000 }, async () => {
     network.shapeDownlink(client, 300);
-    const shaped = await blast(network, 2000, 3000);
+    const shaped = await blast(network, 2000, 2000);
     const { dropped } = network.downlinkCounts(client);
     console.log(`shaped link: 2000 kbit/s sent, ${shaped.toFixed(0)} kbit/s received at 300 kbit/s, ${dropped} packets dropped`);
     expect(shaped).toBeGreaterThan(200);
@@ -48,7 +48,7 @@ describe('a shaped downlink in network namespaces', () => {
     expect(dropped).toBeGreaterThan(100);
 
     network.shapeDownlink(client, 3000);
-    const opened = await blast(network, 2000, 3000);
+    const opened = await blast(network, 2000, 1500);
     console.log(`opened up to 3000 kbit/s: ${opened.toFixed(0)} kbit/s received`);
     expect(opened).toBeGreaterThan(1500);
   });
