@@ -21,9 +21,6 @@ export const DEFAULT_LADDER: Ladder = [
 /** At most this many rungs: all encoders of one FFmpeg process share one thread. */
 export const MAX_RUNGS = 4;
 
-/** A rung's short name, as the API and the page show it: its picture height, `360p`. */
-export const rungName = (rung: Size): string => `${rung.height}p`;
-
 /**
  * Parses `1280x720@1500,640x360@500` (width x height @ kbit/s, best first). Throws a RangeError
  * that says what is wrong: rungs must shrink in both size and bitrate, have even sizes (yuv420p),
