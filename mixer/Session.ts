@@ -84,6 +84,8 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   #layout: SessionLayout;
   /** H.264 wanted by someone other than a participant (an MP4 recording). */
   #h264Wanted = false;
+  /** The lower rungs some viewer receives (indices into settings.rungs). */
+  #rungsWanted: number[] = [];
   readonly #keyframeLimiter = new KeyframeLimiter(KEYFRAME_ON_REQUEST_MIN_MS);
 
   static async create(settings: SessionSettings): Promise<Session> {
@@ -192,6 +194,14 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     this.#recompose();
   }
 
+  setRungsWanted(rungs: number[]): void {
+    const wanted = [...new Set(rungs.filter((i) => Number.isInteger(i) && i >= 0 && i < this.settings.rungs.length))].sort((a, b) => a - b);
+    if (wanted.join() === this.#rungsWanted.join()) return;
+    log.info({ rungs: wanted.map((i) => this.settings.rungs[i]) }, 'rungs of the composite wanted');
+    this.#rungsWanted = wanted;
+    this.#recompose();
+  }
+
   setLayout(layout: SessionLayout): void {
     this.#layout = layout;
     log.info({ layout }, 'layout changed');
@@ -260,7 +270,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
   }
 
   #plan(ids: string[]): CompositorPlan {
-    return compositorPlan(ids, this.#layout.kind, this.#h264Wanted || this.#members.receivesH264, this.#sizes.size);
+    return compositorPlan(ids, this.#layout.kind, this.#h264Wanted || this.#members.receivesH264, this.#sizes.size, this.#rungsWanted);
   }
 
   /** Composes the current roster: a compositor for it starts beside the running one (make before break). */
@@ -279,8 +289,9 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     for (const action of actions) {
       const compositor = this.#compositors.run(action);
       if (action.do === 'announce' && compositor) {
-        log.info({ tiles: compositor.tileIds, ssrc: compositor.ssrc, h264Ssrc: compositor.h264Ssrc, standby: action.warm }, 'compositor started');
-        this.safeEmit('compositestart', { vp8: compositor.ssrc, ...(compositor.h264Ssrc !== undefined ? { h264: compositor.h264Ssrc } : {}) });
+        const { ssrc, h264Ssrc, rungSsrcs } = compositor;
+        log.info({ tiles: compositor.tileIds, ssrc, h264Ssrc, rungs: rungSsrcs, standby: action.warm }, 'compositor started');
+        this.safeEmit('compositestart', { vp8: ssrc, ...(h264Ssrc !== undefined ? { h264: h264Ssrc } : {}), rungs: rungSsrcs });
       } else if (action.do === 'live') {
         const live = this.#switch.live;
         if (live && this.#sizes.oldSizeGone(live.plan.source)) this.#members.releaseHeld();

@@ -1,4 +1,5 @@
 import type { LayoutKind, Size } from './logic/layout.ts';
+import { DEFAULT_LADDER, type Rung } from './logic/ladder.ts';
 import type { TypedEmitter } from '../base/TypedEmitter.ts';
 
 /** The arrangement of tiles: for `presenter`, who is large. */
@@ -19,16 +20,24 @@ export interface SessionSettings {
   /** A participant whose video stopped shows a dark tile with its name after this long. */
   placeholderAfterMs: number;
   layout: SessionLayout;
+  /**
+   * The composite's lower renditions, best first (mixer/logic/ladder.ts): the top one is the
+   * composite itself, at `canvas` and `videoBitrateKbps`. A rung is encoded only while wanted
+   * (setRungsWanted).
+   */
+  rungs: Rung[];
   /** Loopback port the composite's RTP is sent to (bound by the server). */
   compositePort: number;
   /** Loopback port for the composite in H.264, encoded only while someone needs it. */
   compositeH264Port: number;
   /** Loopback port the mix of everyone's voice is sent to (viewers hear it; recordings take it). */
   everyoneMixPort: number;
+  /** Loopback port of each lower rung, in the order of `rungs` (a rung without one is never encoded). */
+  rungPorts?: number[];
 }
 
 /** The settings of a session, less the loopback ports the server binds for it. */
-export type SessionMediaSettings = Omit<SessionSettings, 'compositePort' | 'compositeH264Port' | 'everyoneMixPort'>;
+export type SessionMediaSettings = Omit<SessionSettings, 'compositePort' | 'compositeH264Port' | 'everyoneMixPort' | 'rungPorts'>;
 
 export const SESSION_DEFAULTS: SessionMediaSettings = {
   canvas: { width: 1280, height: 720 },
@@ -39,6 +48,7 @@ export const SESSION_DEFAULTS: SessionMediaSettings = {
   keyframeIntervalSeconds: 2,
   placeholderAfterMs: 3000,
   layout: { kind: 'grid' },
+  rungs: DEFAULT_LADDER.slice(1).map((rung) => ({ ...rung })),
 };
 
 /** What a participant publishes, as negotiated, and where its own mix goes. */
@@ -57,6 +67,8 @@ export interface SessionParticipant {
 export interface CompositeSources {
   vp8: number;
   h264?: number;
+  /** The lower rungs it encodes: each one's index in `rungs`, and its SSRC. */
+  rungs?: { index: number; ssrc: number }[];
 }
 
 /** Loopback ports the server sends a participant's RTP to, one per published kind. */
@@ -122,6 +134,8 @@ export interface SessionLike extends TypedEmitter<SessionEvents> {
   setLayout(layout: SessionLayout): void;
   /** Encodes the composite in H.264 too even when no participant receives it (an MP4 recording). */
   setH264Wanted(wanted: boolean): void;
+  /** The lower rungs (indices into `rungs`) some viewer receives: only those are encoded. */
+  setRungsWanted(rungs: number[]): void;
   stats(): SessionStats;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { CompositorPlan, SwitchAction } from '../logic/CompositorSwitch.ts'
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import type { FramePool } from '../logic/FramePool.ts';
 import { layoutTiles, type LayoutKind, type Size } from '../logic/layout.ts';
+import type { Rung } from '../logic/ladder.ts';
 import { H264_PAYLOAD_TYPE, VP8_PAYLOAD_TYPE } from '../../base/rtp/payloadTypes.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 
@@ -30,6 +31,8 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
   /** The size of every input frame. */
   readonly source: Size;
   readonly h264Ssrc: number | undefined;
+  /** The lower rungs it encodes: each one's index in the session's rungs, and its SSRC. */
+  readonly rungSsrcs: { index: number; ssrc: number }[];
   readonly #process: FfmpegProcess;
   readonly #pipes: Writable[];
   readonly #frameBytes: number;
@@ -49,6 +52,8 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
       layoutKind: LayoutKind;
       planKey: string;
       framePool?: FramePool;
+      /** The index in the session's rungs of each of `rungOutputs`. */
+      rungIndices?: number[];
       /** Starts below the media path's priority until raisePriority(): a standby that may wait long. */
       background?: boolean;
     },
@@ -61,6 +66,7 @@ export class Compositor extends TypedEmitter<CompositorEvents> {
     this.ssrc = options.output.ssrc;
     this.source = options.source;
     this.h264Ssrc = options.h264Output?.ssrc;
+    this.rungSsrcs = (options.rungOutputs ?? []).map((rung, i) => ({ index: options.rungIndices?.[i] ?? i, ssrc: rung.output.ssrc }));
     this.#frameBytes = (options.source.width * options.source.height * 3) / 2;
     this.#process = new FfmpegProcess({
       name: `compositor ${options.output.ssrc} [${options.tileIds.join(',')}]`,
@@ -144,6 +150,9 @@ export interface CompositorSetOptions {
   /** Loopback ports the VP8 composite and the H.264 one are sent to. */
   compositePort: number;
   compositeH264Port: number;
+  /** The lower rungs, and the loopback port of each. */
+  rungs: readonly Rung[];
+  rungPorts?: readonly number[];
   /** Frame pools and black tiles by tile-source size (SizedFrames.ts). */
   frames: { pool(size: Size): FramePool; tiles(size: Size): { black: Buffer } };
   /** The name label drawn on a participant's tile, if any. */
@@ -204,7 +213,8 @@ export class CompositorSet {
    * path's priority until raisePriority().
    */
   #start(id: number, plan: CompositorPlan, background: boolean): Compositor {
-    const { canvas, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port, frames } = this.#o;
+    const { canvas, fps, videoBitrateKbps, keyframeIntervalSeconds, compositePort, compositeH264Port, frames, rungs, rungPorts = [] } = this.#o;
+    const encoded = plan.rungs.filter((i) => rungs[i] !== undefined && rungPorts[i] !== undefined);
     const inputs = Math.max(1, plan.ids.length);
     const compositor = new Compositor({
       tileIds: plan.ids,
@@ -222,6 +232,11 @@ export class CompositorSet {
       keyframeInterval: Math.round(keyframeIntervalSeconds * fps),
       output: { port: compositePort, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() },
       ...(plan.h264 ? { h264Output: { port: compositeH264Port, payloadType: H264_PAYLOAD_TYPE, ssrc: randomSsrc() } } : {}),
+      rungIndices: encoded,
+      rungOutputs: encoded.map((i) => {
+        const { width, height, kbps } = rungs[i]!;
+        return { size: { width, height }, kbps, output: { port: rungPorts[i]!, payloadType: VP8_PAYLOAD_TYPE, ssrc: randomSsrc() } };
+      }),
     });
     const { black } = frames.tiles(plan.source);
     compositor.whenStarted(() => compositor.writeFrames(Array.from({ length: inputs }, () => black)));

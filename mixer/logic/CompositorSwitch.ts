@@ -6,11 +6,14 @@ export interface CompositorPlan {
   kind: LayoutKind;
   h264: boolean;
   source: Size;
+  /** The lower rungs it encodes (indices into the session's `rungs`), ascending. */
+  rungs: number[];
   key: string;
 }
 
-export function compositorPlan(ids: string[], kind: LayoutKind, h264: boolean, source: Size): CompositorPlan {
-  return { ids, kind, h264, source, key: JSON.stringify([ids, kind, h264, source]) };
+export function compositorPlan(ids: string[], kind: LayoutKind, h264: boolean, source: Size, rungs: readonly number[] = []): CompositorPlan {
+  const sorted = [...new Set(rungs)].sort((a, b) => a - b);
+  return { ids, kind, h264, source, rungs: sorted, key: JSON.stringify([ids, kind, h264, source, sorted]) };
 }
 
 /** What the session is to do with its compositors (each known by the id the switch gave it). */

@@ -128,6 +128,10 @@ export class SessionProcess extends TypedEmitter<SessionEvents> implements Sessi
     if (!this.#closed) this.#channel.notify('h264', { wanted });
   }
 
+  setRungsWanted(rungs: number[]): void {
+    if (!this.#closed) this.#channel.notify('rungs', { wanted: rungs });
+  }
+
   requestCompositeKeyframe(): void {
     if (!this.#closed) this.#channel.notify('keyframe', undefined);
   }

@@ -84,6 +84,7 @@ const channel: ParentChannel<SessionProtocol> = new ParentChannel({
     keyframe: () => running('keyframe').requestCompositeKeyframe(),
     layout: (layout) => running('layout').setLayout(layout),
     h264: ({ wanted }) => running('h264').setH264Wanted(wanted),
+    rungs: ({ wanted }) => running('rungs').setRungsWanted(wanted),
   },
   onAnswered: (method, error) => {
     if (error !== undefined) log.error({ err: error }, `session ${method} failed`);

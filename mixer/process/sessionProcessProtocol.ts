@@ -35,6 +35,8 @@ const settingsSchema: z.ZodType<SessionSettings> = z.looseObject({
   compositePort: port,
   compositeH264Port: port,
   everyoneMixPort: port,
+  rungs: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive(), kbps: z.number().positive() })),
+  rungPorts: z.array(port).optional(),
 });
 
 const participantSchema: z.ZodType<SessionParticipant> = z.looseObject({
@@ -48,7 +50,12 @@ const participantSchema: z.ZodType<SessionParticipant> = z.looseObject({
 
 const portsSchema: z.ZodType<SessionParticipantPorts> = z.object({ videoPort: port.optional(), audioPort: port.optional() });
 
-const compositeSourcesSchema: z.ZodType<CompositeSources> = z.object({ vp8: ssrc, h264: ssrc.optional() });
+const rungIndex = z.number().int().min(0).max(16);
+const compositeSourcesSchema: z.ZodType<CompositeSources> = z.object({
+  vp8: ssrc,
+  h264: ssrc.optional(),
+  rungs: z.array(z.object({ index: rungIndex, ssrc })).optional(),
+});
 
 const count = z.number().nonnegative();
 /** Every field of SessionStats, and no other: a field the type loses must leave the schema too. */
@@ -81,6 +88,7 @@ export const sessionProtocol = defineProtocol({
     keyframe: z.undefined(),
     layout: layoutSchema,
     h264: z.object({ wanted: z.boolean() }),
+    rungs: z.object({ wanted: z.array(rungIndex) }),
   },
   events: {
     keyframeneeded: z.object({ id: z.string(), need: z.enum(['firstframe', 'stalled', 'restarted']) }),

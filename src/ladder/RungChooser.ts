@@ -79,6 +79,11 @@ export class RungChooser {
     return this.#rung;
   }
 
+  /** The best rung the viewer allows (0: any). */
+  get cap(): number {
+    return this.#cap;
+  }
+
   get audioOnly(): number {
     return this.#o.needs.length;
   }

@@ -157,6 +157,10 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#setUp(audio, plan.audio, attached.audioTrack, media.audio !== undefined, ports.then((p) => p.audioPort));
     this.#setUp(video, plan.video, attached.videoTrack, media.video !== undefined, ports.then((p) => p.videoPort));
     this.#videoTransceiver = video;
+    if (video?.dtlsTransport && attached.videoTrack && attached.onSending) {
+      const ours = new Set([video.sender.ssrc, ...(audio && attached.audioTrack ? [audio.sender.ssrc] : [])]);
+      attached.onSending({ transport: video.dtlsTransport, ssrcs: () => ours });
+    }
     if (video && attached.videoTrack) {
       this.#unsubscribes.push(onKeyframeRequest(video, () => this.observer.safeEmit('keyframerequest')));
     }

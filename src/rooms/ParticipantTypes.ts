@@ -1,5 +1,6 @@
 import type { MediaStreamTrack } from 'werift';
 import type { SessionParticipantPorts } from '../../mixer/SessionTypes.ts';
+import type { ViewerLink } from '../ladder/ViewerLadder.ts';
 import type { OfferPlan } from '../peers/offer.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import type { ServerMessage } from '../signaling/messages.ts';
@@ -24,6 +25,8 @@ export interface AttachedMedia {
   videoTrack?: MediaStreamTrack;
   /** The mix it hears (everyone but itself), for a participant that receives audio. */
   audioTrack?: MediaStreamTrack;
+  /** Its peer sends the composite now: what its browser says of its link chooses its rung. */
+  onSending?: (link: ViewerLink) => void;
 }
 
 /** The room's side of a participant: the only way a participant reaches its room. */

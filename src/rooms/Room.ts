@@ -11,8 +11,10 @@ import type { ParticipantSummary, ServerMessage } from '../signaling/messages.ts
 import { Participant } from './Participant.ts';
 import type { AttachedMedia, NegotiatedMedia } from './ParticipantTypes.ts';
 import { RoomFigures } from './RoomFigures.ts';
+import { RoomLadders } from './RoomLadders.ts';
 import { RoomMedia } from './RoomMedia.ts';
-import { RoomMembers } from './RoomMembers.ts';
+import { receivesH264, RoomMembers } from './RoomMembers.ts';
+import type { ViewerLink } from '../ladder/ViewerLadder.ts';
 import { RoomRecording } from './RoomRecording.ts';
 import { RoomSession } from './RoomSession.ts';
 import type { JoinOptions, RoomEvents, RoomNetwork, RoomObserverEvents, RoomSettings, RoomStats, RoomSummary } from './RoomTypes.ts';
@@ -36,13 +38,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #session: RoomSession;
   readonly #recording: RoomRecording;
   readonly #figures: RoomFigures;
+  readonly #ladders: RoomLadders;
   #closed = false;
   #closing: Promise<void> | undefined;
   #layout: SessionLayout;
 
   static async create(name: string, settings: RoomSettings, network: RoomNetwork, spares: SpareSessions): Promise<Room> {
     let onSwitch: (ssrc: number) => void = () => {};
-    const media = await RoomMedia.create(name, (ssrc) => onSwitch(ssrc));
+    const media = await RoomMedia.create(name, settings.session.rungs.length, (ssrc) => onSwitch(ssrc));
     const room = new Room(name, settings, network, spares, media);
     // The VP8 composite now sends this compositor: older ones can stop.
     onSwitch = (ssrc) => room.#session.use((s) => s.compositeSwitched(ssrc));
@@ -63,7 +66,22 @@ export class Room extends TypedEmitter<RoomEvents> {
       create: () => spares.start({ ...settings.session, layout: this.#layout, ...media.sessionPorts() }),
     });
     this.#recording = new RoomRecording({ room: name, fps: settings.session.fps, media, session: this.#session });
-    this.#figures = new RoomFigures(settings, { members: this.#members, media, session: this.#session, recording: this.#recording });
+    const { canvas, videoBitrateKbps, audioBitrateKbps, rungs } = settings.session;
+    this.#ladders = new RoomLadders({
+      room: name,
+      ladder: [{ ...canvas, kbps: videoBitrateKbps }, ...rungs],
+      audioKbps: audioBitrateKbps,
+      renditions: media.renditions,
+      session: (use) => this.#session.use(use),
+      send: (id, message) => this.#members.get(id)?.signal.send(message),
+    });
+    this.#figures = new RoomFigures(settings, {
+      members: this.#members,
+      media,
+      session: this.#session,
+      recording: this.#recording,
+      ladders: this.#ladders,
+    });
     this.#session.on('@start', (session) => this.#onSessionStarted(session));
     this.#session.on('@stop', () => this.observer.safeEmit('sessionclose'));
     this.#session.on('@lost', () => this.#onSessionLost());
@@ -162,6 +180,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     return participant;
   }
 
+  /**
+   * The best rung of the ladder a viewer wants (0: any; the ladder's length: audio only), its
+   * data-saver choice. False: no such participant receiving the VP8 composite.
+   */
+  setRungCap(id: string, cap: number): boolean {
+    return this.#ladders.setCap(id, cap);
+  }
+
   /** Removes a participant at an operator's request; it is told with a `kicked` error. False if unknown. */
   kick(id: string): boolean {
     const member = this.#members.get(id);
@@ -203,6 +229,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     // Before the session: the recorder finishes its file while the composite still flows.
     await this.#recording.close();
     await this.#session.close();
+    this.#ladders.close();
     this.#media.close();
     for (const { mix } of members) mix?.close();
     this.safeEmit('@close');
@@ -237,7 +264,16 @@ export class Room extends TypedEmitter<RoomEvents> {
       }
       return given;
     })();
-    return { ports, ...this.#media.tracksFor(media, this.#members.get(id)?.mix) };
+    const chains = this.#media.chainsFor(media, this.#members.get(id)?.mix);
+    // A viewer of the VP8 composite moves between its rungs as its link allows.
+    const laddered = chains.video !== undefined && !receivesH264(media);
+    if (chains.video && laddered) this.#ladders.add(id, chains.video, chains.audio);
+    return {
+      ports,
+      ...(chains.video ? { videoTrack: chains.video.track } : {}),
+      ...(chains.audio ? { audioTrack: chains.audio.track } : {}),
+      ...(laddered ? { onSending: (link: ViewerLink) => this.#ladders.connect(id, link) } : {}),
+    };
   }
 
   /** Wires a new session to the room's participants and media, before anyone uses it. */
@@ -248,6 +284,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       for (const [id, frames] of Object.entries(counts)) this.#members.get(id)?.participant.decoderProgress(frames);
     });
     session.on('compositestart', (sources) => this.#media.compositeStarted(sources));
+    if (this.#ladders.wanted.length) session.setRungsWanted(this.#ladders.wanted);
     session.observer.on('firstframe', (id) => this.observer.safeEmit('firstframe', id));
     session.observer.on('layoutchange', (ids) => this.observer.safeEmit('layoutchange', ids));
     if (this.#recording.wantsH264) session.setH264Wanted(true);
@@ -285,6 +322,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #onParticipantClosed(participant: Participant): void {
     this.#figures.participantLeft(participant.nacks, participant.videoIngest?.keyframeRequests ?? 0);
     const member = this.#members.remove(participant.id);
+    this.#ladders.remove(participant.id);
     this.#session
       .removeParticipant(participant.id)
       .catch((error: unknown) => log.warn({ room: this.name, err: error }, 'removing a participant from the session failed'))

@@ -1,6 +1,7 @@
 import type { NackCounts } from '../peers/nackCounts.ts';
 import type { OutgoingStream } from '../peers/OutgoingStream.ts';
 import type { Participant } from './Participant.ts';
+import type { RoomLadders } from './RoomLadders.ts';
 import type { RoomMedia } from './RoomMedia.ts';
 import type { RoomMembers } from './RoomMembers.ts';
 import type { RoomRecording } from './RoomRecording.ts';
@@ -13,6 +14,7 @@ export interface RoomParts {
   media: RoomMedia;
   session: RoomSession;
   recording: RoomRecording;
+  ladders: RoomLadders;
 }
 
 const round = (n: number): number => Math.round(n * 10) / 10;
@@ -48,7 +50,7 @@ export class RoomFigures {
 
   /** Everything about the room now (undefined session: none running, or still starting). */
   stats(summary: RoomSummary): RoomStats {
-    const { members, media, session, recording } = this.#parts;
+    const { members, media, session, recording, ladders } = this.#parts;
     const settings = this.#settings;
     const nacks = { ...this.#pastNacks };
     let keyframeRequests = this.#pastKeyframeRequests;
@@ -69,6 +71,10 @@ export class RoomFigures {
         fps: settings.session.fps,
         bitrateKbps: settings.session.videoBitrateKbps,
         placeholderAfterSeconds: settings.session.placeholderAfterMs / 1000,
+        ladder: [
+          { ...settings.session.canvas, kbps: settings.session.videoBitrateKbps },
+          ...settings.session.rungs,
+        ].map(({ width, height, kbps }) => `${width}x${height}@${kbps}`),
       },
       session: current && { ...current.stats(), keyframeRequests },
       composite: {
@@ -87,6 +93,7 @@ export class RoomFigures {
         jitterMs: round(Math.max(...mixes.map((s) => s.jitter?.ms ?? 0))),
       },
       nacks,
+      viewers: ladders.figures(),
       recording: recording.info ?? null,
     };
   }

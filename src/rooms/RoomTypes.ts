@@ -1,5 +1,6 @@
 import type { SessionLayout, SessionMediaSettings, SessionStats } from '../../mixer/SessionTypes.ts';
 import type { NackCounts } from '../peers/nackCounts.ts';
+import type { ViewerRungFigures } from './RoomLadders.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import type { RecordingInfo } from '../recording/RecorderTypes.ts';
 import type { ParticipantSummary } from '../signaling/messages.ts';
@@ -63,7 +64,15 @@ export interface RoomSummary {
 }
 
 export interface RoomStats extends RoomSummary {
-  settings: { maxParticipants: number; size: string; fps: number; bitrateKbps: number; placeholderAfterSeconds: number };
+  settings: {
+    maxParticipants: number;
+    size: string;
+    fps: number;
+    bitrateKbps: number;
+    placeholderAfterSeconds: number;
+    /** The composite's renditions, best first, as `WxH@kbps` (the first is the composite itself). */
+    ladder: string[];
+  };
   /** `keyframeRequests`: PLIs the server sent to publishers in this session (their keyframe requests link). */
   session: (SessionStats & { keyframeRequests: number }) | undefined;
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
@@ -71,6 +80,8 @@ export interface RoomStats extends RoomSummary {
   /** The mix of everyone (what a viewer hears, what a recording takes). */
   mix: { bitrateKbps: number; burstDropped: number; jitterMs: number };
   nacks: NackCounts;
+  /** Each viewer of the VP8 composite, by participant id: its rung, link estimate, loss and switches. */
+  viewers: Record<string, ViewerRungFigures>;
   /** The running recording, else the room's last one, else null. */
   recording: RecordingInfo | null;
 }

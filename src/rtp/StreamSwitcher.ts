@@ -95,6 +95,33 @@ export class StreamSwitcher {
     return packet;
   }
 
+  /**
+   * Stops taking the current source: nothing passes until an expected source's next switchable
+   * packet, from which sequence numbers and timestamps go on as across any switch (a viewer whose
+   * video pauses on its last picture, then resumes).
+   */
+  pause(): void {
+    if (this.#current !== undefined) this.#retired.add(this.#current);
+    this.#current = undefined;
+  }
+
+  /** Whether a packet has gone out: from then on, a new source is taken only where it can switch. */
+  get started(): boolean {
+    return this.#lastSeq !== undefined;
+  }
+
+  /**
+   * Makes room for a packet of our own (padding) after the last one sent: returns its sequence
+   * number and timestamp (the last frame's), and numbers the source's next packets after it.
+   * Undefined before anything was sent.
+   */
+  insert(): { seq: number; timestamp: number } | undefined {
+    if (this.#lastSeq === undefined) return undefined;
+    this.#lastSeq = seqAdd(this.#lastSeq, 1);
+    this.#seqOffset = seqAdd(this.#seqOffset, 1);
+    return { seq: this.#lastSeq, timestamp: this.#lastTs };
+  }
+
   #isFirstFrame(ssrc: number, packet: Buffer): boolean {
     this.#rememberFirstTimestamp(ssrc, packet);
     return this.#firstTimestamps.get(ssrc) === readTimestamp(packet);

@@ -1,4 +1,4 @@
-import { RTP_MIN_HEADER } from './rtpHeader.ts';
+import { payloadOffset, RTP_MIN_HEADER } from './rtpHeader.ts';
 
 /** The most padding one packet can carry: its count is one byte (RFC 3550 §5.1). */
 export const MAX_PADDING = 255;
@@ -32,4 +32,10 @@ export function paddingSizes(bps: number, intervalMs: number): number[] {
     bytes -= size + RTP_MIN_HEADER;
   }
   return sizes;
+}
+
+/** A packet that carries nothing but padding (P set, and the padding fills its whole payload). */
+export function isPaddingOnly(packet: Buffer): boolean {
+  if (packet.length <= RTP_MIN_HEADER || (packet[0]! & 0x20) === 0) return false;
+  return packet.length - payloadOffset(packet) === packet[packet.length - 1];
 }

@@ -7,10 +7,11 @@ import type { ApiKeys } from '../auth/keys.ts';
 import { originAllowed, type OriginPolicy } from '../auth/origin.ts';
 import { KeyedRateLimiter, TokenBucket, type RateLimit } from '../auth/rateLimit.ts';
 import { turnCredentials, type TurnSettings } from '../auth/turnCredentials.ts';
-import { ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
+import { BadRequestError, ForbiddenError, LimitError, ProtocolError } from '../errors.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';
 import { planOffer } from '../peers/offer.ts';
 import type { Participant } from '../rooms/Participant.ts';
+import type { Room } from '../rooms/Room.ts';
 import type { Rooms } from '../rooms/Rooms.ts';
 import type { IceServer } from '../peers/peerConfig.ts';
 import { MAX_FRAME_BYTES, parseClientFrame, type ClientMessage, type ServerMessage } from './messages.ts';
@@ -88,6 +89,7 @@ class SignalingConnection {
   readonly #joins?: KeyedRateLimiter;
   #participant?: Participant;
   #grant?: JoinGrant;
+  #room?: Room;
   #alive = true;
   #missed = 0;
   /** Frames refused by the message rate limit: in a row (the first is told), and in all. */
@@ -194,6 +196,13 @@ class SignalingConnection {
       }
       case 'candidate':
         return this.#joined().addCandidate(message.candidate);
+      case 'cap': {
+        const participant = this.#joined();
+        if (!this.#room?.setRungCap(participant.id, message.rung ?? 0)) {
+          throw new BadRequestError('cap: you receive no VP8 composite (send it after your offer, with a video transceiver that receives)');
+        }
+        return;
+      }
       case 'leave':
         this.#joined().close('left');
         this.#participant = undefined;
@@ -219,6 +228,7 @@ class SignalingConnection {
     const room = await rooms.forJoin(message.room);
     const participant = room.join({ name: grant.name, signal: this, access: grant.access });
     this.#participant = participant;
+    this.#room = room;
     this.#grant = grant;
     if (grant.identity !== undefined) log.info({ participant: participant.id, identity: grant.identity }, 'joined with a token');
     const turn = this.#options.turn;

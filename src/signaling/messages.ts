@@ -25,6 +25,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('offer'), sdp: z.string().min(1).max(MAX_FRAME_BYTES) }),
   z.object({ type: z.literal('candidate'), candidate: iceCandidateSchema.nullable() }),
   z.object({ type: z.literal('leave') }),
+  /** Ours: the best rung of the ladder this viewer wants (an index into `rung.rungs`; their count: audio only; null: any). */
+  z.object({ type: z.literal('cap'), rung: z.number().int().min(0).max(16).nullable() }),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -47,7 +49,19 @@ export type ServerMessage =
   | { type: 'candidate'; candidate: IceCandidateInit | null }
   | { type: 'participants'; participants: ParticipantSummary[] }
   | { type: 'speaker'; id: string | null }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  /**
+   * Ours: the rung of the composite's ladder this viewer receives (an index into `rungs`, best
+   * first; their count: audio only), its cap, and its link as its browser reports it.
+   */
+  | {
+      type: 'rung';
+      rung: number;
+      cap: number;
+      rungs: { width: number; height: number; kbps: number }[];
+      estimateKbps: number | null;
+      receivingKbps: number;
+    };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; message: string };
 
@@ -68,7 +82,7 @@ export function parseClientFrame(frame: string | Buffer): ParseResult {
   if (typeof type !== 'string') return { ok: false, message: 'frame has no string field "type"' };
   const result = clientMessageSchema.safeParse(data);
   if (!result.success) {
-    const known = ['join', 'offer', 'candidate', 'leave'].includes(type);
+    const known = ['join', 'offer', 'candidate', 'leave', 'cap'].includes(type);
     if (!known) return { ok: false, message: `unknown message type "${type.slice(0, 32)}"` };
     const issue = result.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

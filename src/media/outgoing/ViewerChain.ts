@@ -1,4 +1,6 @@
-import { MediaStreamTrack } from 'werift';
+import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
+import { isPaddingOnly } from '../../rtp/padding.ts';
+import { payloadOffset } from '../../rtp/rtpHeader.ts';
 import { Chain, type LinkFactory } from '../chain.ts';
 import { VIEWER_LINKS } from './viewerLinks.ts';
 import type { OutgoingSource, ViewerControl, ViewerStream } from './ViewerStream.ts';
@@ -22,9 +24,12 @@ export class ViewerChain {
   readonly #codec: OutgoingSource['codec'];
   /** Sources it takes packets from (two while it switches), by id, with their removal. */
   readonly #sources = new Map<number, () => void>();
-  #current: number;
+  /** Undefined while paused. */
+  #current: number | undefined;
   #packetSource: number;
   #closed = false;
+  /** Bytes handed to its sender (media and padding), for the estimate of what its link carries. */
+  bytesSent = 0;
 
   constructor(source: OutgoingSource, options: ViewerChainOptions = {}) {
     this.#kind = source.kind;
@@ -39,13 +44,29 @@ export class ViewerChain {
       switched: (id) => this.#switched(id),
       now: options.now ?? (() => performance.now()),
     };
-    this.#chain = new Chain(stream, options.factories ?? VIEWER_LINKS, (packet) => this.track.writeRtp(packet));
+    this.#chain = new Chain(stream, options.factories ?? VIEWER_LINKS, (packet) => {
+      this.bytesSent += packet.length;
+      this.track.writeRtp(isPaddingOnly(packet) ? weriftPadding(packet) : packet);
+    });
     this.#subscribe(source);
   }
 
-  /** The source it shows now (until a switch has happened, the one it switches from). */
-  get source(): number {
+  /** The source it shows now (until a switch has happened, the one it switches from); undefined while paused. */
+  get source(): number | undefined {
     return this.#current;
+  }
+
+  /** Sends nothing more until the next switchTo(): the viewer keeps its last picture. */
+  pause(): void {
+    if (this.#closed || this.#current === undefined) return;
+    for (const id of [...this.#sources.keys()]) this.#drop(id);
+    this.#current = undefined;
+    this.#chain.control({ type: 'pause' });
+  }
+
+  /** Sends padding-only packets of these sizes now, in the stream's numbering (a probe of the link). */
+  pad(sizes: readonly number[]): void {
+    if (!this.#closed && sizes.length > 0) this.#chain.control({ type: 'pad', sizes });
   }
 
   /** Moves the viewer to `source`, at its next keyframe. */
@@ -74,7 +95,7 @@ export class ViewerChain {
     const remove = source.onRtp(
       (packet) => this.#onPacket(source.id, packet),
       // Its current source gone, a viewer has nothing more to show.
-      () => (source.id === this.#current ? this.close() : this.#drop(source.id)),
+      () => (source.id === this.#current || this.#sources.size === 1 ? this.close() : this.#drop(source.id)),
     );
     this.#sources.set(source.id, remove);
   }
@@ -94,4 +115,14 @@ export class ViewerChain {
     this.#sources.get(source)?.();
     this.#sources.delete(source);
   }
+}
+
+/**
+ * werift's sender parses a packet and drops its padding, yet keeps the P bit: the packet would
+ * leave malformed. Handed as a parsed packet whose payload is the padding, it leaves as it came.
+ */
+function weriftPadding(packet: Buffer): RtpPacket {
+  const header = RtpHeader.deSerialize(packet);
+  header.paddingSize = 0;
+  return new RtpPacket(header, packet.subarray(payloadOffset(packet)));
 }

@@ -22,4 +22,8 @@ export interface ViewerStream {
 /** Control messages of a viewer's chain. */
 export type ViewerControl =
   /** Take `source`'s packets from its next keyframe on, in place of the current source's. */
-  { type: 'switch'; source: number };
+  | { type: 'switch'; source: number }
+  /** Send nothing of any source until the next switch (the viewer's video pauses on its last picture). */
+  | { type: 'pause' }
+  /** Send padding-only packets of these sizes now, numbered in the stream (a probe of the link). */
+  | { type: 'pad'; sizes: readonly number[] };

@@ -1,3 +1,4 @@
+import { isPaddingOnly, paddingPacket } from '../../rtp/padding.ts';
 import { StreamSwitcher } from '../../rtp/StreamSwitcher.ts';
 import { isH264KeyframeStart } from '../../rtp/h264.ts';
 import { readSsrc } from '../../rtp/rtpHeader.ts';
@@ -22,7 +23,8 @@ export const ownCopyLink: ViewerLink = {
  * The stream switcher's continuity for this viewer: when it moves to another source (another
  * rendition of the composite), the new source is taken at its next keyframe, and sequence
  * numbers and timestamps go on from the old one's (StreamSwitcher). On one source all along, it
- * changes nothing: the source is continuous itself across its compositors.
+ * changes nothing: the source is continuous itself across its compositors. It also pauses the
+ * stream (until the next switch, taken at a keyframe) and numbers padding into it.
  */
 export const continuityLink: ViewerLink = {
   name: 'continuity',
@@ -31,7 +33,7 @@ export const continuityLink: ViewerLink = {
     const switcher: StreamSwitcher = new StreamSwitcher({
       clockRate: stream.kind === 'audio' ? 48000 : 90000,
       // The first source at once, as it comes: the viewer has had nothing before it.
-      canSwitchAt: (packet) => switcher.currentSsrc === undefined || isKeyframe(packet),
+      canSwitchAt: (packet) => !switcher.started || isKeyframe(packet),
       onlyExpected: true,
     });
     switcher.expect(stream.source());
@@ -42,6 +44,14 @@ export const continuityLink: ViewerLink = {
       },
       control(message) {
         if (message.type === 'switch') switcher.expect(message.source);
+        if (message.type === 'pause') switcher.pause();
+        if (message.type === 'pad') {
+          for (const size of message.sizes) {
+            const at = switcher.insert();
+            if (!at) return;
+            next(paddingPacket({ payloadType: 0, ssrc: 0, seq: at.seq, timestamp: at.timestamp, size }));
+          }
+        }
       },
     };
   },
@@ -59,7 +69,7 @@ export const pictureIdLink: ViewerLink = {
     const rewriter = new Vp8PictureIdRewriter();
     return {
       handle(packet) {
-        rewriter.rewrite(packet, readSsrc(packet));
+        if (!isPaddingOnly(packet)) rewriter.rewrite(packet, readSsrc(packet));
         next(packet);
       },
     };
