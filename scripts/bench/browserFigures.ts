@@ -30,6 +30,8 @@ export interface InboundSample {
   totalSamplesReceived?: number;
   /** RFC 3550 interarrival jitter as the receiver computes it, in seconds. */
   jitter?: number;
+  /** The height of the last decoded frame (video): the rung of the ladder received. */
+  frameHeight?: number;
 }
 
 export interface StatsSample {
@@ -49,6 +51,8 @@ export interface ProbeSummary {
   beeps: { at: number; latency: number }[];
   stats: StatsSample[];
   errors: string[];
+  /** The server's `rung` messages (our addition to the protocol), each with when it came (epoch ms). */
+  rungs?: ({ at: number; rung: number; cap: number; estimateKbps: number | null; receivingKbps: number } & Record<string, unknown>)[];
 }
 
 export interface BrowserFigures {

@@ -30,6 +30,8 @@
     /** @type {{at: number, latency: number}[]} */ beeps: [],
     /** @type {Record<string, unknown>[]} */ stats: [],
     /** @type {string[]} */ errors: [],
+    /** Every `rung` message the server sent (our addition to the protocol), with when it came. */
+    /** @type {Record<string, unknown>[]} */ rungs: [],
     /** @type {RTCPeerConnection | null} */ pc: null,
     /** @type {WebSocket | null} */ ws: null,
     id: /** @type {string | null} */ (null),
@@ -250,6 +252,7 @@
           totalSamplesReceived: r.totalSamplesReceived,
           jitter: r.jitter,
           frameWidth: r.frameWidth,
+          frameHeight: r.frameHeight,
         };
       } else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
         sample.rttMs = (r.currentRoundTripTime ?? 0) * 1000;
@@ -311,6 +314,8 @@
       } else if (m.type === 'candidate' && m.candidate) {
         if (pc && pc.remoteDescription) await pc.addIceCandidate(m.candidate);
         else pending.push(m.candidate);
+      } else if (m.type === 'rung') {
+        probe.rungs.push({ at: epochNow(), ...m });
       } else if (m.type === 'error') {
         probe.errors.push(`${m.code}: ${m.message}`);
       }
@@ -328,9 +333,15 @@
     probe.ws?.close();
   }
 
+  /** Caps the rung received (our addition to the protocol): an index into `rung.rungs`, or null for none. */
+  function cap(rung) {
+    probe.ws?.send(JSON.stringify({ type: 'cap', rung }));
+  }
+
   window.mcuProbe = {
     start,
     leave,
+    cap,
     summary: () => ({
       id: probe.id,
       marks: probe.marks,
@@ -339,6 +350,7 @@
       beeps: probe.beeps,
       stats: probe.stats,
       errors: probe.errors,
+      rungs: probe.rungs,
     }),
   };
 })();

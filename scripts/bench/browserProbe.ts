@@ -39,11 +39,17 @@ export interface ProbeClient {
   readonly name: string;
   readonly page: Page;
   summary(): Promise<ProbeSummary>;
+  /** Caps the rung it receives (an index into the ladder; null: none). */
+  cap(rung: number | null): Promise<void>;
   leave(): Promise<void>;
 }
 
-export function launchProbeBrowser(httpUrl: string): Promise<LaunchedChromium> {
-  return launchChromium(new URL(httpUrl).origin, 'probe', { args: AUDIO_ARGS });
+/** `options`: more flags, another executable (a wrapper that starts Chromium in a network namespace). */
+export function launchProbeBrowser(httpUrl: string, options: { args?: string[]; executablePath?: string; logPrefix?: string } = {}): Promise<LaunchedChromium> {
+  return launchChromium(new URL(httpUrl).origin, options.logPrefix ?? 'probe', {
+    args: [...AUDIO_ARGS, ...(options.args ?? [])],
+    ...(options.executablePath ? { executablePath: options.executablePath } : {}),
+  });
 }
 
 /** Opens a page of the server's origin and starts the probe client in it. */
@@ -70,6 +76,7 @@ export async function openProbeClient(browser: LaunchedChromium, o: ProbeClientO
     name: o.name,
     page,
     summary: () => page.evaluate(() => (window as unknown as { mcuProbe: { summary(): ProbeSummary } }).mcuProbe.summary()),
+    cap: (rung) => page.evaluate((r) => (window as unknown as { mcuProbe: { cap(r: number | null): void } }).mcuProbe.cap(r), rung),
     leave: () => page.evaluate(() => (window as unknown as { mcuProbe: { leave(): void } }).mcuProbe.leave()).catch(() => {}),
   };
 }

@@ -41,6 +41,8 @@ export interface BotSpec {
   token?: string;
   /** More environment, e.g. NODE_EXTRA_CA_CERTS for a server with a self-signed certificate. */
   env?: Record<string, string>;
+  /** A command that runs the bot's command, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec, keeping the PID). */
+  wrapper?: string[];
 }
 
 const NORMAL_NICE = 0;
@@ -76,8 +78,9 @@ export class BotProcess {
     // Its receiving at the media path's priority, its own encoding and recording at normal priority.
     if (spec.measures && getPriority() < NORMAL_NICE) args.push('--ffmpeg-nice', String(NORMAL_NICE - getPriority()));
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
-    const [file, argv] = niceCommand(process.execPath, args, nice - getPriority());
-    this.#child = spawn(file, argv, {
+    const [nicedFile, nicedArgv] = niceCommand(process.execPath, args, nice - getPriority());
+    const [file, ...argv] = [...(spec.wrapper ?? []), nicedFile, ...nicedArgv];
+    this.#child = spawn(file!, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BOT_LOG_LEVEL ?? 'warn', ...spec.env },
     });
