@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { LadderRoom } from '../../test/helpers/ladderRoom.ts';
 import { browserFigures, type ProbeSummary } from './browserFigures.ts';
-import { ladderPhases, ladderTimeline, ladderChartSvg, type LadderPhase, type PhaseFigures } from './ladderFigures.ts';
+import { ladderPhases, ladderTimeline, ladderChartSvg, type LadderPhase, type PhaseFigures } from './ladderBrowserFigures.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -140,7 +140,8 @@ export class RungChooser {
     this.#hold = failedTry ? Math.min(this.#hold * 2, o.maxHoldMs) : o.holdMs;
     this.#holdUntil = now + this.#hold;
     const budget = (estimate.capacityBps ?? estimate.sendingBps * (1 - estimate.loss)) * o.utilization;
-    let target = Math.max(from, this.#cap);
+    // Nothing is below audio only: congestion there (the mix's loss) leaves it where it is.
+    let target = Math.min(this.audioOnly, Math.max(from, this.#cap));
     while (target < this.audioOnly && o.needs[target]! > budget) target++;
     if (target === this.#rung) {
       // A probe that failed leaves the rung as it was.

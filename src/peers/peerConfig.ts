@@ -1,5 +1,6 @@
 import {
   RTCRtpCodecParameters,
+  useAbsSendTime,
   useAudioLevelIndication,
   useFIR,
   useNACK,
@@ -79,7 +80,9 @@ export function peerConfig(network: PeerNetworkOptions): Partial<PeerConfig> {
   return {
     iceServers: network.iceServers,
     codecs: { audio: audioCodecs(), video: videoCodecs() },
-    headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [useSdesMid()] },
+    // abs-send-time on video: a browser's REMB then comes from the time each packet left (werift
+    // stamps it as it sends), not from RTP timestamps; README: The ladder.
+    headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [useSdesMid(), useAbsSendTime()] },
     // With explicit addresses werift must not gather from every interface on its own.
     iceUseIpv4: !restricted,
     iceUseIpv6: false,

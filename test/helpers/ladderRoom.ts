@@ -18,8 +18,14 @@ const SOURCE = { width: 640, height: 360 };
 const CANVAS = { width: 1280, height: 720 };
 const WAIT_MS = 60_000;
 
-/** Chromium in a namespace of its own: its host candidates must be its addresses, not mDNS names (the page is not a secure context). */
-const NAMESPACE_CHROMIUM_ARGS = ['--disable-features=WebRtcHideLocalIpsWithMdns'];
+/**
+ * The page is plain HTTP on a namespace address: treated as secure, as a loopback page is, it may
+ * be granted the camera, and Chromium then offers its own address as a candidate (not an mDNS name).
+ */
+const namespaceChromiumArgs = (origin: string): string[] => [
+  `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
 
 export interface LadderViewerSpec {
   name: string;
@@ -74,7 +80,12 @@ export class LadderRoom {
     o.viewers.forEach((spec, i) => spec.kbps !== undefined && this.network.shapeDownlink(links[i]!, spec.kbps));
     const inServerNs = ['ip', 'netns', 'exec', this.network.server];
     this.server = new McuProcess(
-      ['serve', '--host', '0.0.0.0', '--port', '0', '--no-tls', '--recordings', join(o.dir, 'recordings'), ...(o.serverArgs ?? [])],
+      [
+        'serve', '--host', '0.0.0.0', '--port', '0', '--no-tls', '--recordings', join(o.dir, 'recordings'),
+        // Loopback for the bots beside it, and its address on each viewer's link.
+        '--announced-address', '127.0.0.1', ...links.map((link) => link.serverIp),
+        ...(o.serverArgs ?? []),
+      ],
       TEST_KEY_ENV,
       inServerNs,
     );
@@ -82,7 +93,7 @@ export class LadderRoom {
     const publishers = o.publishers ?? 2;
     for (let i = 0; i < publishers; i++) {
       const bot = new BotProcess({
-        url: `ws://${links[0]!.serverIp}:${port}/socket`,
+        url: `ws://127.0.0.1:${port}/socket`,
         room: o.room,
         name: `bot${i}`,
         color: ffmpegColor(i + 1),
@@ -103,7 +114,7 @@ export class LadderRoom {
       writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${link.ns} ${CHROMIUM_PATH} "$@"\n`);
       chmodSync(wrapper, 0o755);
       const httpUrl = `http://${link.serverIp}:${port}`;
-      const browser = await launchProbeBrowser(httpUrl, { executablePath: wrapper, args: NAMESPACE_CHROMIUM_ARGS, logPrefix: spec.name });
+      const browser = await launchProbeBrowser(httpUrl, { executablePath: wrapper, args: namespaceChromiumArgs(httpUrl), logPrefix: spec.name });
       const probe = await openProbeClient(browser, {
         httpUrl,
         room: o.room,

@@ -139,6 +139,20 @@ describe('RungChooser on a simulated Chromium link', () => {
     expect(firstStepAt(r, 20, 1)).toBeLessThan(20);
   });
 
+  it("stays on audio only while the browser's estimate keeps falling (nothing is below it)", () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    let remb = 400_000;
+    for (let now = 0; now <= 20_000; now += 200) {
+      estimator.sent(now, 1000);
+      remb *= 0.9;
+      estimator.remb(now, remb);
+      chooser.update(now);
+      expect(chooser.rung).toBeLessThanOrEqual(chooser.audioOnly);
+    }
+    expect(chooser.rung).toBe(chooser.audioOnly);
+  });
+
   it('honours a cap: moves there at once and never probes above it', () => {
     const r = run(() => 10_000_000, 30, (chooser) => expect(chooser.setCap(0, 1)).toEqual({ kind: 'switch', rung: 1, reason: 'cap' }));
     expect(Math.min(...r.rungs)).toBe(1);
