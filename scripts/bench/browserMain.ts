@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatBrowserTable, runBrowserBench, type ScenarioName } from './browser.ts';
+import { parseBenchCommand } from './benchCommand.ts';
 import { machineInfo } from './machine.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCENARIOS: ScenarioName[] = ['room', 'saturated'];
 
 function parseScenarios(value: string): ScenarioName[] {
@@ -39,16 +38,9 @@ export async function browserMain(argv: string[]): Promise<number> {
     .option('--seconds <n>', 'measuring window of the room scenario', parseSeconds, 20)
     .option('--saturated-seconds <n>', 'measuring window of the saturated scenario (latency growth)', parseSeconds, 60)
     .option('--settle <n>', 'seconds after the last join before measuring', parseSeconds, 5)
-    .option('--out <dir>', 'where the JSON goes', join(ROOT, 'artifacts', 'bench'))
-    .option('--keep', 'keep the server logs', false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    command.parse(argv, { from: 'user' });
-  } catch (error) {
-    return (error as { exitCode?: number }).exitCode ?? 1;
-  }
-  const o = command.opts<Options>();
+    .option('--keep', 'keep the server logs', false);
+  const o = parseBenchCommand<Options>(command, argv);
+  if (typeof o === 'number') return o;
   const machine = await machineInfo();
   const started = new Date();
   process.stdout.write(`browser bench: ${o.scenarios.join(', ')}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the server against bare FFmpeg and an SFU, for N participants (one real bot,
  * the others from the load generator, `mcu loadtest`).
- *   node --import tsx scripts/bench.ts [--sizes 1,4,9,16,25] [--seconds 12] [--settle 5] [--keep]
+ *   node --import tsx scripts/bench.ts [--sizes 1,4,9,16,25] [--seconds 12] [--settle 5] [--keep] [--no-ladder]
  * Writes artifacts/bench/bench-<timestamp>.json, latest.json and bench.svg/.png, prints a table.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,8 @@ import { publisherClips } from '../../src/loadtest/LoadTest.ts';
 import { runBare, type BareResult } from './bare.ts';
 import { formatBrowserTable, runBrowserBench, type ScenarioResult } from './browser.ts';
 import { calibrate, type CalibrationResult } from './calibrate.ts';
+import { LADDER_DEFAULTS, runLadderBench } from './ladder.ts';
+import { formatLadderTable, type LadderReport } from './ladderFigures.ts';
 import { chartSvg, writeChart } from './chart.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 import { round } from './numbers.ts';
@@ -51,6 +53,7 @@ interface Options {
   bare: boolean;
   calibration: boolean;
   browser: boolean;
+  ladder: boolean;
 }
 
 function parseSizes(value: string): number[] {
@@ -127,6 +130,7 @@ function parseOptions(argv: string[]): Options {
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
     .option('--no-browser', 'skip the Chromium rooms (what a person gets: scripts/bench/browser.ts)')
+    .option('--no-ladder', "skip the ladder's CPU cost against a single encode (scripts/bench/ladder.ts)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   command.parse(argv, { from: 'user' });
@@ -269,6 +273,13 @@ export async function main(argv: string[]): Promise<number> {
     browser = (await runBrowserBench([{ scenario: 'room', seconds: 20 }, { scenario: 'saturated', seconds: 60 }], options.settle)).results;
   }
 
+  let ladder: LadderReport | null = null;
+  if (options.ladder) {
+    say(`Ladder: the compositor with ${LADDER_DEFAULTS.tiles} tiles, a single encode against the ladder's, ${LADDER_DEFAULTS.rounds} rounds...`);
+    await waitForQuiet(options.quietWait * 1000);
+    ladder = await runLadderBench(LADDER_DEFAULTS, say);
+  }
+
   const finished = new Date();
   const targets = evaluateTargets(runs);
   const report: BenchReport = {
@@ -289,6 +300,7 @@ export async function main(argv: string[]): Promise<number> {
     largestHeldN: largestHeldN(runs),
     runs,
     browser,
+    ladder,
     targets,
     notes,
   };
@@ -319,6 +331,11 @@ export async function main(argv: string[]): Promise<number> {
   if (browser.length) {
     say('what a person in Chromium gets (probe pages speaking the protocol; figures from getStats and the picture):');
     say(formatBrowserTable(browser));
+    say('');
+  }
+  if (ladder) {
+    say("the ladder's cost (the compositor's FFmpeg, cores; medians of the runs):");
+    say(formatLadderTable(ladder.summary));
     say('');
   }
   say('targets:');

@@ -2,6 +2,7 @@
 import type { ScenarioResult } from './browser.ts';
 import type { BareResult } from './bare.ts';
 import type { CalibrationResult } from './calibrate.ts';
+import type { LadderReport } from './ladderFigures.ts';
 import type { ChartPanel } from './chart.ts';
 import type { MachineInfo } from './machine.ts';
 import type { McuResult } from './mcu.ts';
@@ -38,6 +39,8 @@ export interface BenchReport {
   runs: RunFigures[];
   /** The Chromium rooms (scripts/bench/browser.ts); empty with --no-browser. */
   browser: ScenarioResult[];
+  /** The ladder's CPU cost against a single encode (scripts/bench/ladder.ts); null with --no-ladder. */
+  ladder: LadderReport | null;
   targets: TargetCheck[];
   notes: string[];
 }
