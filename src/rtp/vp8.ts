@@ -55,6 +55,11 @@ export class Vp8PictureIdRewriter {
   #last: number | undefined;
   #lastIn: number | undefined;
 
+  /** The next picture follows the last one sent, whatever its number (a stream that paused and resumes). */
+  resume(): void {
+    this.#ssrc = undefined;
+  }
+
   rewrite(packet: Buffer, ssrc: number): void {
     const field = vp8PictureIdField(packet);
     if (!field) return;

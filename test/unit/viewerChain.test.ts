@@ -36,8 +36,13 @@ const frame = (ssrc: number, seq: number, pictureId: number, keyframe = false): 
 function viewer(source: Source, now = { t: 0 }) {
   const chain = new ViewerChain(source, { now: () => now.t });
   const received: Buffer[] = [];
-  chain.track.onReceiveRtp.subscribe((packet: RtpPacket) => received.push(packet.serialize()));
-  return { chain, received, now };
+  const packets: RtpPacket[] = [];
+  chain.track.onReceiveRtp.subscribe((packet: RtpPacket) => {
+    packets.push(packet);
+    // What werift's sender puts on the wire: the header as it serializes it, then the payload.
+    received.push(Buffer.concat([packet.header.serialize(packet.header.serializeSize), packet.payload]));
+  });
+  return { chain, received, packets, now };
 }
 
 describe('a viewer’s chain', () => {
@@ -87,6 +92,46 @@ describe('a viewer’s chain', () => {
     one.send(frame(1, 11, 2, true));
     expect(v.chain.source).toBe(one.id);
     expect(v.received.map(readSeq)).toEqual([10, 11, 12]);
+  });
+
+  it('pauses on its last picture, and resumes at the next keyframe with the numbering going on', () => {
+    const source = new Source();
+    const v = viewer(source);
+    source.send(frame(1, 100, 9, true));
+    v.chain.pause();
+    expect(v.chain.source).toBeUndefined();
+    expect(source.listeners.size).toBe(0);
+    source.send(frame(1, 101, 10));
+    expect(v.received).toHaveLength(1);
+    v.chain.switchTo(source);
+    source.send(frame(1, 102, 11));
+    v.now.t = 2000;
+    source.send(frame(1, 103, 12, true));
+    source.send(frame(1, 104, 13));
+    expect(v.chain.source).toBe(source.id);
+    expect(v.received.map(readSeq)).toEqual([100, 101, 102]);
+    expect(v.received.map(pictureIdOf)).toEqual([9, 10, 11]);
+    // Its timestamps go on by the time it was paused.
+    expect(readTimestamp(v.received[1]!) - readTimestamp(v.received[0]!)).toBe(2000 * 90);
+  });
+
+  it('numbers padding into its stream: the packets after it go on after it, and it leaves as padding', () => {
+    const source = new Source();
+    const v = viewer(source);
+    source.send(frame(1, 100, 9, true));
+    v.chain.pad([100, 255]);
+    source.send(frame(1, 101, 10));
+    expect(v.received.map(readSeq)).toEqual([100, 101, 102, 103]);
+    expect(v.received.map(readTimestamp)).toEqual([300_000, 300_000, 300_000, 303_000]);
+    const [, first, second] = v.received;
+    for (const [packet, size] of [[first!, 100], [second!, 255]] as const) {
+      // P set, and the last byte counts the padding that fills the payload (RFC 3550 §5.1).
+      expect(packet[0]! & 0x20).toBe(0x20);
+      expect(packet.length).toBe(12 + size);
+      expect(packet[packet.length - 1]).toBe(size);
+    }
+    expect(pictureIdOf(v.received[3]!)).toBe(10);
+    expect(v.chain.bytesSent).toBe(v.received.reduce((n, p) => n + p.length, 0));
   });
 
   it('refuses a source of another codec, and closes when its source closes or its track is stopped', () => {

@@ -72,6 +72,9 @@ export const pictureIdLink: ViewerLink = {
         if (!isPaddingOnly(packet)) rewriter.rewrite(packet, readSsrc(packet));
         next(packet);
       },
+      control(message) {
+        if (message.type === 'pause') rewriter.resume();
+      },
     };
   },
 };
