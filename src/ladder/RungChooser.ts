@@ -12,7 +12,11 @@ export type RungDecision =
 export interface RungChooserOptions {
   /** Bits per second each rung needs on the link (its video, the mix, RTP overhead), best first. */
   needs: readonly number[];
-  /** The share of a congested link's capacity a rung may take after a step down. */
+  /**
+   * The share of a congested link's capacity a rung may take after a step down. The capacity is
+   * what arrived while the link was congested, and a rung's need is its encoder's ceiling with
+   * the mix and overhead on top (its stream is mostly below it): all of it.
+   */
   utilization: number;
   /** After a switch, this long before the link's word counts again (it spoke of the old rate). */
   settleMs: number;
@@ -31,7 +35,7 @@ export interface RungChooserOptions {
 }
 
 export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
-  utilization: 0.85,
+  utilization: 1,
   settleMs: 1500,
   holdMs: 4000,
   maxHoldMs: 8000,
@@ -133,18 +137,25 @@ export class RungChooser {
 
   #stepDown(now: number, estimate: DownlinkEstimate): RungDecision | undefined {
     const o = this.#o;
-    const failedTry = this.#trial !== undefined || this.#probe !== undefined;
-    const from = this.#trial?.from ?? this.#rung + (this.#probe ? 0 : 1);
+    const failedProbe = this.#probe !== undefined;
+    const failedTry = failedProbe || this.#trial !== undefined;
+    const from = this.#trial?.from ?? this.#rung + 1;
     this.#trial = undefined;
     this.#probe = undefined;
     this.#hold = failedTry ? Math.min(this.#hold * 2, o.maxHoldMs) : o.holdMs;
     this.#holdUntil = now + this.#hold;
+    if (failedProbe) {
+      // The padding made the queue: it stops, and the rung that fitted before it still does. What
+      // the browser said during the probe was of the padding; the link speaks again once it drains.
+      this.#changedAt = now;
+      this.#link.forgetCongestion(now);
+      return undefined;
+    }
     const budget = (estimate.capacityBps ?? estimate.sendingBps * (1 - estimate.loss)) * o.utilization;
     // Nothing is below audio only: congestion there (the mix's loss) leaves it where it is.
     let target = Math.min(this.audioOnly, Math.max(from, this.#cap));
     while (target < this.audioOnly && o.needs[target]! > budget) target++;
     if (target === this.#rung) {
-      // A probe that failed leaves the rung as it was.
       this.#changedAt = now;
       this.#link.forgetCongestion(now);
       return undefined;

@@ -9,8 +9,8 @@ import type { ServerMessage } from '../signaling/messages.ts';
 
 const log = createLogger('RoomLadders');
 
-/** RTP, SRTP and UDP headers on top of what the encoders are asked for, and libvpx's overshoot. */
-const LINK_OVERHEAD = 1.15;
+/** RTP, SRTP and UDP headers on top of what the encoders are asked for (measured: 5-10 %). */
+const LINK_OVERHEAD = 1.1;
 /** How often each viewer is told its rung and estimate (the page shows them). */
 const REPORT_MS = 2000;
 

@@ -64,7 +64,10 @@ export class TestNetwork {
   shapeDownlink(client: TestClient, kbps: number, queueMs = 200): void {
     // A burst of at least a few full packets, else tbf cannot pass a 1500-byte packet at all.
     const burstBytes = Math.max(6000, Math.round((kbps * 1000) / 8 / 50));
-    tc(this.server, 'qdisc', 'replace', 'dev', client.serverDevice, 'root', 'tbf', 'rate', `${kbps}kbit`, 'burst', String(burstBytes), 'latency', `${queueMs}ms`);
+    const shape = ['tbf', 'rate', `${kbps}kbit`, 'burst', String(burstBytes), 'latency', `${queueMs}ms`];
+    // A change keeps the packets queued (a replace dropped them: a loss burst the link never had).
+    const shaped = tc(this.server, 'qdisc', 'show', 'dev', client.serverDevice).includes('qdisc tbf');
+    tc(this.server, 'qdisc', shaped ? 'change' : 'replace', 'dev', client.serverDevice, 'root', ...shape);
   }
 
   /** What the shaper of `client`'s downlink has sent and dropped so far. */
