@@ -76,7 +76,8 @@ async function main(o: Options): Promise<void> {
     await writeFile(join(out, `ladder-browser-${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
     await writeFile(join(out, 'ladder-browser-latest.json'), JSON.stringify(report, null, 2));
     await writeFile(join(out, 'ladder-browser.svg'), ladderChartSvg(timeline, started.map((s) => ({ name: s.phase.name, at: (s.at - started[0]!.at) / 1000 }))));
-    console.log(`saved ${join(o.out, 'ladder-browser-latest.json')} and ladder-browser.svg`);
+    await writeFile(join(out, 'ladder-browser-server.log'), `${room.server?.logLines.join('\n') ?? ''}\n`);
+    console.log(`saved ${join(o.out, 'ladder-browser-latest.json')}, ladder-browser.svg and the server's log`);
   } finally {
     await room?.close();
     await rm(dir, { recursive: true, force: true });

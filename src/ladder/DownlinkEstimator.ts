@@ -29,7 +29,11 @@ export interface DownlinkEstimatorOptions {
   lowLoss: number;
   /** The window the sending rate is measured over. */
   rateWindowMs: number;
-  /** REMB at least this many times the sending rate counts as headroom. */
+  /**
+   * REMB at least this many times the sending rate counts as headroom. Low: it only says that
+   * nothing holds the stream back now (REMB climbs slowly, and never says much more than what
+   * arrives); whether the link carries the next rung is the probe's to find out.
+   */
   headroomRatio: number;
   /** A REMB this much below the one before it is a fall (Chromium sends one at once on a 3 % drop). */
   fallRatio: number;
@@ -46,7 +50,7 @@ export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
   highLoss: 0.1,
   lowLoss: 0.02,
   rateWindowMs: 1000,
-  headroomRatio: 1.3,
+  headroomRatio: 1.15,
   fallRatio: 0.97,
   fallMemoryMs: 1000,
   rembMaxAgeMs: 5000,

@@ -1,4 +1,5 @@
 import type { RTCDtlsTransport } from 'werift';
+import { createLogger } from '../../base/log/logger.ts';
 import { TypedEmitter } from '../../base/TypedEmitter.ts';
 import type { ViewerChain } from '../media/outgoing/ViewerChain.ts';
 import type { OutgoingSource } from '../media/outgoing/ViewerStream.ts';
@@ -15,8 +16,6 @@ export interface LadderRoom {
   readonly needs: readonly number[];
   /** The viewer now receives `rung` (undefined: no video, or it left): a rung nobody receives is not encoded. */
   receives(viewer: string, rung: number | undefined): void;
-  /** A viewer moves to another rung at its next keyframe: ask for one now. */
-  requestKeyframe(): void;
 }
 
 /** The viewer's peer as its ladder hears it: feedback from its browser about the SSRCs we send it. */
@@ -41,6 +40,8 @@ export interface ViewerLadderFigures {
 }
 
 export type ViewerLadderEvents = { change: [ViewerLadderFigures] };
+
+const log = createLogger('ViewerLadder');
 
 /** How often the chooser looks at the link besides each word from the browser. */
 const UPDATE_MS = 200;
@@ -149,13 +150,16 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
 
   #apply(decision: RungDecision): void {
     const { video, room, viewer } = this.#o;
+    const estimate = this.#estimator.estimate(this.#now());
+    log.info({ participant: viewer, ...decision, remb: estimate.remb, capacity: estimate.capacityBps, sending: Math.round(estimate.sendingBps), loss: estimate.loss }, 'ladder decision');
     if (decision.kind === 'probe') return this.#probe(decision.bps, decision.forMs);
     clearInterval(this.#padTimer);
     const rendition = room.renditions[decision.rung];
     if (rendition) {
       room.receives(viewer, decision.rung);
+      // At the rung's next keyframe: they come every keyframe interval (2 s), on every rung at
+      // once. One asked for would restart the compositor, and every viewer would get a keyframe.
       video.switchTo(rendition);
-      room.requestKeyframe();
     } else {
       video.pause();
       room.receives(viewer, undefined);

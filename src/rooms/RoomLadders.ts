@@ -53,7 +53,6 @@ export class RoomLadders {
       renditions: options.renditions,
       needs: options.ladder.map((rung) => (rung.kbps + options.audioKbps) * 1000 * LINK_OVERHEAD),
       receives: (viewer, rung) => this.#receives(viewer, rung),
-      requestKeyframe: () => options.session((s) => s.requestCompositeKeyframe()),
     };
     this.#reportTimer = setInterval(() => {
       for (const id of this.#viewers.keys()) this.#report(id);

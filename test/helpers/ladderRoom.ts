@@ -86,7 +86,8 @@ export class LadderRoom {
         '--announced-address', '127.0.0.1', ...links.map((link) => link.serverIp),
         ...(o.serverArgs ?? []),
       ],
-      TEST_KEY_ENV,
+      // MCU_SERVER_LOG_LEVEL=info shows each viewer's rung changes and why (LadderRoom.serverLines).
+      { ...TEST_KEY_ENV, ...(process.env.MCU_SERVER_LOG_LEVEL ? { MCU_LOG_LEVEL: process.env.MCU_SERVER_LOG_LEVEL } : {}) },
       inServerNs,
     );
     const port = Number((await this.server.waitForLine(/^Mixer running at https?:\/\/[^:]+:(\d+)\//, 30_000))[1]);

@@ -4,12 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { descendants } from './processes.ts';
 import { settleOnWake } from './wait.ts';
 
+const MAX_LOG_LINES = 20_000;
 const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 
 /** A run of the `mcu` CLI in its own process: its output lines, its exit. */
 export class McuProcess {
   readonly stdout: string[] = [];
   stderr = '';
+  /** Its last stderr lines (its log), at most MAX_LOG_LINES. */
+  readonly logLines: string[] = [];
   readonly #child: ChildProcess;
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters = new Set<() => void>();
@@ -26,6 +29,10 @@ export class McuProcess {
       for (const wake of this.#waiters) wake();
     });
     this.#child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-8000)));
+    createInterface({ input: this.#child.stderr! }).on('line', (line) => {
+      this.logLines.push(line);
+      if (this.logLines.length > MAX_LOG_LINES) this.logLines.shift();
+    });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code, signal) => resolve({ code, signal })));
     void this.#exited.then(() => {
       for (const wake of this.#waiters) wake();
