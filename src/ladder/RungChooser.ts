@@ -32,17 +32,24 @@ export interface RungChooserOptions {
   trialMs: number;
   /** Loss over this during a probe or a trial fails it. */
   trialLoss: number;
+  /**
+   * The video pauses (audio only) only when the link carries less than this share of the lowest
+   * rung's need: a rung's stream is mostly below its encoder's ceiling, and a paused picture is
+   * worse than a small one that stutters now and then.
+   */
+  floorShare: number;
 }
 
 export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
   utilization: 1,
-  settleMs: 1500,
+  settleMs: 2000,
   holdMs: 4000,
   maxHoldMs: 8000,
   probeMs: 600,
   probeVerdictMs: 600,
   trialMs: 4000,
   trialLoss: 0.05,
+  floorShare: 0.6,
 };
 
 /**
@@ -154,7 +161,8 @@ export class RungChooser {
     const budget = (estimate.capacityBps ?? estimate.sendingBps * (1 - estimate.loss)) * o.utilization;
     // Nothing is below audio only: congestion there (the mix's loss) leaves it where it is.
     let target = Math.min(this.audioOnly, Math.max(from, this.#cap));
-    while (target < this.audioOnly && o.needs[target]! > budget) target++;
+    while (target < this.audioOnly - 1 && o.needs[target]! > budget) target++;
+    if (target === this.audioOnly - 1 && o.needs[target]! * o.floorShare > budget) target = this.audioOnly;
     if (target === this.#rung) {
       this.#changedAt = now;
       this.#link.forgetCongestion(now);
