@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../base/log/logger.ts';
+import type { Rung } from '../../mixer/logic/ladder.ts';
 import { ProtocolError } from '../errors.ts';
 import type { MetricsEndpoint } from '../metrics/metrics.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';
@@ -9,6 +10,7 @@ import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget } fro
 import type { RecoveredRecording } from '../recording/recovery.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { Rooms } from '../rooms/Rooms.ts';
+import { checkLowerRungs, rungsThatFit } from '../rooms/roomRungs.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 import type { ApiAuth } from './apiAuth.ts';
 import { createRoomSchema, describeIssue, startRecordingSchema, updateRoomSchema } from './apiSchemas.ts';
@@ -144,14 +146,24 @@ export function createApp(rooms: Rooms, options: AppOptions): Express {
     const body = parsed.data;
     const existing = await rooms.get(body.name);
     if (existing && !existing.closed) throw new ApiError(409, 'room_exists', `room ${body.name} already exists`);
+    const defaults = rooms.defaults.session;
+    const composite = { ...(body.size ?? defaults.canvas), kbps: body.bitrateKbps ?? defaults.videoBitrateKbps };
+    let rungs: Rung[];
+    try {
+      // Without a ladder of its own, the room takes the server's rungs that fit its composite.
+      rungs = body.ladder ? checkLowerRungs(composite, body.ladder) : rungsThatFit(composite, defaults.rungs);
+    } catch (error) {
+      throw new ApiError(400, 'bad_request', `ladder: ${(error as Error).message}`);
+    }
     const target = body.record !== undefined ? await recordingTarget(body.name, body.record) : undefined;
     const room = await rooms.create(body.name, {
       ...(body.maxParticipants !== undefined ? { maxParticipants: body.maxParticipants } : {}),
       session: {
-        ...rooms.defaults.session,
+        ...defaults,
         ...(body.size ? { canvas: body.size } : {}),
         ...(body.fps !== undefined ? { fps: body.fps } : {}),
         ...(body.bitrateKbps !== undefined ? { videoBitrateKbps: body.bitrateKbps } : {}),
+        rungs,
         ...(body.placeholderAfterSeconds !== undefined ? { placeholderAfterMs: Math.round(body.placeholderAfterSeconds * 1000) } : {}),
         ...(body.layout ? { layout: { kind: body.layout } } : {}),
       },

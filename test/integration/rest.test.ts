@@ -32,7 +32,8 @@ describe('REST API against a running server', () => {
       name: 'api-room',
       participants: [],
       sessionRunning: false,
-      settings: { maxParticipants: 3, size: '640x360', fps: 25, bitrateKbps: 800, placeholderAfterSeconds: 1.5 },
+      // Without a ladder of its own, the server's rungs that fit below its composite.
+      settings: { maxParticipants: 3, size: '640x360', fps: 25, bitrateKbps: 800, placeholderAfterSeconds: 1.5, ladder: ['640x360@800', '640x360@500', '320x180@150'] },
     });
     const room = await server.rooms.get('api-room');
     expect(room?.settings.maxParticipants).toBe(3);
@@ -57,12 +58,33 @@ describe('REST API against a running server', () => {
     ['an unknown field', { name: 'x', colour: 'red' }, 'colour'],
     ['a string fps', { name: 'x', fps: '30' }, 'fps'],
     ['a placeholder time of 0', { name: 'x', placeholderAfterSeconds: 0 }, 'placeholderAfterSeconds'],
+    ['a ladder that is not rungs', { name: 'x', ladder: '640x360' }, 'ladder: must be WIDTHxHEIGHT@KBPS rungs'],
+    ['a rung larger than the composite', { name: 'x', size: '640x360', ladder: '1280x720@500' }, 'ladder: must fit below the composite 640x360@1500 (rung 1): rung 2 (1280x720@500): larger'],
+    ['a rung dearer than the one above it', { name: 'x', ladder: '640x360@500,320x180@600' }, 'rung 3 (320x180@600): each rung is smaller and has a lower bitrate'],
   ])('refuses a room with %s: 400 and a message naming the problem', async (_what, body, word) => {
     const res = await post('/api/rooms', body);
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe('bad_request');
     expect(error.message).toContain(word);
+  });
+
+  it('creates a room with a ladder of its own, or none, and reports it', async () => {
+    const created = await post('/api/rooms', { name: 'ladder-room', bitrateKbps: 2000, ladder: '960x540@900, 480x270@300' });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { settings: { ladder: string[] } }).settings.ladder).toEqual(['1280x720@2000', '960x540@900', '480x270@300']);
+    expect((await server.rooms.get('ladder-room'))?.settings.session.rungs).toEqual([
+      { width: 960, height: 540, kbps: 900 },
+      { width: 480, height: 270, kbps: 300 },
+    ]);
+    const fetched = (await (await api('/api/rooms/ladder-room')).json()) as { settings: { ladder: string[] } };
+    expect(fetched.settings.ladder).toEqual(['1280x720@2000', '960x540@900', '480x270@300']);
+
+    const bare = await post('/api/rooms', { name: 'no-ladder-room', ladder: 'none' });
+    expect(((await bare.json()) as { settings: { ladder: string[] } }).settings.ladder).toEqual(['1280x720@1500']);
+    // A refused ladder makes no room.
+    expect((await post('/api/rooms', { name: 'refused-ladder', ladder: '320x180@150,640x360@500' })).status).toBe(400);
+    expect((await api('/api/rooms/refused-ladder')).status).toBe(404);
   });
 
   it('answers malformed JSON, a duplicate room, unknown rooms and endpoints with JSON errors', async () => {
