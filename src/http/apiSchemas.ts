@@ -55,6 +55,13 @@ export const updateRoomSchema = z
     path: ['presenter'],
   });
 
+/** A viewer's data-saver choice: the best rung it receives (0 or null: any; the ladder's length: audio only). */
+export const updateParticipantSchema = z
+  .object({
+    rungCap: z.number().int().min(0).nullable(),
+  })
+  .strict();
+
 export const startRecordingSchema = z
   .object({
     /** Name inside the recordings folder; its extension picks the container (default: `<room>-<time>.webm`). */

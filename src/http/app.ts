@@ -13,7 +13,7 @@ import type { Rooms } from '../rooms/Rooms.ts';
 import { checkLowerRungs, rungsThatFit } from '../rooms/roomRungs.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 import type { ApiAuth } from './apiAuth.ts';
-import { createRoomSchema, describeIssue, startRecordingSchema, updateRoomSchema } from './apiSchemas.ts';
+import { createRoomSchema, describeIssue, startRecordingSchema, updateParticipantSchema, updateRoomSchema } from './apiSchemas.ts';
 
 const log = createLogger('http');
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -229,6 +229,21 @@ export function createApp(rooms: Rooms, options: AppOptions): Express {
     const id = String(req.params.id);
     if (!room.kick(id)) throw new ApiError(404, 'participant_not_found', `no participant ${id} in room ${room.name}`);
     res.status(204).end();
+  });
+
+  app.patch('/api/rooms/:room/participants/:id', auth.room('roomAdmin'), json, async (req, res) => {
+    const room = await roomOf(rooms, req);
+    const id = String(req.params.id);
+    const parsed = updateParticipantSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssue(parsed.error));
+    if (!room.getParticipant(id)) throw new ApiError(404, 'participant_not_found', `no participant ${id} in room ${room.name}`);
+    const audioOnly = room.settings.session.rungs.length + 1;
+    const cap = parsed.data.rungCap ?? 0;
+    if (cap > audioOnly) throw new ApiError(400, 'bad_request', `rungCap must be from 0 to ${audioOnly} (0 or null: no cap; ${audioOnly}: audio only)`);
+    if (!room.setRungCap(id, cap)) {
+      throw new ApiError(400, 'bad_request', `participant ${id} receives no VP8 composite (it receives no video, or H.264, or has not sent its offer yet)`);
+    }
+    res.json((await room.stats()).viewers[id]);
   });
 
   app.use('/api', (_req, res) => sendError(res, 404, 'not_found', 'no such API endpoint'));
