@@ -134,7 +134,8 @@ export class RungChooser {
   #stepDown(now: number, estimate: DownlinkEstimate): RungDecision | undefined {
     const o = this.#o;
     const failedTry = this.#trial !== undefined || this.#probe !== undefined;
-    const from = this.#trial?.from ?? this.#rung + (this.#probe ? 0 : 1);
+    // Nothing is below audio only: congestion there (the mix alone, on a lossy link) moves nothing.
+    const from = Math.min(this.#trial?.from ?? this.#rung + (this.#probe ? 0 : 1), this.audioOnly);
     this.#trial = undefined;
     this.#probe = undefined;
     this.#hold = failedTry ? Math.min(this.#hold * 2, o.maxHoldMs) : o.holdMs;
