@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FfmpegProcess } from '../base/process/FfmpegProcess.ts';
+import type { Rung } from '../mixer/logic/ladder.ts';
 import type { LayoutKind } from '../mixer/logic/layout.ts';
 import { createLogger } from '../base/log/logger.ts';
 import { botCommand } from './bot/botCommand.ts';
-import { compositeSize, integer, port, positiveSeconds, roomName, seconds } from './cli/argParsers.ts';
+import { compositeSize, integer, lowerRungs, port, positiveSeconds, roomName, seconds } from './cli/argParsers.ts';
 import { loadtestCommand } from './loadtest/loadtestCommand.ts';
 import { kickCommand, recordCommand, roomsCommand } from './cli/clientCommands.ts';
 import { formatBytes, statusLine } from './cli/format.ts';
@@ -15,6 +16,7 @@ import { createToken } from './auth/tokens.ts';
 import { DEFAULT_CONFIG, parseIceServers, type ServerConfig } from './config.ts';
 import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget, type RecordingTarget } from './recording/recordingPath.ts';
 import type { Room } from './rooms/Room.ts';
+import { checkLowerRungs, rungsThatFit } from './rooms/roomRungs.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const log = createLogger('cli');
@@ -27,6 +29,8 @@ interface ServerFlags extends SecurityFlags {
   size: { width: number; height: number };
   fps: number;
   bitrate: number;
+  /** The rungs below the composite, unchecked (undefined: the default ones that fit). */
+  ladder?: Rung[];
   placeholderAfter: number;
   maxParticipants: number;
   recordings: string;
@@ -56,6 +60,12 @@ function addServerOptions(command: Command): Command {
     .addOption(new Option('--size <WxH>', 'composite size').default({ width: 1280, height: 720 }, '1280x720').argParser(compositeSize))
     .addOption(new Option('--fps <n>', 'composite frame rate').default(30).argParser(integer(1, 60)))
     .addOption(new Option('--bitrate <kbps>', 'composite bitrate in kbit/s').default(1500).argParser(integer(100, 20000)))
+    .addOption(
+      new Option(
+        '--ladder <rungs>',
+        'renditions of the composite below it for viewers on weak links, best first, WxH@kbps, each smaller and cheaper than the one above it; none: straight to audio only (default: 640x360@500,320x180@150, those that fit)',
+      ).argParser(lowerRungs),
+    )
     .addOption(
       new Option('--placeholder-after <seconds>', "a publisher whose video stops keeps its last picture this long, then its tile shows its name on a dark tile")
         .default(DEFAULT_CONFIG.room.session.placeholderAfterMs / 1000)
@@ -90,6 +100,13 @@ function configFrom(flags: ServerFlags): ServerConfig {
       throw new InvalidArgumentError(`--ice-servers: ${(error as Error).message}`);
     }
   }
+  const composite = { ...flags.size, kbps: flags.bitrate };
+  let rungs: Rung[];
+  try {
+    rungs = flags.ladder ? checkLowerRungs(composite, flags.ladder) : rungsThatFit(composite, DEFAULT_CONFIG.room.session.rungs);
+  } catch (error) {
+    throw new InvalidArgumentError(`--ladder: ${(error as Error).message}`);
+  }
   return {
     ...DEFAULT_CONFIG,
     ...securityConfig(flags, process.env),
@@ -108,6 +125,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
         canvas: flags.size,
         fps: flags.fps,
         videoBitrateKbps: flags.bitrate,
+        rungs,
         placeholderAfterMs: Math.round(flags.placeholderAfter * 1000),
       },
     },

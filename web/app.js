@@ -5,13 +5,17 @@
 //
 // For browser tests:
 //   window.mcu = { pc, state ('idle'|'joining'|'joined'|'left'|'error'), id, room, mode,
-//                  participants, speaker, stats (latest summary, see stats.js), error, join(), leave() }
+//                  participants, speaker, stats (latest summary, see stats.js),
+//                  rung (the last `rung` message: {rung, cap, rungs, estimateKbps, receivingKbps}, see rung.js),
+//                  error, join(), leave() }
 //   pc is the call's RTCPeerConnection (null until `joined`); after leaving or a failure it stays
 //   the last one, closed, while id, participants and speaker are reset.
 //   body[data-state] and #status[data-state] mirror mcu.state.
 //   Form: #join-form #room #name #mode-camera #mode-microphone #mode-viewer #join,
 //         #room-error #name-error; getUserMedia failure: #media-error #join-as-viewer #join-mic-only
 //   Call: #composite (video) #mix (audio) #self-preview #unmute-audio #mute-mic #toggle-camera #leave
+//         #rung-bar (hidden until a `rung` message) #rung[data-rung][data-height] #rung-cap (select: '' Auto,
+//         then each rung's index, then the ladder's length for audio only)
 //         #participants > li[data-id][data-self][data-speaker]  #participant-count  #speaker
 //   Errors: #error-banner[data-code] #error-message #error-code #error-dismiss
 //   Stats (text = bare value, data-value = raw number): see the ids in index.html (#stats-*).
@@ -22,6 +26,7 @@ import { initFields, readForm, setMode } from './form.js';
 import { toggleCamera, toggleMic } from './localMedia.js';
 import { calls, el, hideError, mcu, params, setState, setStatus, showJoinView } from './page.js';
 import { playRemote, updatePlaceholder } from './remoteMedia.js';
+import { sendCap } from './rung.js';
 
 mcu.join = (opts) => join(opts);
 mcu.leave = () => leave();
@@ -48,6 +53,7 @@ function initForm() {
   el.leave.addEventListener('click', () => leave());
   el.muteMic.addEventListener('click', toggleMic);
   el.toggleCamera.addEventListener('click', toggleCamera);
+  el.rungCap.addEventListener('change', sendCap);
   el.unmute.addEventListener('click', () => playRemote(true));
   el.roomLink.addEventListener('click', (ev) => {
     // Copy the link when possible; otherwise the link simply works as a link.

@@ -10,6 +10,7 @@ import {
 import { renderParticipants, sanitizeParticipants } from './participants.js';
 import { onAnswer, onRemoteCandidate, startPeer } from './peer.js';
 import { clearRemote, unlockAudio } from './remoteMedia.js';
+import { clearRung, onRung } from './rung.js';
 
 const JOIN_TIMEOUT_MS = 10000;
 
@@ -51,6 +52,7 @@ export async function join(opts) {
     timers: new Set(),
     statsTimer: 0,
     sampler: new StatsSampler(),
+    /** @type {{cap: number, at: number}|null} the viewer's last data-saver choice */ capSent: null,
     fail: (message, code = null) => fail(s, message, code),
   };
   calls.current = s;
@@ -62,6 +64,7 @@ export async function join(opts) {
   mcu.participants = [];
   mcu.speaker = null;
   mcu.stats = null;
+  clearRung();
   setState('joining');
   hideError();
   hideMediaError();
@@ -155,6 +158,9 @@ function onMessage(s, msg) {
       s.speakerId = msg.id == null ? null : String(msg.id);
       renderParticipants(s);
       break;
+    case 'rung':
+      onRung(s, msg);
+      break;
     case 'error': {
       const code = typeof msg.code === 'string' ? msg.code : null;
       const message = typeof msg.message === 'string' && msg.message ? msg.message : 'The server refused a request.';
@@ -216,6 +222,7 @@ export function teardown(s, { sendLeave }) {
   }
   stopStream(s.stream);
   clearRemote();
+  clearRung();
   updateControls();
 }
 

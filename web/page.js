@@ -29,6 +29,9 @@ export const el = {
   selfPreview: /** @type {HTMLVideoElement} */ ($('self-preview')),
   unmute: /** @type {HTMLButtonElement} */ ($('unmute-audio')),
   mix: /** @type {HTMLAudioElement} */ ($('mix')),
+  rungBar: $('rung-bar'),
+  rung: $('rung'),
+  rungCap: /** @type {HTMLSelectElement} */ ($('rung-cap')),
   muteMic: /** @type {HTMLButtonElement} */ ($('mute-mic')),
   toggleCamera: /** @type {HTMLButtonElement} */ ($('toggle-camera')),
   leave: /** @type {HTMLButtonElement} */ ($('leave')),
@@ -52,6 +55,12 @@ export const mcu = {
   /** @type {{id: string, name: string}[]} */ participants: [],
   /** @type {string | null} active speaker id */ speaker: null,
   /** @type {import('./stats.js').StatsSummary | null} latest stats sample */ stats: null,
+  /**
+   * The last `rung` message, checked: what this viewer receives of the composite's ladder.
+   * @type {{rung: number, cap: number, rungs: {width: number, height: number, kbps: number}[],
+   *   estimateKbps: number|null, receivingKbps: number|null} | null}
+   */
+  rung: null,
   /** @type {{code: string|null, message: string} | null} last error shown */ error: null,
   /** Set by app.js. */
   join: (_opts) => {},

@@ -1,7 +1,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import type { Rung } from '../../mixer/logic/ladder.ts';
 import { parseDuration } from '../auth/tokens.ts';
+import { parseLowerRungs } from '../rooms/roomRungs.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 
 /**
@@ -74,6 +76,19 @@ export const compositeSize = videoSize({ width: 64, height: 64 }, { width: 3840,
 
 /** A picture a client publishes (`mcu bot`, `mcu loadtest`): what the bot's source, and the load generator's clips, can make. */
 export const publishedSize = videoSize({ width: 16, height: 16 }, { width: 3840, height: 2160 });
+
+/**
+ * The composite's rungs below it (`640x360@500,320x180@150`, best first) or `none`. Their fit
+ * below the composite depends on --size and --bitrate, so checkLowerRungs checks it once all
+ * options are read.
+ */
+export function lowerRungs(value: string): Rung[] {
+  try {
+    return parseLowerRungs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 /** A room name, by the rule of the signaling protocol. */
 export function roomName(value: string): string {

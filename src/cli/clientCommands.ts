@@ -22,7 +22,7 @@ function describeStopped(info: RecordingInfo): string {
 
 export function roomsCommand(): Command {
   return new Command('rooms')
-    .description('list the rooms of a running server: participants, layout, composite fps, outgoing bitrate, recording')
+    .description('list the rooms of a running server: participants, layout, composite fps, outgoing bitrate, recording, and the rung each viewer receives')
     .addOption(urlOption())
     .option('--json', 'print the API answer as JSON', false)
     .action(async (flags: { url: string; json: boolean }) => {

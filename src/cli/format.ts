@@ -50,7 +50,23 @@ export function statusLine(stats: RoomStats): string {
   ].join(' | ');
 }
 
-/** The rooms as an aligned table with a header row. */
+/** A rung of the room's ladder by its size (`settings.ladder`), or `audio only` past its end. */
+function rungSize(stats: RoomStats, rung: number): string {
+  return stats.settings.ladder[rung]?.replace(/@.*$/, '') ?? 'audio only';
+}
+
+/** `bob 320x180 est 280 kbit/s loss 2% ↑1 ↓2` (and `cap 640x360` when the viewer set one). */
+export function viewerLine(stats: RoomStats, id: string): string {
+  const viewer = stats.viewers[id];
+  if (!viewer) return id;
+  const name = stats.participants.find((p) => p.id === id)?.name ?? id;
+  const estimate = viewer.estimateBps === undefined ? '–' : String(Math.round(viewer.estimateBps / 1000));
+  const cap = viewer.cap > 0 ? ` cap ${rungSize(stats, viewer.cap)}` : '';
+  const loss = Number((viewer.loss * 100).toFixed(1));
+  return `${name} ${rungSize(stats, viewer.rung)} est ${estimate} kbit/s loss ${loss}% ↑${viewer.switchesUp} ↓${viewer.switchesDown}${cap}`;
+}
+
+/** The rooms as an aligned table with a header row; under each room, a line per viewer of its composite. */
 export function roomsTable(rooms: RoomStats[]): string {
   if (rooms.length === 0) return 'no rooms';
   const rows = [
@@ -67,5 +83,9 @@ export function roomsTable(rooms: RoomStats[]): string {
     ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  const line = (row: string[]): string => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [
+    line(rows[0]!),
+    ...rooms.flatMap((room, i) => [line(rows[i + 1]!), ...Object.keys(room.viewers).map((id) => `  ${viewerLine(room, id)}`)]),
+  ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseLowerRungs } from '../rooms/roomRungs.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 
 /** Bodies of the REST API, validated at the boundary. */
@@ -13,6 +14,19 @@ const size = z
   .refine((s) => s.width >= 64 && s.height >= 64 && s.width <= 3840 && s.height <= 2160, 'size must be from 64x64 to 3840x2160')
   .refine((s) => s.width % 2 === 0 && s.height % 2 === 0, 'width and height must be even');
 
+/** The composite's rungs below it, as `--ladder` takes them; their fit below the composite is checked with the room's size and bitrate. */
+const lowerRungs = z
+  .string()
+  .max(200)
+  .transform((text, ctx) => {
+    try {
+      return parseLowerRungs(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 export const createRoomSchema = z
   .object({
     name: roomNameSchema,
@@ -23,6 +37,7 @@ export const createRoomSchema = z
     /** How long a stalled publisher's tile holds its last picture before its placeholder shows. */
     placeholderAfterSeconds: z.number().min(0.1).max(600).optional(),
     layout: z.enum(['grid', 'speaker']).optional(),
+    ladder: lowerRungs.optional(),
     /** Start recording at once, into this file of the recordings folder. */
     record: z.string().min(1).max(255).optional(),
   })
@@ -39,6 +54,13 @@ export const updateRoomSchema = z
     message: 'the presenter layout needs a presenter (a participant id)',
     path: ['presenter'],
   });
+
+/** A viewer's data-saver choice: the best rung it receives (0 or null: any; the ladder's length: audio only). */
+export const updateParticipantSchema = z
+  .object({
+    rungCap: z.number().int().min(0).nullable(),
+  })
+  .strict();
 
 export const startRecordingSchema = z
   .object({

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../base/log/logger.ts';
+import type { Rung } from '../../mixer/logic/ladder.ts';
 import { ProtocolError } from '../errors.ts';
 import type { MetricsEndpoint } from '../metrics/metrics.ts';
 import { isRefusalCode, type Refusals } from '../metrics/refusals.ts';
@@ -9,9 +10,10 @@ import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget } fro
 import type { RecoveredRecording } from '../recording/recovery.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { Rooms } from '../rooms/Rooms.ts';
+import { checkLowerRungs, rungsThatFit } from '../rooms/roomRungs.ts';
 import { roomNameSchema } from '../signaling/messages.ts';
 import type { ApiAuth } from './apiAuth.ts';
-import { createRoomSchema, describeIssue, startRecordingSchema, updateRoomSchema } from './apiSchemas.ts';
+import { createRoomSchema, describeIssue, startRecordingSchema, updateParticipantSchema, updateRoomSchema } from './apiSchemas.ts';
 
 const log = createLogger('http');
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -144,14 +146,24 @@ export function createApp(rooms: Rooms, options: AppOptions): Express {
     const body = parsed.data;
     const existing = await rooms.get(body.name);
     if (existing && !existing.closed) throw new ApiError(409, 'room_exists', `room ${body.name} already exists`);
+    const defaults = rooms.defaults.session;
+    const composite = { ...(body.size ?? defaults.canvas), kbps: body.bitrateKbps ?? defaults.videoBitrateKbps };
+    let rungs: Rung[];
+    try {
+      // Without a ladder of its own, the room takes the server's rungs that fit its composite.
+      rungs = body.ladder ? checkLowerRungs(composite, body.ladder) : rungsThatFit(composite, defaults.rungs);
+    } catch (error) {
+      throw new ApiError(400, 'bad_request', `ladder: ${(error as Error).message}`);
+    }
     const target = body.record !== undefined ? await recordingTarget(body.name, body.record) : undefined;
     const room = await rooms.create(body.name, {
       ...(body.maxParticipants !== undefined ? { maxParticipants: body.maxParticipants } : {}),
       session: {
-        ...rooms.defaults.session,
+        ...defaults,
         ...(body.size ? { canvas: body.size } : {}),
         ...(body.fps !== undefined ? { fps: body.fps } : {}),
         ...(body.bitrateKbps !== undefined ? { videoBitrateKbps: body.bitrateKbps } : {}),
+        rungs,
         ...(body.placeholderAfterSeconds !== undefined ? { placeholderAfterMs: Math.round(body.placeholderAfterSeconds * 1000) } : {}),
         ...(body.layout ? { layout: { kind: body.layout } } : {}),
       },
@@ -217,6 +229,21 @@ export function createApp(rooms: Rooms, options: AppOptions): Express {
     const id = String(req.params.id);
     if (!room.kick(id)) throw new ApiError(404, 'participant_not_found', `no participant ${id} in room ${room.name}`);
     res.status(204).end();
+  });
+
+  app.patch('/api/rooms/:room/participants/:id', auth.room('roomAdmin'), json, async (req, res) => {
+    const room = await roomOf(rooms, req);
+    const id = String(req.params.id);
+    const parsed = updateParticipantSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssue(parsed.error));
+    if (!room.getParticipant(id)) throw new ApiError(404, 'participant_not_found', `no participant ${id} in room ${room.name}`);
+    const audioOnly = room.settings.session.rungs.length + 1;
+    const cap = parsed.data.rungCap ?? 0;
+    if (cap > audioOnly) throw new ApiError(400, 'bad_request', `rungCap must be from 0 to ${audioOnly} (0 or null: no cap; ${audioOnly}: audio only)`);
+    if (!room.setRungCap(id, cap)) {
+      throw new ApiError(400, 'bad_request', `participant ${id} receives no VP8 composite (it receives no video, or H.264, or has not sent its offer yet)`);
+    }
+    res.json((await room.stats()).viewers[id]);
   });
 
   app.use('/api', (_req, res) => sendError(res, 404, 'not_found', 'no such API endpoint'));

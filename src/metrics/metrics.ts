@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ViewerRungFigures } from '../rooms/RoomLadders.ts';
 import type { RoomStats } from '../rooms/RoomTypes.ts';
 import type { Refusals } from './refusals.ts';
 
@@ -106,6 +107,42 @@ export function roomMetricValues(stats: RoomStats): Record<string, number> {
   return values;
 }
 
+export interface ViewerMetricDefinition {
+  name: string;
+  help: string;
+  /** Undefined: not known yet (no series). */
+  value: (viewer: ViewerRungFigures) => number | undefined;
+}
+
+/** Per viewer of the VP8 composite, labelled `room` and `participant` (room.stats().viewers). */
+export const VIEWER_METRICS: readonly ViewerMetricDefinition[] = Object.freeze([
+  { name: 'mcu_viewer_rung', help: 'Rung of the composite’s ladder the viewer receives (0: the composite itself; the ladder’s length: audio only)', value: (v) => v.rung },
+  { name: 'mcu_viewer_rung_height_pixels', help: 'Height of the rendition the viewer receives (0: audio only)', value: (v) => v.height },
+  { name: 'mcu_viewer_estimate_bps', help: 'The viewer’s downlink as its browser estimates it (REMB)', value: (v) => v.estimateBps },
+  { name: 'mcu_viewer_receiving_bps', help: 'What the server sends the viewer (video, mix, padding)', value: (v) => v.sendingBps },
+  { name: 'mcu_viewer_loss_ratio', help: 'Fraction of packets the viewer lost, from its receiver reports', value: (v) => v.loss },
+] satisfies ViewerMetricDefinition[]);
+
+/** A viewer's rung switches, by direction: `mcu_viewer_rung_switches_total{direction}`. */
+export const VIEWER_SWITCHES = 'mcu_viewer_rung_switches_total';
+
+/** Every per-viewer series of these rooms: its labels and value. Pure. */
+export function viewerMetricSamples(rooms: readonly RoomStats[]): { name: string; labels: Record<string, string>; value: number }[] {
+  const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const stats of rooms) {
+    for (const [participant, viewer] of Object.entries(stats.viewers)) {
+      const labels = { room: stats.name, participant };
+      for (const metric of VIEWER_METRICS) {
+        const value = metric.value(viewer);
+        if (value !== undefined && Number.isFinite(value)) samples.push({ name: metric.name, labels, value });
+      }
+      samples.push({ name: VIEWER_SWITCHES, labels: { ...labels, direction: 'up' }, value: viewer.switchesUp });
+      samples.push({ name: VIEWER_SWITCHES, labels: { ...labels, direction: 'down' }, value: viewer.switchesDown });
+    }
+  }
+  return samples;
+}
+
 export interface MetricsEndpoint {
   readonly contentType: string;
   /** The exposition text, from fresh room figures. */
@@ -172,6 +209,30 @@ export function createMetrics(
       });
     }
   }
+  const viewerSamples = (name: string) => viewerMetricSamples(snapshot).filter((sample) => sample.name === name);
+  for (const metric of VIEWER_METRICS) {
+    new Gauge({
+      name: metric.name,
+      help: metric.help,
+      labelNames: ['room', 'participant'],
+      registers: [registry],
+      collect() {
+        // Reset first: a viewer that left must not linger with its last figures.
+        this.reset();
+        for (const { labels, value } of viewerSamples(metric.name)) this.set(labels, value);
+      },
+    });
+  }
+  new Counter({
+    name: VIEWER_SWITCHES,
+    help: 'Times the viewer moved to a better rung (up) or a worse one (down), its own cap included',
+    labelNames: ['room', 'participant', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, value } of viewerSamples(VIEWER_SWITCHES)) this.inc(labels, value);
+    },
+  });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mcu_' });
   // One scrape at a time: the metrics' collect() read the snapshot this scrape took.
   let chain: Promise<unknown> = Promise.resolve();

@@ -158,7 +158,9 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     this.#setUp(video, plan.video, attached.videoTrack, media.video !== undefined, ports.then((p) => p.videoPort));
     this.#videoTransceiver = video;
     if (video?.dtlsTransport && attached.videoTrack && attached.onSending) {
-      const ours = new Set([video.sender.ssrc, ...(audio && attached.audioTrack ? [audio.sender.ssrc] : [])]);
+      // The composite's reports only: the mix's numbering has gaps where the pacer drops what came
+      // in a burst (README, Latency), which a receiver reports as loss and the link never lost.
+      const ours = new Set([video.sender.ssrc]);
       attached.onSending({ transport: video.dtlsTransport, ssrcs: () => ours });
     }
     if (video && attached.videoTrack) {

@@ -82,6 +82,23 @@ function flowing(page: Page, what: string): Promise<PageRtpStats> {
   );
 }
 
+interface PageRung {
+  rung: number;
+  cap: number;
+  rungs: { width: number; height: number; kbps: number }[];
+  /** What the page shows of it. */
+  text: string;
+}
+
+/** The page's last `rung` message (window.mcu.rung) and the line it shows; null before the first. */
+function pageRung(page: Page): Promise<PageRung | null> {
+  return page.evaluate(() => {
+    const rung = (window as unknown as { mcu?: { rung?: Omit<PageRung, 'text'> | null } }).mcu?.rung;
+    const bar = document.getElementById('rung-bar');
+    return rung && bar && !bar.hidden ? { ...rung, text: document.getElementById('rung')?.textContent ?? '' } : null;
+  });
+}
+
 function only(stats: PageRtpStats, kind: 'audio' | 'video'): PageRtpStats['inbound'][number] {
   const streams = stats.inbound.filter((r) => r.kind === kind);
   expect(streams, `inbound-rtp streams of kind ${kind}`).toHaveLength(1);
@@ -261,6 +278,22 @@ describe('the web page in Chromium, in a room with a publishing bot', () => {
 
     // A viewer has no tile: the composite is the bot alone.
     await compositeShows(page, (c) => c === 'red', 1, 'the red tile alone in the composite');
+
+    // The page shows the rung it receives: the composite itself on an unshaped loopback link.
+    const top = await poll(() => pageRung(page), (r) => (r && /^720p · 1280x720( · estimate \d+ kbit\/s)? · receiving \d+ kbit\/s$/.test(r.text) ? r : undefined), 'the page to show 720p');
+    console.log(`rung shown: ${top.text}`);
+    // Its data-saver choice, the lowest video rung: the server moves it there and the browser decodes that size.
+    const lowest = top.rungs.length - 1;
+    await page.selectOption('#rung-cap', String(lowest), { timeout: WAIT_MS });
+    const capped = await poll(() => pageRung(page), (r) => (r?.rung === lowest ? r : undefined), `window.mcu.rung.rung to become ${lowest}`, 10_000);
+    expect(capped.cap).toBe(lowest);
+    expect(capped.text).toMatch(new RegExp(`^${top.rungs[lowest]!.height}p · ${top.rungs[lowest]!.width}x${top.rungs[lowest]!.height}`));
+    await poll(
+      () => pageRtpStats(page),
+      (s) => (s && only(s, 'video').frameHeight === top.rungs[lowest]!.height ? true : undefined),
+      `the composite decoded at ${top.rungs[lowest]!.height} lines`,
+      15_000,
+    );
     await page.close();
   }, 120_000);
 });

@@ -94,15 +94,19 @@ describe('the mcu CLI', () => {
     expectOneLineError(noServer, /cannot reach the server at http:\/\/127\.0\.0\.1:59999 \(ECONNREFUSED\)/);
     expectOneLineError(missingArg, /missing required argument 'participant'/);
 
-    const [portTaken, noFfmpeg, startEscape, badPlaceholder] = await Promise.all([
+    const [portTaken, noFfmpeg, startEscape, badPlaceholder, badLadder, ladderTooDear] = await Promise.all([
       McuProcess.run(['serve', '--port', port, '--recordings', dir]),
       McuProcess.run(['serve', '--port', '0'], { MCU_FFMPEG: '/nonexistent/ffmpeg' }),
       McuProcess.run(['start', 'r', '--port', '0', '--recordings', dir, '--record', '/etc/passwd.webm']),
       McuProcess.run(['serve', '--placeholder-after', '0']),
+      McuProcess.run(['start', '--ladder', '640x360']),
+      McuProcess.run(['serve', '--port', '0', '--bitrate', '400', '--ladder', '640x360@500']),
     ]);
     expectOneLineError(portTaken, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
     expectOneLineError(noFfmpeg, /ffmpeg not found/);
     expectOneLineError(startEscape, /outside the recordings folder/);
     expectOneLineError(badPlaceholder, /--placeholder-after.*from 0\.1 to 600/);
+    expectOneLineError(badLadder, /--ladder.*must be WIDTHxHEIGHT@KBPS rungs below the composite/);
+    expectOneLineError(ladderTooDear, /--ladder: must fit below the composite 1280x720@400 \(rung 1\): rung 2 \(640x360@500\)/);
   }, 90_000);
 });

@@ -131,6 +131,7 @@ const ROUTES: { method: string; path: string; body?: unknown; grant: Grants; ok:
   { method: 'GET', path: '/api/rooms/nowhere', grant: { room: 'nowhere', roomAdmin: true }, ok: 404 },
   { method: 'PATCH', path: '/api/rooms/nowhere', body: { layout: 'grid' }, grant: { room: 'nowhere', roomAdmin: true }, ok: 404 },
   { method: 'DELETE', path: '/api/rooms/nowhere/participants/p1', grant: { room: 'nowhere', roomAdmin: true }, ok: 404 },
+  { method: 'PATCH', path: '/api/rooms/nowhere/participants/p1', body: { rungCap: 1 }, grant: { room: 'nowhere', roomAdmin: true }, ok: 404 },
   { method: 'POST', path: '/api/rooms/nowhere/recording', body: {}, grant: { room: 'nowhere', roomRecord: true }, ok: 404 },
   { method: 'GET', path: '/api/rooms/nowhere/recording', grant: { room: 'nowhere', roomRecord: true }, ok: 404 },
   { method: 'DELETE', path: '/api/rooms/nowhere/recording', grant: { room: 'nowhere', roomRecord: true }, ok: 404 },

@@ -153,6 +153,22 @@ describe('RungChooser on a simulated Chromium link', () => {
     expect(chooser.rung).toBe(chooser.audioOnly);
   });
 
+  it('stays at audio only, never past it, when even the mix alone meets loss', () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    const rungs: number[] = [];
+    for (let now = 0; now < 30_000; now += STEP_MS) {
+      const sending = chooser.rung < NEEDS.length ? NEEDS[chooser.rung]! * 0.95 : AUDIO_BPS;
+      estimator.sent(now, (sending / 8) * (STEP_MS / 1000));
+      // A third of the packets lost, whatever is sent, and no REMB (a client without it).
+      if (now % 1000 === 0) estimator.receiverReport(now, 85);
+      chooser.update(now);
+      rungs.push(chooser.rung);
+    }
+    expect(rungs.at(-1)).toBe(NEEDS.length);
+    expect(Math.max(...rungs)).toBe(NEEDS.length);
+  });
+
   it('honours a cap: moves there at once and never probes above it', () => {
     const r = run(() => 10_000_000, 30, (chooser) => expect(chooser.setCap(0, 1)).toEqual({ kind: 'switch', rung: 1, reason: 'cap' }));
     expect(Math.min(...r.rungs)).toBe(1);

@@ -8,6 +8,7 @@ import {
   duration,
   integer,
   listenAddress,
+  lowerRungs,
   port,
   positiveSeconds,
   publishedSize,
@@ -77,6 +78,18 @@ describe('sizes', () => {
     expect(publishedSize('16x16')).toEqual({ width: 16, height: 16 });
     expect(refusal(() => publishedSize('15x16'))).toMatch(/from 16x16 to 3840x2160/);
   });
+});
+
+test('lowerRungs(): rungs below the composite, best first, or none (their fit is checked with --size and --bitrate)', () => {
+  expect(lowerRungs('640x360@500,320x180@150')).toEqual([
+    { width: 640, height: 360, kbps: 500 },
+    { width: 320, height: 180, kbps: 150 },
+  ]);
+  expect(lowerRungs(' 480x270@300 ')).toEqual([{ width: 480, height: 270, kbps: 300 }]);
+  expect(lowerRungs('none')).toEqual([]);
+  for (const value of ['', '640x360', '640x360@', '640x360@500,', '640*360@500', 'off', '640x360@500;320x180@150', '1280x720@1.5']) {
+    expect(refusal(() => lowerRungs(value))).toMatch(/^must be WIDTHxHEIGHT@KBPS rungs below the composite, best first.*or none$/);
+  }
 });
 
 test('roomName(): the signaling rule', () => {

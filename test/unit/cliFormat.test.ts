@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatBytes, formatDuration, roomsTable, statusLine } from '../../src/cli/format.ts';
+import { formatBytes, formatDuration, roomsTable, statusLine, viewerLine } from '../../src/cli/format.ts';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
 import type { RoomStats } from '../../src/rooms/RoomTypes.ts';
 import { sampleRecording, sampleRoomStats } from '../fixtures/roomStats.ts';
@@ -52,12 +52,26 @@ describe('statusLine()', () => {
   });
 });
 
-test('roomsTable() aligns its columns under a header', () => {
-  const table = roomsTable([room(), room({ name: 'lobby', participants: [], recording: null, composite: { ...room().composite, fps: 0, bitrateKbps: 0 }, mix: { bitrateKbps: 0, burstDropped: 0, jitterMs: 0 } })]);
+test('roomsTable() aligns its columns under a header, each viewer’s rung under its room', () => {
+  const table = roomsTable([room(), room({ name: 'lobby', participants: [], viewers: {}, recording: null, composite: { ...room().composite, fps: 0, bitrateKbps: 0 }, mix: { bitrateKbps: 0, burstDropped: 0, jitterMs: 0 } })]);
   expect(table.split('\n')).toEqual([
     'ROOM     PARTICIPANTS          LAYOUT  FPS   OUT KBIT/S  RECORDING',
     'standup  2 (alice a1, bob b2)  grid    29.9  1482        standup.webm 00:01:23 12.3 MB',
+    '  alice 1280x720 est 2400 kbit/s loss 0% ↑0 ↓0',
+    '  bob 320x180 est 280 kbit/s loss 2% ↑1 ↓2',
     'lobby    0                     grid    0.0   0           off',
   ]);
   expect(roomsTable([])).toBe('no rooms');
+});
+
+test('viewerLine(): its cap, audio only, an estimate not known yet, a viewer nobody lists', () => {
+  const bob = room().viewers.b2!;
+  const viewers = {
+    b2: { ...bob, rung: 1, cap: 1, width: 640, height: 360, loss: 0.004 },
+    c3: { ...bob, rung: 3, cap: 3, estimateBps: undefined, width: 0, height: 0, switchesUp: 0, switchesDown: 1 },
+  };
+  const stats = room({ viewers });
+  expect(viewerLine(stats, 'b2')).toBe('bob 640x360 est 280 kbit/s loss 0.4% ↑1 ↓2 cap 640x360');
+  // A hidden participant (a recorder) is in no roster: its id.
+  expect(viewerLine(stats, 'c3')).toBe('c3 audio only est – kbit/s loss 2% ↑0 ↓1 cap audio only');
 });

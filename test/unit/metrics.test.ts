@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, ROOM_METRICS, roomMetricValues } from '../../src/metrics/metrics.ts';
+import { createMetrics, ROOM_METRICS, roomMetricValues, VIEWER_METRICS, viewerMetricSamples } from '../../src/metrics/metrics.ts';
 import { sampleRoomStats } from '../fixtures/roomStats.ts';
 
 const ctx = Object.freeze({ stats: sampleRoomStats });
@@ -49,9 +49,35 @@ describe('roomMetricValues()', () => {
   });
 });
 
+describe('viewerMetricSamples()', () => {
+  it('gives each viewer its rung, height, estimate, what it receives, loss, and switches by direction', () => {
+    const bob = viewerMetricSamples([ctx.stats()]).filter((s) => s.labels.participant === 'b2');
+    const labels = { room: 'standup', participant: 'b2' };
+    expect(bob).toEqual([
+      { name: 'mcu_viewer_rung', labels, value: 2 },
+      { name: 'mcu_viewer_rung_height_pixels', labels, value: 180 },
+      { name: 'mcu_viewer_estimate_bps', labels, value: 280_000 },
+      { name: 'mcu_viewer_receiving_bps', labels, value: 190_000 },
+      { name: 'mcu_viewer_loss_ratio', labels, value: 0.02 },
+      { name: 'mcu_viewer_rung_switches_total', labels: { ...labels, direction: 'up' }, value: 1 },
+      { name: 'mcu_viewer_rung_switches_total', labels: { ...labels, direction: 'down' }, value: 2 },
+    ]);
+  });
+
+  it('leaves out an estimate the browser has not sent yet, and a room without viewers has none', () => {
+    const base = ctx.stats();
+    const early = ctx.stats({ viewers: { b2: { ...base.viewers.b2!, estimateBps: undefined } } });
+    const names = viewerMetricSamples([early]).map((s) => s.name);
+    expect(names).not.toContain('mcu_viewer_estimate_bps');
+    expect(names).toContain('mcu_viewer_rung');
+    expect(viewerMetricSamples([ctx.stats({ viewers: {} })])).toEqual([]);
+    for (const metric of VIEWER_METRICS) expect(metric.name).toMatch(/^mcu_viewer_[a-z_]+$/);
+  });
+});
+
 describe('createMetrics()', () => {
   it('renders the Prometheus text format with one series per room, and drops a room that is gone', async () => {
-    let rooms = [ctx.stats(), ctx.stats({ name: 'empty', participants: [], recording: null })];
+    let rooms = [ctx.stats(), ctx.stats({ name: 'empty', participants: [], recording: null, viewers: {} })];
     const metrics = createMetrics(async () => rooms, { processMetrics: false });
     expect(metrics.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await metrics.render();
@@ -61,10 +87,21 @@ describe('createMetrics()', () => {
     expect(text).toContain('mcu_composite_fps{room="standup"} 29.9\n');
     expect(text).toContain('mcu_recording_bytes{room="standup"} 2000000\n');
 
-    rooms = [ctx.stats({ name: 'empty', participants: [], recording: null })];
+    expect(text).toContain('# TYPE mcu_viewer_rung gauge\nmcu_viewer_rung{room="standup",participant="a1"} 0\nmcu_viewer_rung{room="standup",participant="b2"} 2\n');
+    expect(text).toContain('mcu_viewer_rung_height_pixels{room="standup",participant="a1"} 720\n');
+    expect(text).toContain('mcu_viewer_loss_ratio{room="standup",participant="b2"} 0.02\n');
+    expect(text).toContain('# TYPE mcu_viewer_rung_switches_total counter\n');
+    expect(text).toContain('mcu_viewer_rung_switches_total{room="standup",participant="b2",direction="down"} 2\n');
+
+    rooms = [ctx.stats({ name: 'empty', participants: [], recording: null, viewers: {} })];
     const later = await metrics.render();
     expect(later).toContain('mcu_rooms 1\n');
     expect(later).not.toContain('room="standup"');
+    // Bob alone once alice has left.
+    rooms = [ctx.stats({ viewers: { b2: ctx.stats().viewers.b2! } })];
+    const third = await metrics.render();
+    expect(third).toContain('mcu_viewer_rung{room="standup",participant="b2"} 2\n');
+    expect(third).not.toContain('participant="a1"');
   });
 
   it('adds Node’s process metrics, event-loop delay among them', async () => {
