@@ -62,6 +62,12 @@ export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
  * fell says what arrived, divided back.
  */
 const OVERUSE_BACKOFF = 0.85;
+/**
+ * A receiver report that comes this soon after a change of rate may speak of packets sent
+ * before it: Chromium reports about once a second, on what arrived since its last report.
+ */
+const REPORT_LAG_MS = 1200;
+
 /** Packets of one slot are counted together: a viewer gets hundreds a second. */
 const SENT_SLOT_MS = 50;
 
@@ -101,7 +107,8 @@ export class DownlinkEstimator {
   receiverReport(now: number, fractionLost: number): void {
     // A report's loss is of the packets since the one before it: one that began before a
     // switch speaks of the old rate.
-    const spansSwitch = this.#lastReportAt === undefined || this.#lastReportAt < this.#since;
+    // The first one speaks of the join too.
+    const spansSwitch = this.#lastReportAt === undefined || now - this.#since < REPORT_LAG_MS;
     this.#lastReportAt = now;
     if (!spansSwitch) this.#losses.push({ at: now, fraction: Math.min(255, Math.max(0, fractionLost)) / 256 });
     this.#forget(now);

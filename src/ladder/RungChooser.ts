@@ -40,6 +40,9 @@ export interface RungChooserOptions {
   floorShare: number;
 }
 
+/** A move not made by then (no keyframe came from the new rung) no longer holds the link's word back. */
+const MAX_PENDING_MS = 4000;
+
 export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
   utilization: 1,
   settleMs: 2000,
@@ -67,6 +70,8 @@ export class RungChooser {
   #rung: number;
   #cap = 0;
   #changedAt: number;
+  /** A move decided and not yet made (the viewer's chain waits for the new rung's keyframe). */
+  #pendingSince: number | undefined;
   #hold: number;
   #holdUntil: number;
   #probe: { until: number; verdictAt: number } | undefined;
@@ -104,6 +109,14 @@ export class RungChooser {
     return this.#probe !== undefined;
   }
 
+  /** The viewer now receives the rung it was moved to (its chain switched at a keyframe). */
+  switched(now: number): void {
+    if (this.#pendingSince === undefined) return;
+    this.#pendingSince = undefined;
+    this.#changedAt = now;
+    this.#link.forgetCongestion(now);
+  }
+
   /** The best rung the viewer allows (0: any); from its data-saver choice. */
   setCap(now: number, cap: number): RungDecision | undefined {
     this.#cap = Math.max(0, Math.min(Math.trunc(cap), this.audioOnly));
@@ -117,7 +130,9 @@ export class RungChooser {
   update(now: number): RungDecision | undefined {
     const o = this.#o;
     const estimate = this.#link.estimate(now);
-    const settled = now - this.#changedAt >= o.settleMs;
+    // Until the move is made the viewer still receives the old rung: what the link says is of it.
+    const pending = this.#pendingSince !== undefined && now - this.#pendingSince < MAX_PENDING_MS;
+    const settled = !pending && now - this.#changedAt >= o.settleMs;
     const failing = estimate.congested || ((this.#trial !== undefined || this.#probe !== undefined) && estimate.loss > o.trialLoss);
     if (failing && (settled || this.#probe)) return this.#stepDown(now, estimate);
     if (this.#probe) {
@@ -176,6 +191,8 @@ export class RungChooser {
     else this.switchesDown++;
     this.#rung = rung;
     this.#changedAt = now;
+    // Audio only is reached at once (the video just stops).
+    this.#pendingSince = rung < this.audioOnly ? now : undefined;
     this.#link.forgetCongestion(now);
     return { kind: 'switch', rung, reason };
   }

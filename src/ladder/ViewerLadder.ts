@@ -79,6 +79,7 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
     this.#now = options.now ?? (() => performance.now());
     this.#chooser = new RungChooser({ needs: options.room.needs }, this.#estimator, this.#now());
     this.#bytesCounted = this.#bytesSent();
+    options.video.onSwitched = () => this.#chooser.switched(this.#now());
     options.room.receives(options.viewer, 0);
   }
 

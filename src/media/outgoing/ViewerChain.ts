@@ -30,6 +30,8 @@ export class ViewerChain {
   #closed = false;
   /** Bytes handed to its sender (media and padding), for the estimate of what its link carries. */
   bytesSent = 0;
+  /** Called when it shows a new source (a switch made at that source's keyframe). */
+  onSwitched: ((source: number) => void) | undefined;
 
   constructor(source: OutgoingSource, options: ViewerChainOptions = {}) {
     this.#kind = source.kind;
@@ -108,6 +110,7 @@ export class ViewerChain {
 
   #switched(id: number): void {
     this.#current = id;
+    this.onSwitched?.(id);
     for (const source of [...this.#sources.keys()]) if (source !== id) this.#drop(source);
   }
 
