@@ -136,7 +136,8 @@ export class DownlinkEstimator {
     const loss = this.#losses.length === 0 ? 0 : this.#losses.reduce((sum, l) => sum + l.fraction, 0) / this.#losses.length;
     const remb = this.#remb && now - this.#remb.at <= o.rembMaxAgeMs ? this.#remb.bps : undefined;
     const fallen = this.#fall && now - this.#fall.at <= o.fallMemoryMs ? this.#fall.capacity : undefined;
-    const lossy = loss > o.highLoss ? sendingBps * (1 - loss) : undefined;
+    // Two reports at least: one alone may be a burst the queue dropped while the rate changed.
+    const lossy = loss > o.highLoss && this.#losses.length >= 2 ? sendingBps * (1 - loss) : undefined;
     const capacityBps = fallen === undefined ? lossy : lossy === undefined ? fallen : Math.min(fallen, lossy);
     const congested = capacityBps !== undefined && capacityBps < sendingBps * o.shortfall;
     const headroom = remb !== undefined && capacityBps === undefined && loss < o.lowLoss && sendingBps > 0 && remb >= sendingBps * o.headroomRatio;
