@@ -38,6 +38,8 @@ export interface RungChooserOptions {
    * worse than a small one that stutters now and then.
    */
   floorShare: number;
+  /** Loss over this on the lowest rung pauses the video. */
+  pauseLoss: number;
 }
 
 /** A move not made by then (no keyframe came from the new rung) no longer holds the link's word back. */
@@ -53,6 +55,7 @@ export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
   trialMs: 4000,
   trialLoss: 0.05,
   floorShare: 0.6,
+  pauseLoss: 0.2,
 };
 
 /**
@@ -174,10 +177,18 @@ export class RungChooser {
       return undefined;
     }
     const budget = (estimate.capacityBps ?? estimate.sendingBps * (1 - estimate.loss)) * o.utilization;
-    // Nothing is below audio only: congestion there (the mix's loss) leaves it where it is.
-    let target = Math.min(this.audioOnly, Math.max(from, this.#cap));
-    while (target < this.audioOnly - 1 && o.needs[target]! > budget) target++;
-    if (target === this.audioOnly - 1 && o.needs[target]! * o.floorShare > budget) target = this.audioOnly;
+    const lowest = this.audioOnly - 1;
+    let target = Math.min(lowest, Math.max(from, this.#cap));
+    while (target < lowest && o.needs[target]! > budget) target++;
+    // Below the lowest rung only when the link is far from carrying it; nothing is below audio
+    // only (congestion there, the mix's loss, leaves it where it is).
+    const pause =
+      this.#cap === this.audioOnly ||
+      this.#rung === this.audioOnly ||
+      o.needs[target]! * o.floorShare > budget ||
+      // A link that loses this much of the lowest rung shows broken pictures: better none.
+      (this.#rung === lowest && estimate.loss > o.pauseLoss);
+    if (pause) target = this.audioOnly;
     if (target === this.#rung) {
       this.#changedAt = now;
       this.#link.forgetCongestion(now);

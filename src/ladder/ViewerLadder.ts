@@ -45,6 +45,8 @@ const log = createLogger('ViewerLadder');
 
 /** How often the chooser looks at the link besides each word from the browser. */
 const UPDATE_MS = 200;
+/** How many of the browser's last words a decision's log line carries. */
+const RECENT_FEEDBACK = 12;
 /** Padding of a probe goes out in slices this long (a burst would look like a queue to the browser). */
 const PAD_SLICE_MS = 20;
 
@@ -71,6 +73,7 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
   #timer: NodeJS.Timeout | undefined;
   #padTimer: NodeJS.Timeout | undefined;
   #bytesCounted = 0;
+  readonly #recent: string[] = [];
   #closed = false;
 
   constructor(options: ViewerLadderOptions) {
@@ -89,10 +92,14 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
     this.#unsubscribes.push(
       onLinkFeedback(link.transport, () => link.ssrcs(), {
         remb: (now, bps) => {
+          this.#heard(now, `remb ${Math.round(bps / 1000)}k`);
           this.#estimator.remb(now, bps);
           this.#update();
         },
-        receiverReport: (now, fractionLost) => this.#estimator.receiverReport(now, fractionLost),
+        receiverReport: (now, fractionLost) => {
+          this.#heard(now, `lost ${fractionLost}/256`);
+          this.#estimator.receiverReport(now, fractionLost);
+        },
       }, this.#now),
     );
     this.#timer = setInterval(() => this.#update(), UPDATE_MS);
@@ -135,6 +142,12 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
     this.removeAllListeners();
   }
 
+  /** The browser's last words, for the log of a decision. */
+  #heard(now: number, what: string): void {
+    this.#recent.push(`${Math.round(now)} ${what}`);
+    if (this.#recent.length > RECENT_FEEDBACK) this.#recent.shift();
+  }
+
   #bytesSent(): number {
     return this.#o.video.bytesSent + (this.#o.audio?.bytesSent ?? 0);
   }
@@ -145,14 +158,16 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
     const bytes = this.#bytesSent();
     this.#estimator.sent(now, bytes - this.#bytesCounted);
     this.#bytesCounted = bytes;
+    const estimate = this.#estimator.estimate(now);
     const decision = this.#chooser.update(now);
-    if (decision) this.#apply(decision);
+    if (!decision) return;
+    const { remb, capacityBps, sendingBps, loss } = estimate;
+    log.info({ participant: this.#o.viewer, ...decision, remb, capacityBps, sendingBps: Math.round(sendingBps), loss, heard: this.#recent }, 'ladder decision');
+    this.#apply(decision);
   }
 
   #apply(decision: RungDecision): void {
     const { video, room, viewer } = this.#o;
-    const estimate = this.#estimator.estimate(this.#now());
-    log.info({ participant: viewer, ...decision, remb: estimate.remb, capacity: estimate.capacityBps, sending: Math.round(estimate.sendingBps), loss: estimate.loss }, 'ladder decision');
     if (decision.kind === 'probe') return this.#probe(decision.bps, decision.forMs);
     clearInterval(this.#padTimer);
     const rendition = room.renditions[decision.rung];

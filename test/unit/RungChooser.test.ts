@@ -178,6 +178,26 @@ describe('RungChooser on a simulated Chromium link', () => {
     expect(Math.max(...rungs)).toBe(NEEDS.length);
   });
 
+  it('keeps the lowest rung on a link that carries most of its need, rather than pause the video', () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    chooser.setCap(0, 2);
+    chooser.switched(0);
+    chooser.setCap(0, 0);
+    let now = 0;
+    for (; now < 5000; now += 100) estimator.sent(now, (190_000 / 8) * 0.1);
+    estimator.remb(now - 200, 220_000);
+    // Congested at 0.72 of the lowest rung's need (a 300 kbit/s link carrying that rung's keyframes).
+    estimator.remb(now, 0.85 * 0.72 * NEEDS[2]!);
+    expect(estimator.estimate(now).congested).toBe(true);
+    expect(chooser.update(now)).toBeUndefined();
+    expect(chooser.rung).toBe(2);
+    // At a third of it, the video pauses.
+    for (const end = now + 2100; now < end; now += 100) estimator.sent(now, (190_000 / 8) * 0.1);
+    estimator.remb(now, 0.85 * 0.3 * NEEDS[2]!);
+    expect(chooser.update(now)).toEqual({ kind: 'switch', rung: 3, reason: 'down' });
+  });
+
   it('honours a cap: moves there at once and never probes above it', () => {
     const r = run(() => 10_000_000, 30, (chooser) => expect(chooser.setCap(0, 1)).toEqual({ kind: 'switch', rung: 1, reason: 'cap' }));
     expect(Math.min(...r.rungs)).toBe(1);
