@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { LadderRoom } from '../../test/helpers/ladderRoom.ts';
 import { browserFigures, type ProbeSummary } from './browserFigures.ts';
-import { ladderPhases, ladderTimeline, ladderChartSvg, type LadderPhase, type PhaseFigures } from './ladderBrowserFigures.ts';
+import { ladderChartSvg, ladderPhases, ladderTargets, ladderTimeline, type LadderPhase, type LadderTarget, type PhaseFigures } from './ladderBrowserFigures.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,18 +59,20 @@ async function main(o: Options): Promise<void> {
     const strongWhole = browserFigures(strong, started[0]!.at, end);
     const timeline = ladderTimeline(weak, started[0]!.at, end);
     const strongHeights = new Set(ladderTimeline(strong, started[0]!.at, end).map((s) => s.height).filter((h) => h > 0));
+    const targets = ladderTargets(weakPhases, [...strongHeights]);
     const report = {
       date: new Date().toISOString(),
       machine: machineInfo(),
       machineBusyCores: busy,
       loadAverage: loadavg(),
       phases: weakPhases,
+      targets,
       strong: { heights: [...strongHeights], fps: strongWhole.fps, longestGapMs: strongWhole.longestGapMs, glassToGlassMs: strongWhole.glassToGlassMs },
       timeline,
       rungMessages: weak.rungs ?? [],
       errors: [...weak.errors, ...strong.errors],
     };
-    printReport(weakPhases, report.strong, busy);
+    printReport(weakPhases, report.strong, busy, targets);
     const out = resolve(ROOT, o.out);
     await mkdir(out, { recursive: true });
     await writeFile(join(out, `ladder-browser-${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
@@ -84,7 +86,7 @@ async function main(o: Options): Promise<void> {
   }
 }
 
-function printReport(phases: PhaseFigures[], strong: { heights: number[]; fps: number | null; longestGapMs: number | null }, busy: number | null): void {
+function printReport(phases: PhaseFigures[], strong: { heights: number[]; fps: number | null; longestGapMs: number | null }, busy: number | null, targets: LadderTarget[]): void {
   console.log('\nweak viewer, per phase of its downlink:');
   console.log('phase        settled rung (height)  after      fps   longest gap  g2g p50/p95   received');
   for (const p of phases) {
@@ -93,6 +95,8 @@ function printReport(phases: PhaseFigures[], strong: { heights: number[]; fps: n
     );
   }
   console.log(`strong viewer (never shaped): heights seen ${strong.heights.join(', ')}, ${strong.fps} fps, longest gap ${strong.longestGapMs} ms`);
+  console.log('\ntargets:');
+  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.target}: ${t.value}`);
   console.log(`machine: ${busy === null ? '?' : busy.toFixed(2)} cores busy of 2, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 

@@ -95,6 +95,30 @@ export function ladderPhases(summary: ProbeSummary, started: { phase: LadderPhas
   });
 }
 
+export interface LadderTarget {
+  target: string;
+  value: string;
+  pass: boolean;
+}
+
+/** The issue's targets, checked against the weak viewer's phases (by link rate) and the strong viewer's heights. */
+export function ladderTargets(phases: PhaseFigures[], strongHeights: number[]): LadderTarget[] {
+  const at = (kbps: number): PhaseFigures | undefined => phases.find((p) => p.kbps === kbps);
+  const low = at(300);
+  const middle = at(800);
+  const open = at(3000);
+  const show = (n: number | null | undefined, unit = ''): string => (n === null || n === undefined ? '-' : `${n}${unit}`);
+  return [
+    { target: '300 kbit/s: lowest rung (180p) within 5 s', value: `${show(low?.settledHeight, 'p')} after ${show(low?.settledAfterS, ' s')}`, pass: low?.settledHeight === 180 && (low.settledAfterS ?? Infinity) <= 5 },
+    { target: '300 kbit/s: then at least 24 fps shown', value: show(low?.fps), pass: (low?.fps ?? 0) >= 24 },
+    { target: '300 kbit/s: no freeze over 500 ms', value: show(low?.longestGapMs, ' ms'), pass: (low?.longestGapMs ?? Infinity) <= 500 },
+    { target: '300 kbit/s: glass-to-glass p95 at most 400 ms', value: show(low?.glassToGlass?.p95, ' ms'), pass: (low?.glassToGlass?.p95 ?? Infinity) <= 400 },
+    { target: '800 kbit/s: settles on the middle rung (360p)', value: show(middle?.settledHeight, 'p'), pass: middle?.settledHeight === 360 },
+    { target: '3 Mbit/s: back to 720p within 20 s', value: `${show(open?.settledHeight, 'p')} after ${show(open?.settledAfterS, ' s')}`, pass: open?.settledHeight === 720 && (open.settledAfterS ?? Infinity) <= 20 },
+    { target: 'unshaped viewer: 720p throughout', value: strongHeights.map((h) => `${h}p`).join(', '), pass: strongHeights.length === 1 && strongHeights[0] === 720 },
+  ];
+}
+
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /**
