@@ -1,13 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+// Files that start no live media: the unit tests, and integration tests of the API, the CLI and
+// the processes' plumbing. They run two at a time (in worker threads), before the media tests.
+const QUICK = [
+  'test/unit/**/*.test.ts',
+  'test/integration/{cli,security,rest,recordingApi,limits,roomLifecycle,rtpFileWriter,outgoingNack,loadtestMedia,encoders}.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end tests start real FFmpeg processes and werift peers: run files one at a time
-    // so that their CPU does not starve each other on a 2-core machine.
-    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // The pool sets how many files run at once (a project cannot): threads two, forks one.
+    poolOptions: {
+      threads: { maxThreads: 2, minThreads: 1 },
+      forks: { maxForks: 1, minForks: 1 },
+    },
+    projects: [
+      { extends: true, test: { name: 'quick', include: QUICK, pool: 'threads', sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        // Real FFmpeg processes, werift peers and Chromium pages, with figures measured in time:
+        // one file at a time, so that their CPU does not starve each other on a 2-core machine.
+        test: { name: 'media', include: ['test/**/*.test.ts'], exclude: QUICK, pool: 'forks', sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -144,6 +144,9 @@ export class ViewerLadder extends TypedEmitter<ViewerLadderEvents> {
 
   /** The browser's last words, for the log of a decision. */
   #heard(now: number, what: string): void {
+    // MCU_LOG_LEVEL=trace records every word with the bytes sent so far: a link to replay in a
+    // test (test/fixtures/ladderFeedback/).
+    log.trace({ participant: this.#o.viewer, at: Math.round(now), heard: what, bytesSent: this.#bytesSent() }, 'link feedback');
     this.#recent.push(`${Math.round(now)} ${what}`);
     if (this.#recent.length > RECENT_FEEDBACK) this.#recent.shift();
   }

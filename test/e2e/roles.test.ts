@@ -31,11 +31,20 @@ describe('publishers, audio-only publishers and viewers in one room', () => {
     const steadyAt = Date.now();
     await sleep(4000);
     expect((await room?.stats())?.session?.tiles).toHaveLength(1);
-    // The first voice in the room is its speaker, and everyone is told (`speaker`).
-    const cameraId = bots[0]!.events.find((e) => e.event === 'joined')?.id;
-    for (const bot of bots) {
-      await bot.waitFor((e) => e.event === 'speaker' && e.id === cameraId, 5000, `speaker ${String(cameraId)}`);
-    }
+    // Everyone is told who speaks (`speaker`): a newcomer when it joins, the others on each change, so
+    // every bot's last word is the room's speaker. Which of the two voices it is depends on whose audio
+    // a loaded machine decoded first, so the test does not fix it.
+    const publishers = new Set(bots.slice(0, 2).map((b) => b.events.find((e) => e.event === 'joined')?.id));
+    await until(
+      () => {
+        const speaker = room?.speaker;
+        if (typeof speaker !== 'string' || !publishers.has(speaker)) return undefined;
+        return bots.every((b) => b.events.filter((e) => e.event === 'speaker').at(-1)?.id === speaker) ? true : undefined;
+      },
+      10_000,
+      'every bot told the speaker, one of the two publishers',
+      100,
+    );
     await Promise.all(bots.map((b) => b.stop()));
 
     const clocks = new Map<string, (wall: number) => number>();

@@ -274,7 +274,9 @@ describe('TURN: a client that can reach only the TURN server', () => {
         `mix +${audio.totalSamplesReceived - first.audio.totalSamplesReceived} samples`,
     );
     expect(video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(30);
-    expect(video.frameWidth).toBe(1280);
+    // The composite at one of its rungs: the relay through coturn on a loaded machine may carry less
+    // than 720p's rate, and the ladder then rightly steps this viewer down.
+    expect([1280, 640, 320]).toContain(video.frameWidth);
     expect(audio.totalSamplesReceived - first.audio.totalSamplesReceived).toBeGreaterThan(2 * 48_000);
     // The other page's fake microphone beeps now and then: its beeps are in the mix (well above the noise of silence).
     const beeped = await until(async () => {
