@@ -12,6 +12,8 @@ export type RungDecision =
 export interface RungChooserOptions {
   /** Bits per second each rung needs on the link (its video, the mix, RTP overhead), best first. */
   needs: readonly number[];
+  /** The rung received at first (0, the top, unless a replay starts elsewhere). */
+  rung: number;
   /**
    * The share of a congested link's capacity a rung may take after a step down. The capacity is
    * what arrived while the link was congested, and a rung's need is its encoder's ceiling with
@@ -42,10 +44,19 @@ export interface RungChooserOptions {
   pauseLoss: number;
 }
 
+/** RTP, SRTP and UDP headers on top of what the encoders are asked for (measured: 5-10 %). */
+const LINK_OVERHEAD = 1.1;
+
+/** Bits per second each rung needs on a viewer's link: its video and the mix, with their headers. */
+export function rungNeeds(ladder: readonly { kbps: number }[], audioKbps: number): number[] {
+  return ladder.map((rung) => (rung.kbps + audioKbps) * 1000 * LINK_OVERHEAD);
+}
+
 /** A move not made by then (no keyframe came from the new rung) no longer holds the link's word back. */
 const MAX_PENDING_MS = 4000;
 
 export const RUNG_CHOOSER_DEFAULTS: Omit<RungChooserOptions, 'needs'> = {
+  rung: 0,
   utilization: 1,
   settleMs: 2000,
   holdMs: 4000,
@@ -87,7 +98,7 @@ export class RungChooser {
     this.#o = { ...RUNG_CHOOSER_DEFAULTS, ...options };
     this.#link = link;
     if (this.#o.needs.length === 0) throw new RangeError('a ladder has at least one rung');
-    this.#rung = 0;
+    this.#rung = this.#o.rung;
     this.#changedAt = now;
     this.#hold = this.#o.holdMs;
     this.#holdUntil = now;

@@ -1,6 +1,7 @@
 import { createLogger } from '../../base/log/logger.ts';
 import type { Ladder } from '../../mixer/logic/ladder.ts';
 import type { SessionLike } from '../../mixer/SessionTypes.ts';
+import { rungNeeds } from '../ladder/RungChooser.ts';
 import { RungDemand } from '../ladder/RungDemand.ts';
 import { ViewerLadder, type LadderRoom, type ViewerLadderFigures, type ViewerLink } from '../ladder/ViewerLadder.ts';
 import type { ViewerChain } from '../media/outgoing/ViewerChain.ts';
@@ -9,8 +10,6 @@ import type { ServerMessage } from '../signaling/messages.ts';
 
 const log = createLogger('RoomLadders');
 
-/** RTP, SRTP and UDP headers on top of what the encoders are asked for (measured: 5-10 %). */
-const LINK_OVERHEAD = 1.1;
 /** How often each viewer is told its rung and estimate (the page shows them). */
 const REPORT_MS = 2000;
 
@@ -51,7 +50,7 @@ export class RoomLadders {
     this.#o = options;
     this.#room = {
       renditions: options.renditions,
-      needs: options.ladder.map((rung) => (rung.kbps + options.audioKbps) * 1000 * LINK_OVERHEAD),
+      needs: rungNeeds(options.ladder, options.audioKbps),
       receives: (viewer, rung) => this.#receives(viewer, rung),
     };
     this.#reportTimer = setInterval(() => {

@@ -134,11 +134,11 @@ export class LadderRoom {
     }
   }
 
-  /** Sets viewer `i`'s downlink to `kbps` (undefined: not shaped). */
-  shape(i: number, kbps: number | undefined): void {
+  /** Sets viewer `i`'s downlink to `kbps` (undefined: not shaped), with a queue of `queueMs`. */
+  shape(i: number, kbps: number | undefined, queueMs?: number): void {
     const link = this.viewers[i]!.link;
     if (kbps === undefined) this.network.unshapeDownlink(link);
-    else this.network.shapeDownlink(link, kbps);
+    else this.network.shapeDownlink(link, kbps, queueMs);
   }
 
   /** Closes the browsers, the bots and the server, and removes the namespaces. Idempotent. */
