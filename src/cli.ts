@@ -17,7 +17,7 @@ import { DEFAULT_CONFIG, parseIceServers, type ServerConfig } from './config.ts'
 import { defaultRecordingName, planRecordingTarget, prepareRecordingTarget, type RecordingTarget } from './recording/recordingPath.ts';
 import type { Room } from './rooms/Room.ts';
 import { checkLowerRungs, rungsThatFit } from './rooms/roomRungs.ts';
-import { startServer, type RunningServer } from './server.ts';
+import type { RunningServer } from './server.ts';
 
 const log = createLogger('cli');
 
@@ -193,6 +193,8 @@ async function run(flags: ServerFlags, start?: { room: string; flags: StartFlags
   }
   let server: RunningServer;
   try {
+    // Loaded here, not at the top: the client commands and `--help` start in a fraction of the time.
+    const { startServer } = await import('./server.ts');
     server = await startServer(config);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -7,8 +7,6 @@ import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { FfmpegProcess } from '../../base/process/FfmpegProcess.ts';
 import { setBackgroundNiceness } from '../../base/process/priority.ts';
 import type { KeyframeRequestKind } from '../peers/keyframeRequests.ts';
-import { SignalingError } from '../signaling/SignalingClient.ts';
-import { createBot } from './Bot.ts';
 import type { BotOptions, BotSource, BotVideoCodec } from './BotTypes.ts';
 
 /** After SIGINT/SIGTERM or `--duration`, give up on a clean stop after this long. */
@@ -135,6 +133,8 @@ async function runBot(options: BotOptions, durationSeconds: number | undefined):
   killChildrenOnExit();
   // A reader that went away (EPIPE) must not crash the bot before it has stopped its children.
   process.stdout.on('error', () => {});
+  // Loaded here, not at the top: `mcu --help` and the client commands need no WebRTC stack.
+  const [{ createBot }, { SignalingError }] = await Promise.all([import('./Bot.ts'), import('../signaling/SignalingClient.ts')]);
   const bot = createBot(options);
   let exitCode = 0;
   let stopping: Promise<unknown> | undefined;

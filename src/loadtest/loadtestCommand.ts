@@ -6,7 +6,6 @@ import { timecodeGeometry } from '../../mixer/logic/timecode.ts';
 import { h264LevelProblem } from '../bot/botArgs.ts';
 import { integer, publishedSize, roomName, seconds, signalingUrl } from '../cli/argParsers.ts';
 import { defaultClipCache } from './clipCache.ts';
-import { LoadTest } from './LoadTest.ts';
 import { LOADTEST_DEFAULTS, type LoadTestOptions } from './LoadTestTypes.ts';
 import { PALETTE } from './palette.ts';
 
@@ -76,6 +75,8 @@ function toOptions(raw: RawOptions): LoadTestOptions {
 
 /** Progress and the status line go to stderr; stdout carries the JSON summary alone. */
 async function runLoadTest(options: LoadTestOptions, jsonPath: string | undefined, statusInterval: number | undefined): Promise<number> {
+  // Loaded here, not at the top: `mcu --help` needs no WebRTC stack.
+  const { LoadTest } = await import('./LoadTest.ts');
   const test = new LoadTest(options);
   const tty = process.stderr.isTTY === true;
   const say = (line: string): void => void process.stderr.write(`${tty ? '\r\x1b[K' : ''}mcu loadtest: ${line}\n`);
