@@ -17,15 +17,12 @@ import type { LaunchedChromium } from '../../test/helpers/browser.ts';
 import { errorText } from '../lib/errors.ts';
 import { exited, freeTcpPort, stopTree, withTimeout } from '../lib/processes.ts';
 import { browserFigures, latencyGrowth, probeBoxes, type BrowserFigures } from './browserFigures.ts';
-import { launchProbeBrowser, openProbeClient, type ProbeClient } from './browserProbe.ts';
+import { launchProbeBrowser, openProbeClient, PROBE_CANVAS, PROBE_SOURCE, probeBotSpec, type ProbeClient } from './browserProbe.ts';
 import { machineCpu, machineCpuShare } from './machine.ts';
 import { startServer, type ServerProcess } from './server.ts';
 import { round } from './numbers.ts';
-import { ffmpegColor } from './palette.ts';
 
 const ROOM = 'browser-bench';
-const SOURCE = { width: 640, height: 360 };
-const CANVAS = { width: 1280, height: 720 };
 const CONNECT_TIMEOUT_MS = 30_000;
 const SERVER_STOP_MS = 15_000;
 const CSS_COLORS = ['#2060c0', '#c03030', '#30a040', '#c0a020'];
@@ -102,18 +99,9 @@ export async function runBrowserScenario(o: ScenarioOptions): Promise<ScenarioRe
     browser = await launchProbeBrowser(httpUrl);
     const publishers = o.scenario === 'room' ? 1 : 3;
     const botCount = o.scenario === 'room' ? 2 : 0;
-    const boxes = probeBoxes(SOURCE, CANVAS, publishers + botCount);
+    const boxes = probeBoxes(PROBE_SOURCE, PROBE_CANVAS, publishers + botCount);
     for (let i = 0; i < botCount; i++) {
-      const bot = new BotProcess({
-        url: `ws://127.0.0.1:${port}/socket`,
-        room: ROOM,
-        name: `bot${i}`,
-        color: ffmpegColor(i + 1),
-        tone: 440 + 220 * i,
-        size: `${SOURCE.width}x${SOURCE.height}`,
-        bitrate: 800,
-        timecode: true,
-      });
+      const bot = new BotProcess(probeBotSpec(i, `ws://127.0.0.1:${port}/socket`, ROOM));
       bots.push(bot);
       await bot.waitFor((e) => e.event === 'connected', CONNECT_TIMEOUT_MS, 'connected');
     }
@@ -125,7 +113,7 @@ export async function runBrowserScenario(o: ScenarioOptions): Promise<ScenarioRe
         name: `chromium${i}`,
         publish: true,
         color: CSS_COLORS[i % CSS_COLORS.length]!,
-        size: SOURCE,
+        size: PROBE_SOURCE,
         boxes,
       });
       clients.push({ client, role: 'publisher' });

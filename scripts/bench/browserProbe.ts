@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from '../../test/helpers/browser.ts';
+import type { BotSpec } from '../../test/helpers/bots.ts';
 import type { ProbeBox, ProbeSummary } from './browserFigures.ts';
+import { ffmpegColor } from './palette.ts';
 
 const PAGE_SCRIPT = readFileSync(fileURLToPath(new URL('./browserProbe.page.js', import.meta.url)), 'utf8');
 /** The probe plays the mix into Web Audio without a user gesture. */
@@ -19,6 +21,25 @@ const AUDIO_ARGS: string[] = [
   '--disable-background-timer-throttling',
   '--disable-backgrounding-occluded-windows',
 ];
+
+/** What each publisher sends, and the composite the probes read its timecodes from. */
+export const PROBE_SOURCE = { width: 640, height: 360 };
+export const PROBE_CANVAS = { width: 1280, height: 720 };
+
+/** Publishing bot `i` of a probed room: its own colour and tone, and a timecode drawn in its picture. */
+export function probeBotSpec(i: number, url: string, room: string, extra: Partial<BotSpec> = {}): BotSpec {
+  return {
+    url,
+    room,
+    name: `bot${i}`,
+    color: ffmpegColor(i + 1),
+    tone: 440 + 220 * i,
+    size: `${PROBE_SOURCE.width}x${PROBE_SOURCE.height}`,
+    bitrate: 800,
+    timecode: true,
+    ...extra,
+  };
+}
 
 export interface ProbeClientOptions {
   /** http(s)://host:port of the server. */

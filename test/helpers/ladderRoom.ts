@@ -1,8 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeBoxes } from '../../scripts/bench/browserFigures.ts';
-import { launchProbeBrowser, openProbeClient, type ProbeClient } from '../../scripts/bench/browserProbe.ts';
-import { ffmpegColor } from '../../scripts/bench/palette.ts';
+import { launchProbeBrowser, openProbeClient, PROBE_CANVAS, PROBE_SOURCE, probeBotSpec, type ProbeClient } from '../../scripts/bench/browserProbe.ts';
 import { BotProcess } from './bots.ts';
 import { CHROMIUM_PATH, type LaunchedChromium } from './browser.ts';
 import { TestNetwork, type TestClient } from './netns.ts';
@@ -14,8 +13,6 @@ import { joinToken, TEST_KEY_ENV } from './tokens.ts';
 // server's by a veth pair whose server end a token bucket may shape (test/helpers/netns.ts).
 // Every address is inside the namespaces it makes; close() removes them.
 
-const SOURCE = { width: 640, height: 360 };
-const CANVAS = { width: 1280, height: 720 };
 const WAIT_MS = 60_000;
 
 /**
@@ -93,22 +90,11 @@ export class LadderRoom {
     const port = Number((await this.server.waitForLine(/^Mixer running at https?:\/\/[^:]+:(\d+)\//, 30_000))[1]);
     const publishers = o.publishers ?? 2;
     for (let i = 0; i < publishers; i++) {
-      const bot = new BotProcess({
-        url: `ws://127.0.0.1:${port}/socket`,
-        room: o.room,
-        name: `bot${i}`,
-        color: ffmpegColor(i + 1),
-        tone: 440 + 220 * i,
-        size: `${SOURCE.width}x${SOURCE.height}`,
-        bitrate: 800,
-        timecode: true,
-        token: await joinToken(o.room, {}, { identity: `bot${i}` }),
-        wrapper: inServerNs,
-      });
+      const bot = new BotProcess(probeBotSpec(i, `ws://127.0.0.1:${port}/socket`, o.room, { token: await joinToken(o.room, {}, { identity: `bot${i}` }), wrapper: inServerNs }));
       this.bots.push(bot);
       await bot.waitFor((e) => e.event === 'connected', WAIT_MS, 'connected');
     }
-    const boxes = probeBoxes(SOURCE, CANVAS, publishers);
+    const boxes = probeBoxes(PROBE_SOURCE, PROBE_CANVAS, publishers);
     for (const [i, spec] of o.viewers.entries()) {
       const link = links[i]!;
       const wrapper = join(o.dir, `chromium-${link.ns}`);
