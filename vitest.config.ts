@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Files that start no live media: the unit tests, and integration tests of the API, the CLI and
-// the processes' plumbing. They run two at a time (in worker threads), before the media tests.
+// Files that wait on no live media and no rate: the unit tests, and integration tests of the CLI,
+// the security of the API and the processes' plumbing. They run two at a time (in worker threads),
+// before the others.
 const QUICK = [
   'test/unit/**/*.test.ts',
-  'test/integration/{cli,security,rest,recordingApi,limits,roomLifecycle,rtpFileWriter,outgoingNack,loadtestMedia,encoders}.test.ts',
+  'test/integration/{cli,security,recordingApi,rtpFileWriter,outgoingNack,loadtestMedia,encoders}.test.ts',
 ];
 
 export default defineConfig({
