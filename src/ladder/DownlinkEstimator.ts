@@ -82,6 +82,8 @@ const SENT_SLOT_MS = 50;
 export class DownlinkEstimator {
   readonly #options: DownlinkEstimatorOptions;
   #remb: { bps: number; at: number } | undefined;
+  /** A browser that has sent REMB once says its estimate; one that never has is read from its losses alone. */
+  #rembHeard = false;
   #fall: { capacity: number; at: number } | undefined;
   #losses: { at: number; fraction: number }[] = [];
   #sent: { at: number; bytes: number }[] = [];
@@ -101,6 +103,7 @@ export class DownlinkEstimator {
       this.#fall = { capacity: bps / OVERUSE_BACKOFF, at: now };
     }
     this.#remb = { bps, at: now };
+    this.#rembHeard = true;
   }
 
   /** A receiver report block for a stream this viewer receives: `fractionLost` as sent (0-255). */
@@ -140,7 +143,10 @@ export class DownlinkEstimator {
     const lossy = loss > o.highLoss && this.#losses.length >= 2 ? sendingBps * (1 - loss) : undefined;
     const capacityBps = fallen === undefined ? lossy : lossy === undefined ? fallen : Math.min(fallen, lossy);
     const congested = capacityBps !== undefined && capacityBps < sendingBps * o.shortfall;
-    const headroom = remb !== undefined && capacityBps === undefined && loss < o.lowLoss && sendingBps > 0 && remb >= sendingBps * o.headroomRatio;
+    // A client that sends no REMB (a bot, a werift peer) has headroom once two receiver reports
+    // since the last change found the link clean: else one loss burst would hold it down for good.
+    const clean = capacityBps === undefined && loss < o.lowLoss && sendingBps > 0;
+    const headroom = clean && (this.#rembHeard ? remb !== undefined && remb >= sendingBps * o.headroomRatio : this.#losses.length >= 2);
     return { remb, loss, sendingBps, capacityBps, congested, headroom };
   }
 

@@ -110,4 +110,32 @@ describe('DownlinkEstimator', () => {
     e.receiverReport(1, 9999);
     expect(e.estimate(1)).toMatchObject({ remb: undefined, loss: 255 / 256 });
   });
+  it('reads a client that sends no REMB (a bot, a werift peer) from its receiver reports: headroom after two clean ones', () => {
+    const e = new DownlinkEstimator();
+    let now = send(e, 0, 1500, 500_000);
+    e.receiverReport(now, 0); // the first speaks of the join
+    now = send(e, now, 1000, 500_000);
+    e.receiverReport(now, 0);
+    expect(e.estimate(now).headroom).toBe(false);
+    now = send(e, now, 1000, 500_000);
+    e.receiverReport(now, 0);
+    expect(e.estimate(now).headroom).toBe(true);
+    now = send(e, now, 1000, 500_000);
+    e.receiverReport(now, 40); // 16 %
+    expect(e.estimate(now).headroom).toBe(false);
+  });
+
+  it('once a browser has sent REMB, headroom is its estimate above what is sent, not clean reports alone', () => {
+    const e = new DownlinkEstimator();
+    let now = send(e, 0, 1000, 500_000);
+    e.remb(now, 520_000);
+    for (let i = 0; i < 3; i++) {
+      now = send(e, now, 1000, 500_000);
+      e.receiverReport(now, 0);
+      e.remb(now, 520_000);
+    }
+    expect(e.estimate(now).headroom).toBe(false);
+    e.remb(now, 600_000);
+    expect(e.estimate(now).headroom).toBe(true);
+  });
 });

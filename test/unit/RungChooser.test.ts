@@ -215,4 +215,31 @@ describe('RungChooser on a simulated Chromium link', () => {
     expect(probe).toMatchObject({ kind: 'probe', forMs: 600 });
     expect(chooser.probing).toBe(true);
   });
+  it('a client that sends no REMB steps down on a loss burst and climbs back once its reports are clean', () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS }, estimator, 0);
+    const rungs: number[] = [];
+    let shown = 0;
+    let padding = { until: -1, bps: 0 };
+    for (let now = 0; now < 40_000; now += STEP_MS) {
+      if (chooser.rung !== shown && now % KEYFRAME_MS === 0) {
+        shown = chooser.rung;
+        chooser.switched(now);
+      }
+      const sending = NEEDS[shown]! * 0.95 + (now < padding.until && chooser.probing ? padding.bps : 0);
+      estimator.sent(now, (sending / 8) * (STEP_MS / 1000));
+      // A second of 30 % loss from 5 s on, else none: receiver reports every second.
+      if (now % 1000 === 0) estimator.receiverReport(now, now >= 5000 && now <= 7000 ? 77 : 0);
+      const decision = chooser.update(now);
+      if (decision?.kind === 'probe') padding = { until: now + decision.forMs, bps: decision.bps };
+      rungs.push(shown);
+    }
+    const stepsDown = rungs.findIndex((r) => r > 0);
+    expect(stepsDown * STEP_MS).toBeGreaterThan(5000);
+    expect(stepsDown * STEP_MS).toBeLessThan(10_000);
+    expect(Math.max(...rungs)).toBeLessThan(NEEDS.length);
+    const back = rungs.findIndex((r, i) => i > stepsDown && r === 0);
+    expect(back * STEP_MS, 'back on the top rung').toBeLessThan(35_000);
+    expect(rungs.at(-1)).toBe(0);
+  });
 });
