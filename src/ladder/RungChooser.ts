@@ -52,6 +52,13 @@ export function rungNeeds(ladder: readonly { kbps: number }[], audioKbps: number
   return ladder.map((rung) => (rung.kbps + audioKbps) * 1000 * LINK_OVERHEAD);
 }
 
+/**
+ * The video pauses only on a second verdict within this long of the first: one fall of the
+ * browser's estimate may be a stall of the server's (a burst after it looks like a queue), and a
+ * paused picture is the most a viewer can lose.
+ */
+const PAUSE_CONFIRM_MS = 6000;
+
 /** A move not made by then (no keyframe came from the new rung) no longer holds the link's word back. */
 const MAX_PENDING_MS = 4000;
 
@@ -90,6 +97,8 @@ export class RungChooser {
   #holdUntil: number;
   #probe: { until: number; verdictAt: number } | undefined;
   #trial: { from: number; until: number } | undefined;
+  /** The first verdict that the lowest rung does not fit either (see PAUSE_CONFIRM_MS). */
+  #pauseFirstAt: number | undefined;
   switchesUp = 0;
   switchesDown = 0;
 
@@ -193,19 +202,26 @@ export class RungChooser {
     while (target < lowest && o.needs[target]! > budget) target++;
     // Below the lowest rung only when the link is far from carrying it; nothing is below audio
     // only (congestion there, the mix's loss, leaves it where it is).
-    const pause =
-      this.#cap === this.audioOnly ||
-      this.#rung === this.audioOnly ||
+    const farFromLowest =
       o.needs[target]! * o.floorShare > budget ||
       // A link that loses this much of the lowest rung shows broken pictures: better none.
       (this.#rung === lowest && estimate.loss > o.pauseLoss);
-    if (pause) target = this.audioOnly;
+    // A failed trial out of the pause goes back to it at once: the trial was the second word.
+    if (this.#cap === this.audioOnly || this.#rung === this.audioOnly || (failedTry && from === this.audioOnly)) target = this.audioOnly;
+    else if (farFromLowest) target = this.#confirmPause(now) ? this.audioOnly : lowest;
     if (target === this.#rung) {
       this.#changedAt = now;
       this.#link.forgetCongestion(now);
       return undefined;
     }
     return this.#switch(now, target, failedTry && target === from ? 'revert' : 'down');
+  }
+
+  /** Whether the video pauses now: on the second such verdict within PAUSE_CONFIRM_MS. */
+  #confirmPause(now: number): boolean {
+    const confirmed = this.#pauseFirstAt !== undefined && now > this.#pauseFirstAt && now - this.#pauseFirstAt <= PAUSE_CONFIRM_MS;
+    this.#pauseFirstAt = confirmed ? undefined : now;
+    return confirmed;
   }
 
   #switch(now: number, rung: number, reason: 'down' | 'revert' | 'trial' | 'cap'): RungDecision {
