@@ -64,6 +64,7 @@ describe('the ladder: each Chromium viewer receives the rung its link carries', 
     const room = ready();
     const [weak, strong] = room.viewers as [LadderRoom['viewers'][number], LadderRoom['viewers'][number]];
     expect(heightOf(await weak.probe.summary())).toBe(720);
+    const shapedAt = Date.now();
     room.shape(0, 300);
     const after = await reaches(0, 180, 'the weak viewer to decode 180p');
     // The queue the old rung filled drains, then 6 s of what it shows. Without the ladder this
@@ -73,7 +74,12 @@ describe('the ladder: each Chromium viewer receives the rung its link carries', 
     await sleep(8000);
     const summary = await weak.probe.summary();
     const shown = shownIn(summary, 6000);
-    console.log(`300 kbit/s: 180p after ${after.toFixed(1)} s, then ${(shown / 6).toFixed(1)} fps shown`);
+    // What the server told the page (rung, estimate): the first thing to read when the frame rate is low.
+    const told = (summary.rungs ?? [])
+      .filter((r) => r.at >= shapedAt)
+      .map((r) => `${r.rung}${r.estimateKbps === null ? '' : `@${r.estimateKbps}k`}`)
+      .join(' ');
+    console.log(`300 kbit/s: 180p after ${after.toFixed(1)} s, then ${(shown / 6).toFixed(1)} fps shown; rungs told: ${told}`);
     expect(heightOf(summary)).toBe(180);
     expect(shown).toBeGreaterThan(6);
     expect(heightOf(await strong.probe.summary())).toBe(720);
