@@ -20,9 +20,9 @@ export interface ServerProcess {
   log: string[];
 }
 
-/** Starts `mcu serve` on loopback with room for `maxParticipants`; resolves once it says it runs. */
-export async function startServer(port: number, logPath: string, maxParticipants: number): Promise<ServerProcess> {
-  const args = [MCU, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-participants', String(maxParticipants)];
+/** Starts `mcu serve` on loopback with room for `maxParticipants` (and `extraArgs`); resolves once it says it runs. */
+export async function startServer(port: number, logPath: string, maxParticipants: number, extraArgs: string[] = []): Promise<ServerProcess> {
+  const args = [MCU, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-participants', String(maxParticipants), ...extraArgs];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BENCH_SERVER_LOG_LEVEL ?? 'warn' },
