@@ -4,8 +4,9 @@
  * A room of two bots that take turns talking (a speech-like voice, speech.ts) and one Chromium
  * viewer that hears their mix through TURN only (coturn on 127.0.0.1); between Chromium and
  * coturn a relay of ours (lossRelay.ts) drops the mix's packets by a seeded pattern. Windows, in
- * order: no loss (the reference), independent loss, loss in bursts; then the same room again on a
- * server whose mix has no in-band FEC (`--mix-fec-loss 0`). Each window's figures come from the
+ * order: no loss (the reference), independent loss, loss in bursts (each pattern drops the same
+ * packets of the window); then the same room again on a server whose mix has no in-band FEC
+ * (`--mix-fec-loss 0`). Each window's figures come from the
  * viewer's getStats() (lossFigures.ts), beside the relay's drops and the machine's load. Writes
  * artifacts/bench/loss-<time>.json and loss-latest.json.
  */
@@ -38,7 +39,7 @@ const CHROMIUM_OPUS_PAYLOAD_TYPE = 111;
 const CONNECT_TIMEOUT_MS = 60_000;
 const SERVER_STOP_MS = 15_000;
 /** Before the first window: the mix's first seconds (slots filling, the jitter buffer settling) are not what a call sounds like. */
-const WARM_UP_MS = 5000;
+const WARM_UP_MS = 8000;
 /**
  * The composite is a small one (nobody publishes video: it is black): the viewer and the bots
  * receive it as in a call, but its decode takes little of the two cores the figures share.
@@ -231,13 +232,13 @@ function fecUse(v: LossFigures): string {
 }
 
 export const TABLE_HEADER =
-  '| mix FEC | loss (dropped by the relay) | lost at the browser | concealed % (audible) | concealment events | silent concealed samples | inserted / removed samples | jitter mean / max ms | jitter buffer (target) ms | FEC packets received, used | server: pacer drops, jitter ms | machine busy (cores of 2) |';
+  '| mix FEC | loss (dropped by the relay) | mix kbit/s | lost at the browser | concealed % (audible) | concealment events | silent concealed samples | inserted / removed samples | jitter mean / max ms | jitter buffer (target) ms | FEC packets received, used | server: pacer drops, jitter ms | machine busy (cores of 2) |';
 
 export function formatRow(r: WindowResult): string {
   const v = r.viewer;
   if (!v) return `| ${r.mixFecLossPercent ? `${r.mixFecLossPercent} %` : 'off'} | ${r.label} | ${r.error ?? 'no figures'} |`;
   return (
-    `| ${r.mixFecLossPercent ? `${r.mixFecLossPercent} %` : 'off'} | ${r.label} (${r.relay.dropped}/${r.relay.mixPackets}) | ${fmt(v.packetsLost)} (${fmt(v.lostPercent, 2)} %) | ` +
+    `| ${r.mixFecLossPercent ? `${r.mixFecLossPercent} %` : 'off'} | ${r.label} (${r.relay.dropped}/${r.relay.mixPackets}) | ${fmt(v.kbps, 1)} | ${fmt(v.packetsLost)} (${fmt(v.lostPercent, 2)} %) | ` +
     `${fmt(v.concealedPercent, 2)} (${fmt(v.audibleConcealedPercent, 2)}) | ${fmt(v.concealmentEvents)} | ${fmt(v.silentConcealedSamples)} | ` +
     `${fmt(v.insertedSamplesForDeceleration)} / ${fmt(v.removedSamplesForAcceleration)} | ${fmt(v.jitterMs?.mean, 1)} / ${fmt(v.jitterMs?.max, 1)} | ` +
     `${fmt(v.jitterBufferMs)} (${fmt(v.jitterBufferTargetMs)}) | ${fecUse(v)} | ${r.server ? `${r.server.burstDropped}, ${fmt(r.server.jitterMs, 1)}` : '-'} | ${fmt(r.machineBusyCores, 2)} |`
@@ -259,14 +260,15 @@ export async function lossConcealment(argv: string[]): Promise<number> {
     await Promise.all(TALKERS.map((t, i) => makeSpeechFile(speechFiles[i]!, t.f0, t.offsetSeconds)));
     coturn = await startCoturn(dir);
     relay = await LossRelay.start({ host: '127.0.0.1', port: coturn.port }, [CHROMIUM_OPUS_PAYLOAD_TYPE]);
-    const lossy: WindowPlan[] = [
+    const windows: WindowPlan[] = [
+      { label: 'no loss', pattern: NO_LOSS },
       { label: `${o.loss} % independent`, pattern: { percent: o.loss, burst: 1, seed: o.seed } },
       { label: `${o.loss} % in bursts of ${o.burst}`, pattern: { percent: o.loss, burst: o.burst, seed: o.seed } },
     ];
     const bench: Bench = { o, dir, coturn, relay, speechFiles };
     process.stdout.write(`loss bench: load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n${TABLE_HEADER}\n`);
-    results.push(...(await runRoom(bench, o.fec, [{ label: 'no loss', pattern: NO_LOSS }, ...lossy])));
-    if (o.fecOff) results.push(...(await runRoom(bench, 0, lossy)));
+    results.push(...(await runRoom(bench, o.fec, windows)));
+    if (o.fecOff) results.push(...(await runRoom(bench, 0, windows)));
   } finally {
     relay?.close();
     await coturn?.stop();

@@ -6,6 +6,8 @@ import { delta, jitterBufferMs, samplesAround, targetMs, type StatsSample } from
 import { round } from './numbers.ts';
 
 export interface LossFigures {
+  /** The mix's bitrate as received (RTP payload and header bytes). */
+  kbps: number | null;
   packetsReceived: number | null;
   packetsLost: number | null;
   /** Lost of (received + lost), in percent. */
@@ -45,7 +47,10 @@ export function lossFigures(stats: StatsSample[], from: number, to: number): Los
     .filter((s) => s.at >= from && s.at <= to)
     .map((s) => s.in_audio?.jitter)
     .filter((j): j is number => typeof j === 'number');
+  const bytes = d('bytesReceived');
+  const seconds = (around[1].at - around[0].at) / 1000;
   return {
+    kbps: bytes === null || seconds <= 0 ? null : round((bytes * 8) / seconds / 1000, 1),
     packetsReceived: received,
     packetsLost: lost,
     lostPercent: percent(lost, received === null || lost === null ? null : received + lost),

@@ -54,9 +54,10 @@ export class LossRelay {
     return this.#socket.address().port;
   }
 
-  /** From now on (each flow goes on counting its packets where it was). */
+  /** From now on, each flow's packets counted from 0 again: a pattern drops the same packets each time it is set. */
   setPattern(pattern: LossPattern): void {
     this.#pattern = pattern;
+    for (const flow of this.#flows.values()) flow.next = 0;
   }
 
   counts(): RelayCounts {

@@ -115,17 +115,18 @@ describe('the loss bench: figures of the mix at the browser', () => {
   const stats: StatsSample[] = [
     sample(500, { packetsReceived: 0, totalSamplesReceived: 0, jitter: 0.05 }), // before the window
     sample(1000, {
-      packetsReceived: 100, packetsLost: 0, totalSamplesReceived: 96_000, concealedSamples: 1000, silentConcealedSamples: 200, concealmentEvents: 3,
+      packetsReceived: 100, packetsLost: 0, bytesReceived: 10_000, totalSamplesReceived: 96_000, concealedSamples: 1000, silentConcealedSamples: 200, concealmentEvents: 3,
       insertedSamplesForDeceleration: 10, removedSamplesForAcceleration: 20, jitterBufferDelay: 100, jitterBufferEmittedCount: 96_000, jitterBufferTargetDelay: 90, jitter: 0.002,
     }),
     sample(11_000, {
-      packetsReceived: 575, packetsLost: 25, totalSamplesReceived: 576_000, concealedSamples: 25_000, silentConcealedSamples: 4200, concealmentEvents: 28,
+      packetsReceived: 575, packetsLost: 25, bytesReceived: 50_000, totalSamplesReceived: 576_000, concealedSamples: 25_000, silentConcealedSamples: 4200, concealmentEvents: 28,
       insertedSamplesForDeceleration: 1010, removedSamplesForAcceleration: 520, jitterBufferDelay: 100 + 28_800, jitterBufferEmittedCount: 576_000, jitterBufferTargetDelay: 90 + 24_000, jitter: 0.004,
     }),
   ];
 
   it('gives loss, concealment, time stretching, jitter and the jitter buffer between the window\'s first and last sample', () => {
     const f = lossFigures(stats, 1000, 11_000)!;
+    expect(f.kbps).toBe(32); // 40,000 bytes in 10 s
     expect(f.packetsReceived).toBe(475);
     expect(f.packetsLost).toBe(25);
     expect(f.lostPercent).toBe(5);
