@@ -14,12 +14,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { z } from 'zod';
 import { BotProcess } from '../../test/helpers/bots.ts';
 import type { LaunchedChromium } from '../../test/helpers/browser.ts';
+import { integer, seconds } from '../../src/cli/argParsers.ts';
 import { errorText } from '../lib/errors.ts';
-import { exited, freeTcpPort, sleep, stopTree, withTimeout } from '../lib/processes.ts';
+import { freeTcpPort, sleep } from '../lib/processes.ts';
+import { parseBenchCommand } from './benchCommand.ts';
 import { launchProbeBrowser, openProbeClient, type ProbeClient } from './browserProbe.ts';
 import { startCoturn, type Coturn } from './coturn.ts';
 import { lossFigures, type LossFigures } from './lossFigures.ts';
@@ -27,17 +29,15 @@ import { NO_LOSS, type LossPattern } from './lossModel.ts';
 import { LossRelay } from './lossRelay.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
 import { round } from './numbers.ts';
-import { startServer, type ServerProcess } from './server.ts';
+import { startServer, stopServer, type ServerProcess } from './server.ts';
 import { makeSpeechFile } from './speech.ts';
 
 process.env.MCU_LOG_LEVEL ??= 'warn';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROOM = 'loss-bench';
 /** The payload type Chromium offers Opus under, and so the one the server sends the mix with. */
 const CHROMIUM_OPUS_PAYLOAD_TYPE = 111;
 const CONNECT_TIMEOUT_MS = 60_000;
-const SERVER_STOP_MS = 15_000;
 /** Before the first window: the mix's first seconds (slots filling, the jitter buffer settling) are not what a call sounds like. */
 const WARM_UP_MS = 8000;
 /**
@@ -81,35 +81,17 @@ export interface WindowResult {
   error?: string;
 }
 
-function numberIn(min: number, max: number, integer = false): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`a${integer ? ' whole' : ''} number from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
 function parseOptions(argv: string[]): Options | number {
   const command = new Command('bench:loss')
     .description("What Chromium conceals of the mix at a given loss, with the mix's in-band FEC and without")
-    .option('--seconds <n>', 'length of each measuring window', numberIn(5, 600), 20)
-    .option('--settle <n>', 'seconds after a change of loss before measuring', numberIn(0, 60), 3)
-    .option('--loss <percent>', "share of the mix's packets the relay drops", numberIn(0.1, 50), 5)
-    .option('--burst <n>', 'packets per loss event in the bursty window', numberIn(2, 10, true), 2)
-    .option('--fec <percent>', "the loss the mix's FEC is sized for (the server's --mix-fec-loss)", numberIn(1, 100, true), 10)
+    .option('--seconds <n>', 'length of each measuring window', seconds(5, 600), 20)
+    .option('--settle <n>', 'seconds after a change of loss before measuring', seconds(0, 60), 3)
+    .option('--loss <percent>', "share of the mix's packets the relay drops", integer(1, 50), 5)
+    .option('--burst <n>', 'packets per loss event in the bursty window', integer(2, 10), 2)
+    .option('--fec <percent>', "the loss the mix's FEC is sized for (the server's --mix-fec-loss)", integer(1, 100), 10)
     .option('--no-fec-off', 'skip the comparison with a mix without FEC')
-    .option('--seed <n>', 'seed of the loss pattern', numberIn(1, 2 ** 31 - 1, true), 1)
-    .option('--out <dir>', 'where the JSON goes', join(ROOT, 'artifacts', 'bench'))
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    command.parse(argv, { from: 'user' });
-  } catch (error) {
-    return (error as { exitCode?: number }).exitCode ?? 1;
-  }
-  return command.opts<Options>();
+    .option('--seed <n>', 'seed of the loss pattern', integer(1, 2 ** 31 - 1), 1);
+  return parseBenchCommand<Options>(command, argv);
 }
 
 const roomMixSchema = z.object({ mix: z.object({ burstDropped: z.number(), jitterMs: z.number() }) });
@@ -215,10 +197,7 @@ async function runRoom(bench: Bench, fec: number, windows: WindowPlan[]): Promis
     await viewer?.leave();
     await browser?.close().catch(() => {});
     await Promise.all(bots.map((b) => b.stop(15_000)));
-    if (server) {
-      await stopTree(server.child, SERVER_STOP_MS);
-      await withTimeout(exited(server.child), 5000, 'server exit').catch(() => {});
-    }
+    await stopServer(server);
   }
   return results;
 }
@@ -272,11 +251,13 @@ export async function lossConcealment(argv: string[]): Promise<number> {
   } finally {
     relay?.close();
     await coturn?.stop();
-    await rm(dir, { recursive: true, force: true });
+    // A failed room's server and coturn logs are kept to read.
+    if (results.some((r) => r.error)) process.stdout.write(`logs kept in ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
-  const command = `npm run bench:loss -- ${argv.join(' ')}`.trim();
+  const command = ['npm run bench:loss', ...(argv.length ? ['--', ...argv] : [])].join(' ');
   const json = `${JSON.stringify({ startedAt: started.toISOString(), command, machine, options: o, results }, null, 2)}\n`;
   await writeFile(join(out, `loss-${started.toISOString().replace(/[:.]/g, '-')}.json`), json);
   await writeFile(join(out, 'loss-latest.json'), json);

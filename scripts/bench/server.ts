@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processDetails, processShares, type TreeSample } from '../lib/procStats.ts';
-import { stopTree, withTimeout } from '../lib/processes.ts';
+import { exited, stopTree, withTimeout } from '../lib/processes.ts';
 import { round } from './numbers.ts';
 
 export const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 const SERVER_START_MS = 20_000;
+const SERVER_STOP_MS = 15_000;
 
 export interface RoleCpu {
   role: string;
@@ -51,6 +52,13 @@ export async function startServer(port: number, logPath: string, maxParticipants
     throw error;
   }
   return { child, log };
+}
+
+/** Stops the server gracefully (harsher after SERVER_STOP_MS) and waits for its exit; nothing if it did not start. */
+export async function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  await stopTree(server.child, SERVER_STOP_MS);
+  await withTimeout(exited(server.child), 5000, 'server exit').catch(() => {});
 }
 
 /** What one process of the server's tree is, from its command line. */
