@@ -93,6 +93,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
     let session: Session | undefined;
     const speakerMix = await SpeakerMix.create({
       bitrateKbps: settings.audioBitrateKbps,
+      fecLossPercent: settings.mixFecLossPercent,
       everyonePort: settings.everyoneMixPort,
       beforeStart: () => (session ? session.#spawnSlots.take() : Promise.resolve()),
     });

@@ -1,3 +1,4 @@
+import { MIX_FEC_LOSS_PERCENT } from './ffmpeg/ffmpegArgs.ts';
 import type { LayoutKind, Size } from './logic/layout.ts';
 import { DEFAULT_LADDER, type Rung } from './logic/ladder.ts';
 import type { TypedEmitter } from '../base/TypedEmitter.ts';
@@ -14,6 +15,8 @@ export interface SessionSettings {
   fps: number;
   videoBitrateKbps: number;
   audioBitrateKbps: number;
+  /** The loss the mixes' Opus in-band FEC is sized for, in percent; 0 turns it off. */
+  mixFecLossPercent: number;
   /** Every participant's video is letterboxed to this size before composition. */
   tileSource: Size;
   keyframeIntervalSeconds: number;
@@ -44,6 +47,7 @@ export const SESSION_DEFAULTS: SessionMediaSettings = {
   fps: 30,
   videoBitrateKbps: 1500,
   audioBitrateKbps: 32,
+  mixFecLossPercent: MIX_FEC_LOSS_PERCENT,
   tileSource: { width: 640, height: 360 },
   keyframeIntervalSeconds: 2,
   placeholderAfterMs: 3000,

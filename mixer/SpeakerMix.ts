@@ -15,6 +15,8 @@ const RESTART_DELAY_MS = 300;
 
 export interface SpeakerMixOptions {
   bitrateKbps: number;
+  /** The loss each encoder's in-band FEC is sized for, in percent (0: none). */
+  fecLossPercent: number;
   /** Where the shared mix goes for viewers and recordings. */
   everyonePort: number;
   topSpeakers?: Partial<TopSpeakersOptions>;
@@ -91,7 +93,7 @@ export class SpeakerMix {
 
   #startEncoder(source: string): AudioEncoder {
     const ssrc = randomInt(1, 0x7fffffff);
-    const encoder = new AudioEncoder(source, { bitrateKbps: this.#o.bitrateKbps, output: { payloadType: OPUS_PAYLOAD_TYPE, ssrc } });
+    const encoder = new AudioEncoder(source, { bitrateKbps: this.#o.bitrateKbps, fecLossPercent: this.#o.fecLossPercent, output: { payloadType: OPUS_PAYLOAD_TYPE, ssrc } });
     encoder.on('rtp', (packet) => {
       for (const { port, packet: out } of this.#router.process(packet)) this.#socket.send(out, port, '127.0.0.1');
     });

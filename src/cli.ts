@@ -31,6 +31,7 @@ interface ServerFlags extends SecurityFlags {
   bitrate: number;
   /** The rungs below the composite, unchecked (undefined: the default ones that fit). */
   ladder?: Rung[];
+  mixFecLoss: number;
   placeholderAfter: number;
   maxParticipants: number;
   recordings: string;
@@ -65,6 +66,11 @@ function addServerOptions(command: Command): Command {
         '--ladder <rungs>',
         'renditions of the composite below it for viewers on weak links, best first, WxH@kbps, each smaller and cheaper than the one above it; none: straight to audio only (default: 640x360@500,320x180@150, those that fit)',
       ).argParser(lowerRungs),
+    )
+    .addOption(
+      new Option('--mix-fec-loss <percent>', "the packet loss the mixes' Opus in-band FEC is sized for; 0 turns FEC off")
+        .default(DEFAULT_CONFIG.room.session.mixFecLossPercent)
+        .argParser(integer(0, 100)),
     )
     .addOption(
       new Option('--placeholder-after <seconds>', "a publisher whose video stops keeps its last picture this long, then its tile shows its name on a dark tile")
@@ -126,6 +132,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
         fps: flags.fps,
         videoBitrateKbps: flags.bitrate,
         rungs,
+        mixFecLossPercent: flags.mixFecLoss,
         placeholderAfterMs: Math.round(flags.placeholderAfter * 1000),
       },
     },

@@ -13,6 +13,8 @@ export type AudioEncoderEvents = { died: [FfmpegError]; rtp: [Buffer] };
 
 export interface AudioEncoderSettings {
   bitrateKbps: number;
+  /** In percent; see audioEncoderArgs (default MIX_FEC_LOSS_PERCENT). */
+  fecLossPercent?: number;
   /** Of the RTP FFmpeg writes; the port is this encoder's own socket. */
   output: Omit<RtpOutput, 'port'>;
 }

@@ -28,6 +28,7 @@ const settingsSchema: z.ZodType<SessionSettings> = z.looseObject({
   fps: z.number().positive(),
   videoBitrateKbps: z.number().positive(),
   audioBitrateKbps: z.number().positive(),
+  mixFecLossPercent: z.number().min(0).max(100),
   tileSource: size,
   keyframeIntervalSeconds: z.number().positive(),
   placeholderAfterMs: z.number().nonnegative(),

@@ -15,16 +15,15 @@ import { join } from 'node:path';
 import { BotProcess } from '../../test/helpers/bots.ts';
 import type { LaunchedChromium } from '../../test/helpers/browser.ts';
 import { errorText } from '../lib/errors.ts';
-import { exited, freeTcpPort, stopTree, withTimeout } from '../lib/processes.ts';
+import { freeTcpPort } from '../lib/processes.ts';
 import { browserFigures, latencyGrowth, probeBoxes, type BrowserFigures } from './browserFigures.ts';
 import { launchProbeBrowser, openProbeClient, PROBE_CANVAS, PROBE_SOURCE, probeBotSpec, type ProbeClient } from './browserProbe.ts';
 import { machineCpu, machineCpuShare } from './machine.ts';
-import { startServer, type ServerProcess } from './server.ts';
+import { startServer, stopServer, type ServerProcess } from './server.ts';
 import { round } from './numbers.ts';
 
 const ROOM = 'browser-bench';
 const CONNECT_TIMEOUT_MS = 30_000;
-const SERVER_STOP_MS = 15_000;
 const CSS_COLORS = ['#2060c0', '#c03030', '#30a040', '#c0a020'];
 
 export type ScenarioName = 'room' | 'saturated';
@@ -146,10 +145,7 @@ export async function runBrowserScenario(o: ScenarioOptions): Promise<ScenarioRe
     for (const { client } of clients) await client.leave();
     await browser?.close().catch(() => {});
     await Promise.all(bots.map((b) => b.stop(15_000)));
-    if (server) {
-      await stopTree(server.child, SERVER_STOP_MS);
-      await withTimeout(exited(server.child), 5000, 'server exit').catch(() => {});
-    }
+    await stopServer(server);
   }
   return result;
 }

@@ -27,6 +27,12 @@ export interface InboundSample {
   jitterBufferTargetDelay?: number;
   jitterBufferEmittedCount?: number;
   concealedSamples?: number;
+  silentConcealedSamples?: number;
+  concealmentEvents?: number;
+  insertedSamplesForDeceleration?: number;
+  removedSamplesForAcceleration?: number;
+  fecPacketsReceived?: number;
+  fecPacketsDiscarded?: number;
   totalSamplesReceived?: number;
   /** RFC 3550 interarrival jitter as the receiver computes it, in seconds. */
   jitter?: number;
@@ -40,6 +46,8 @@ export interface StatsSample {
   in_audio?: InboundSample;
   in_video?: InboundSample;
   rttMs?: number;
+  /** `host`, `srflx` or `relay`: the local end of the selected candidate pair. */
+  localCandidateType?: string;
 }
 
 /** What `mcuProbe.summary()` returns. */
@@ -108,13 +116,13 @@ export function probeBoxes(source: Size, canvas: Size, maxTiles: number, kinds: 
 const inWindow = (at: number, from: number, to: number): boolean => at >= from && at <= to;
 
 /** The sample nearest each end of the window (the first at or after `from`, the last at or before `to`). */
-function samplesAround(stats: StatsSample[], from: number, to: number): [StatsSample, StatsSample] | undefined {
+export function samplesAround(stats: StatsSample[], from: number, to: number): [StatsSample, StatsSample] | undefined {
   const inside = stats.filter((s) => inWindow(s.at, from, to));
   if (inside.length < 2) return undefined;
   return [inside[0]!, inside[inside.length - 1]!];
 }
 
-function delta(a: InboundSample | undefined, b: InboundSample | undefined, key: keyof InboundSample): number | null {
+export function delta(a: InboundSample | undefined, b: InboundSample | undefined, key: keyof InboundSample): number | null {
   const x = a?.[key];
   const y = b?.[key];
   return typeof x === 'number' && typeof y === 'number' ? y - x : null;
@@ -127,7 +135,7 @@ export function jitterBufferMs(a: InboundSample | undefined, b: InboundSample | 
   return d === null || n === null || n <= 0 ? null : round((d / n) * 1000, 1);
 }
 
-function targetMs(a: InboundSample | undefined, b: InboundSample | undefined): number | null {
+export function targetMs(a: InboundSample | undefined, b: InboundSample | undefined): number | null {
   const d = delta(a, b, 'jitterBufferTargetDelay');
   const n = delta(a, b, 'jitterBufferEmittedCount');
   return d === null || n === null || n <= 0 ? null : round((d / n) * 1000, 1);

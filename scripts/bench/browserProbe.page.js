@@ -249,6 +249,12 @@
           jitterBufferMinimumDelay: r.jitterBufferMinimumDelay,
           jitterBufferEmittedCount: r.jitterBufferEmittedCount,
           concealedSamples: r.concealedSamples,
+          silentConcealedSamples: r.silentConcealedSamples,
+          concealmentEvents: r.concealmentEvents,
+          insertedSamplesForDeceleration: r.insertedSamplesForDeceleration,
+          removedSamplesForAcceleration: r.removedSamplesForAcceleration,
+          fecPacketsReceived: r.fecPacketsReceived,
+          fecPacketsDiscarded: r.fecPacketsDiscarded,
           totalSamplesReceived: r.totalSamplesReceived,
           jitter: r.jitter,
           frameWidth: r.frameWidth,
@@ -256,6 +262,7 @@
         };
       } else if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
         sample.rttMs = (r.currentRoundTripTime ?? 0) * 1000;
+        sample.localCandidateType = report.get(r.localCandidateId)?.candidateType;
       }
     });
     probe.stats.push(sample);
@@ -286,7 +293,7 @@
       if (m.type === 'joined') {
         mark('joined');
         probe.id = m.id;
-        pc = new RTCPeerConnection({ iceServers: m.iceServers ?? [] });
+        pc = new RTCPeerConnection({ iceServers: m.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' });
         probe.pc = pc;
         pc.oniceconnectionstatechange = () => mark(`ice_${pc.iceConnectionState}`);
         pc.onconnectionstatechange = () => mark(`pc_${pc.connectionState}`);

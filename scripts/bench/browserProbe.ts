@@ -54,6 +54,8 @@ export interface ProbeClientOptions {
   token?: string;
   /** False: the mix is received but not played (no lip sync partner for the composite). */
   listen?: boolean;
+  /** 'relay': ICE through the TURN servers of `joined` only, as behind a firewall. */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 export interface ProbeClient {
@@ -91,6 +93,7 @@ export async function openProbeClient(browser: LaunchedChromium, o: ProbeClientO
     size: o.size ?? { width: 640, height: 360 },
     boxes: o.boxes,
     listen: o.listen ?? true,
+    iceTransportPolicy: o.iceTransportPolicy ?? 'all',
     ...(o.token ? { token: o.token } : {}),
   });
   return {

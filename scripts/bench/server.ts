@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processDetails, processShares, type TreeSample } from '../lib/procStats.ts';
-import { stopTree, withTimeout } from '../lib/processes.ts';
+import { exited, stopTree, withTimeout } from '../lib/processes.ts';
 import { round } from './numbers.ts';
 
 export const MCU = fileURLToPath(new URL('../../bin/mcu.js', import.meta.url));
 const SERVER_START_MS = 20_000;
+const SERVER_STOP_MS = 15_000;
 
 export interface RoleCpu {
   role: string;
@@ -20,9 +21,9 @@ export interface ServerProcess {
   log: string[];
 }
 
-/** Starts `mcu serve` on loopback with room for `maxParticipants`; resolves once it says it runs. */
-export async function startServer(port: number, logPath: string, maxParticipants: number): Promise<ServerProcess> {
-  const args = [MCU, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-participants', String(maxParticipants)];
+/** Starts `mcu serve` on loopback with room for `maxParticipants` (and `extraArgs`); resolves once it says it runs. */
+export async function startServer(port: number, logPath: string, maxParticipants: number, extraArgs: string[] = []): Promise<ServerProcess> {
+  const args = [MCU, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-participants', String(maxParticipants), ...extraArgs];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MCU_LOG_LEVEL: process.env.MCU_BENCH_SERVER_LOG_LEVEL ?? 'warn' },
@@ -51,6 +52,13 @@ export async function startServer(port: number, logPath: string, maxParticipants
     throw error;
   }
   return { child, log };
+}
+
+/** Stops the server gracefully (harsher after SERVER_STOP_MS) and waits for its exit; nothing if it did not start. */
+export async function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  await stopTree(server.child, SERVER_STOP_MS);
+  await withTimeout(exited(server.child), 5000, 'server exit').catch(() => {});
 }
 
 /** What one process of the server's tree is, from its command line. */

@@ -17,6 +17,8 @@ export interface BotSpec {
   name: string;
   color?: string;
   tone?: number;
+  /** A media file published in a loop instead of the synthetic source (`--file --loop`). */
+  file?: string;
   viewer?: boolean;
   noVideo?: boolean;
   record?: string;
@@ -37,6 +39,8 @@ export interface BotSpec {
   measures?: boolean;
   /** Percentage of its RTP packets the bot drops on their way out (`--uplink-loss`). */
   uplinkLoss?: number;
+  /** Seconds it may take to connect (`--timeout`, default 15). */
+  timeout?: number;
   /** A join token (`--token`), for a server with API keys. */
   token?: string;
   /** More environment, e.g. NODE_EXTRA_CA_CERTS for a server with a self-signed certificate. */
@@ -64,6 +68,7 @@ export class BotProcess {
     const args = [MCU, 'bot', '--url', spec.url, '--room', spec.room, '--name', spec.name];
     if (spec.color) args.push('--color', spec.color);
     if (spec.tone !== undefined) args.push('--tone', String(spec.tone));
+    if (spec.file) args.push('--file', spec.file, '--loop');
     if (spec.viewer) args.push('--viewer');
     if (spec.noVideo) args.push('--no-video');
     if (spec.record) args.push('--record', spec.record);
@@ -75,6 +80,7 @@ export class BotProcess {
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
     if (spec.token) args.push('--token', spec.token);
+    if (spec.timeout) args.push('--timeout', String(spec.timeout));
     // Its receiving at the media path's priority, its own encoding and recording at normal priority.
     if (spec.measures && getPriority() < NORMAL_NICE) args.push('--ffmpeg-nice', String(NORMAL_NICE - getPriority()));
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
