@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { LadderRoom } from '../../test/helpers/ladderRoom.ts';
+import { sleep } from '../lib/processes.ts';
 import { browserFigures, type ProbeSummary } from './browserFigures.ts';
 import { ladderChartSvg, ladderPhases, ladderTargets, ladderTimeline, type LadderPhase, type LadderTarget, type PhaseFigures } from './ladderBrowserFigures.ts';
 import { machineCpu, machineCpuShare, machineInfo } from './machine.ts';
@@ -24,8 +25,6 @@ interface Options {
   phaseSeconds: number;
   out: string;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function positive(value: string): number {
   const n = Number(value);

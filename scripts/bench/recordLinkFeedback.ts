@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { LadderRoom } from '../../test/helpers/ladderRoom.ts';
+import { sleep } from '../lib/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROOM = 'feedback';
@@ -41,8 +42,8 @@ const SCENARIOS: { name: string; what: string; steps: LinkStep[] }[] = [
 
 /** The server's trace line of one word from the browser (src/ladder/ViewerLadder.ts). */
 const time = z.string().transform((iso) => Date.parse(iso));
-const feedbackLine = z.object({ msg: z.literal('link feedback'), time, heard: z.string(), bytesSent: z.number() });
-const decisionLine = z.looseObject({ msg: z.literal('ladder decision'), time, kind: z.string() });
+const feedbackLine = z.object({ msg: z.literal('link feedback'), time, participant: z.string(), heard: z.string(), bytesSent: z.number() });
+const decisionLine = z.looseObject({ msg: z.literal('ladder decision'), time, participant: z.string(), kind: z.string() });
 
 export interface RecordedFeedback {
   scenario: string;
@@ -59,16 +60,26 @@ export interface RecordedFeedback {
   decisions: { t: number; decision: Record<string, unknown> }[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function parsedLines(lines: readonly string[]): unknown[] {
-  return lines.flatMap((line) => {
+/**
+ * The server's log lines of one participant's ladder: every word heard and every decision, with
+ * their times. The bots receive the composite too, and have ladders of their own.
+ */
+function ladderLines(lines: readonly string[], participant: string): { feedback: z.infer<typeof feedbackLine>[]; decisions: z.infer<typeof decisionLine>[] } {
+  const feedback: z.infer<typeof feedbackLine>[] = [];
+  const decisions: z.infer<typeof decisionLine>[] = [];
+  for (const text of lines) {
+    let json: unknown;
     try {
-      return [JSON.parse(line) as unknown];
+      json = JSON.parse(text);
     } catch {
-      return [];
+      continue;
     }
-  });
+    const word = feedbackLine.safeParse(json);
+    if (word.success && word.data.participant === participant) feedback.push(word.data);
+    const decision = decisionLine.safeParse(json);
+    if (decision.success && decision.data.participant === participant) decisions.push(decision.data);
+  }
+  return { feedback, decisions };
 }
 
 async function main(o: { out: string }): Promise<void> {
@@ -89,26 +100,19 @@ async function main(o: { out: string }): Promise<void> {
       windows.push({ scenario, from, to: Date.now(), link });
       console.log(`${scenario.name}: ${scenario.what}, recorded`);
     }
-    const lines = parsedLines(room.server?.logLines ?? []);
+    const viewer = (await room.viewers[0]!.probe.summary()).id;
+    if (viewer === null) throw new Error('the viewer has no participant id');
+    const lines = ladderLines(room.server?.logLines ?? [], viewer);
     const out = resolve(ROOT, o.out);
     await mkdir(out, { recursive: true });
     for (const { scenario, from, to, link } of windows) {
       const within = (time: number): boolean => time >= from && time < to;
-      const feedback = lines.flatMap((l) => {
-        const line = feedbackLine.safeParse(l);
-        return line.success && within(line.data.time) ? [{ t: line.data.time - from, heard: line.data.heard, bytesSent: line.data.bytesSent }] : [];
-      });
-      const decisions = lines.flatMap((l) => {
-        const line = decisionLine.safeParse(l);
-        if (!line.success || !within(line.data.time)) return [];
-        const { time: at, msg: _msg, heard: _heard, level: _level, module: _module, participant: _participant, ...decision } = line.data;
-        return [{ t: at - from, decision }];
-      });
+      const feedback = lines.feedback.filter((w) => within(w.time)).map((w) => ({ t: w.time - from, heard: w.heard, bytesSent: w.bytesSent }));
+      const decisions = lines.decisions
+        .filter((d) => within(d.time))
+        .map(({ time, msg: _msg, heard: _heard, level: _level, module: _module, participant: _participant, ...decision }) => ({ t: time - from, decision }));
       if (feedback.length === 0) throw new Error(`${scenario.name}: no link feedback in the server's log`);
-      const before = lines.flatMap((l) => {
-        const line = decisionLine.safeParse(l);
-        return line.success && line.data.time < from && typeof line.data.rung === 'number' ? [line.data.rung] : [];
-      });
+      const before = lines.decisions.filter((d) => d.time < from && typeof d.rung === 'number').map((d) => d.rung as number);
       const recorded: RecordedFeedback = {
         scenario: scenario.name,
         what: scenario.what,

@@ -81,9 +81,8 @@ const SENT_SLOT_MS = 50;
  */
 export class DownlinkEstimator {
   readonly #options: DownlinkEstimatorOptions;
+  /** The browser's last REMB; never cleared, so it also says whether this browser sends REMB at all. */
   #remb: { bps: number; at: number } | undefined;
-  /** A browser that has sent REMB once says its estimate; one that never has is read from its losses alone. */
-  #rembHeard = false;
   #fall: { capacity: number; at: number } | undefined;
   #losses: { at: number; fraction: number }[] = [];
   #sent: { at: number; bytes: number }[] = [];
@@ -103,7 +102,6 @@ export class DownlinkEstimator {
       this.#fall = { capacity: bps / OVERUSE_BACKOFF, at: now };
     }
     this.#remb = { bps, at: now };
-    this.#rembHeard = true;
   }
 
   /** A receiver report block for a stream this viewer receives: `fractionLost` as sent (0-255). */
@@ -146,7 +144,7 @@ export class DownlinkEstimator {
     // A client that sends no REMB (a bot, a werift peer) has headroom once two receiver reports
     // since the last change found the link clean: else one loss burst would hold it down for good.
     const clean = capacityBps === undefined && loss < o.lowLoss && sendingBps > 0;
-    const headroom = clean && (this.#rembHeard ? remb !== undefined && remb >= sendingBps * o.headroomRatio : this.#losses.length >= 2);
+    const headroom = clean && (this.#remb !== undefined ? remb !== undefined && remb >= sendingBps * o.headroomRatio : this.#losses.length >= 2);
     return { remb, loss, sendingBps, capacityBps, congested, headroom };
   }
 

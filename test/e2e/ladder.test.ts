@@ -7,7 +7,7 @@ import { chromiumDescendants } from '../helpers/browser.ts';
 import { LadderRoom } from '../helpers/ladderRoom.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { beforeAllOrFail } from '../helpers/setUpOrFail.ts';
-import { until } from '../helpers/wait.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 // The ladder with real Chromium viewers on real links (README: The ladder): two viewers of a
 // room of two publishing bots, each in a network namespace of its own; one viewer's downlink is
@@ -19,8 +19,6 @@ import { until } from '../helpers/wait.ts';
 
 const ROOM = 'ladder';
 const WAIT_MS = 45_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The height of what the viewer decodes now (0 before its first frame). */
 const heightOf = (summary: ProbeSummary): number => summary.stats.at(-1)?.in_video?.frameHeight ?? 0;
