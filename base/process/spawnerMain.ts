@@ -52,6 +52,11 @@ process.on('disconnect', () => {
       if (children.size === 0) exit();
     });
   }
-  setTimeout(exit, 5000).unref();
+  // FFmpeg acts on SIGTERM only between packets: one blocked on an input that will never speak
+  // again would outlive us (and its parent-death SIGTERM) as an orphan.
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    exit();
+  }, 5000).unref();
 });
 channel.ready();

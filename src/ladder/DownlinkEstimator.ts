@@ -43,6 +43,13 @@ export interface DownlinkEstimatorOptions {
   rembMaxAgeMs: number;
   /** Congested: the capacity is under this share of the sending rate. */
   shortfall: number;
+  /**
+   * A REMB that has not fallen for this long, with clean receiver reports, counts as headroom
+   * even below `headroomRatio`: after a weak spell Chromium's estimate sits low and climbs 8 % a
+   * second, and waiting for it held a viewer on a small rung for 20 s after the link opened. The
+   * probe finds out whether the link carries more; the hold bounds how often it asks.
+   */
+  steadyMs: number;
 }
 
 export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
@@ -55,6 +62,7 @@ export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
   fallMemoryMs: 1000,
   rembMaxAgeMs: 5000,
   shortfall: 0.9,
+  steadyMs: 3000,
 };
 
 /**
@@ -84,6 +92,8 @@ export class DownlinkEstimator {
   /** The browser's last REMB; never cleared, so it also says whether this browser sends REMB at all. */
   #remb: { bps: number; at: number } | undefined;
   #fall: { capacity: number; at: number } | undefined;
+  /** When REMB last fell; kept over a switch (unlike #fall), since it says how the link behaves. */
+  #lastFallAt = -Infinity;
   #losses: { at: number; fraction: number }[] = [];
   #sent: { at: number; bytes: number }[] = [];
   #lastReportAt: number | undefined;
@@ -100,6 +110,7 @@ export class DownlinkEstimator {
     const previous = this.#remb;
     if (previous && now - previous.at <= this.#options.rembMaxAgeMs && bps < previous.bps * this.#options.fallRatio) {
       this.#fall = { capacity: bps / OVERUSE_BACKOFF, at: now };
+      this.#lastFallAt = now;
     }
     this.#remb = { bps, at: now };
   }
@@ -141,10 +152,13 @@ export class DownlinkEstimator {
     const lossy = loss > o.highLoss && this.#losses.length >= 2 ? sendingBps * (1 - loss) : undefined;
     const capacityBps = fallen === undefined ? lossy : lossy === undefined ? fallen : Math.min(fallen, lossy);
     const congested = capacityBps !== undefined && capacityBps < sendingBps * o.shortfall;
-    // A client that sends no REMB (a bot, a werift peer) has headroom once two receiver reports
-    // since the last change found the link clean: else one loss burst would hold it down for good.
+    // Two receiver reports since the last change that found the link clean are headroom for a
+    // client that sends no REMB (a bot, a werift peer: else one loss burst would hold it down for
+    // good), and for one whose REMB has not fallen lately (see steadyMs).
     const clean = capacityBps === undefined && loss < o.lowLoss && sendingBps > 0;
-    const headroom = clean && (this.#remb !== undefined ? remb !== undefined && remb >= sendingBps * o.headroomRatio : this.#losses.length >= 2);
+    const cleanReports = clean && this.#losses.length >= 2;
+    const rembSays = remb !== undefined && remb >= sendingBps * o.headroomRatio;
+    const headroom = clean && (this.#remb === undefined ? cleanReports : rembSays || (cleanReports && now - this.#lastFallAt >= o.steadyMs));
     return { remb, loss, sendingBps, capacityBps, congested, headroom };
   }
 

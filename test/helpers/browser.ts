@@ -1,10 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RgbFrame } from './media.ts';
 import { descendants } from './processes.ts';
+export { isAlive } from '../../base/process/procStats.ts';
 import { sleep, until } from './wait.ts';
 
 /** Debian's Chromium (README, "Dependencies and why"): a test tool's own download fails here. */
@@ -120,16 +121,6 @@ export async function launchChromium(
 /** PIDs of live Chromium processes that descend from this process. */
 export function chromiumDescendants(root = process.pid): number[] {
   return [...descendants(root)].filter(([, comm]) => /chrom/i.test(comm)).map(([pid]) => pid);
-}
-
-/** Whether a process with this PID is still alive (and not a zombie). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** What the test reads from `pc.getStats()` in the page (only the fields it asserts on). */

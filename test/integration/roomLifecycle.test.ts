@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RTCPeerConnection } from 'werift';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../../base/process/procStats.ts';
 import { SpareSessions } from '../../mixer/process/SpareSessions.ts';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { RoomNotFoundError } from '../../src/errors.ts';
@@ -154,8 +155,12 @@ describe('a room and its parts', () => {
     const [dead] = [...descendants(process.pid)].filter(([, comm]) => comm === 'mcu-session').map(([pid]) => pid);
     expect(dead).toBeTypeOf('number');
 
+    const itsPrograms = [...descendants(dead!).keys()];
+    expect(itsPrograms.length).toBeGreaterThan(0);
     process.kill(dead!, 'SIGKILL');
     await until(() => (participant.closed ? true : undefined), 15_000, 'the participant removed');
+    // Orphaned, init's now: what the dead session started ends with it (its spawner sees to it).
+    await until(() => (itsPrograms.every((pid) => !isAlive(pid)) ? true : undefined), 15_000, "the dead session's programs gone");
     expect(sent).toContainEqual(expect.objectContaining({ type: 'error', code: 'internal' }));
     expect(participantClosed).toEqual(['session lost']);
     await until(() => (room.participantCount === 0 ? true : undefined), 5000, 'the room to count nobody');

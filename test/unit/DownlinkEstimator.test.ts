@@ -125,17 +125,24 @@ describe('DownlinkEstimator', () => {
     expect(e.estimate(now).headroom).toBe(false);
   });
 
-  it('once a browser has sent REMB, headroom is its estimate above what is sent, not clean reports alone', () => {
+  it('once a browser has sent REMB, clean reports are headroom only while its REMB has not fallen lately', () => {
     const e = new DownlinkEstimator();
     let now = send(e, 0, 1000, 500_000);
-    e.remb(now, 520_000);
-    for (let i = 0; i < 3; i++) {
+    e.remb(now, 600_000);
+    e.remb(now, 450_000); // a fall: the link queued
+    for (let i = 0; i < 2; i++) {
       now = send(e, now, 1000, 500_000);
       e.receiverReport(now, 0);
-      e.remb(now, 520_000);
+      e.remb(now, 460_000);
     }
+    // Clean reports, but the fall is 2 s old: the estimate below what is sent is the link's word.
     expect(e.estimate(now).headroom).toBe(false);
-    e.remb(now, 600_000);
+    now = send(e, now, 1000, 500_000);
+    e.receiverReport(now, 0);
+    e.remb(now, 470_000);
+    // 3 s without a fall: the estimate is climbing back (8 % a second), the probe will tell.
     expect(e.estimate(now).headroom).toBe(true);
+    e.remb(now, 400_000);
+    expect(e.estimate(now).headroom).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FfmpegError } from '../../base/process/errors.ts';
 import { FfmpegProcess, type FfmpegProcessEvents } from '../../base/process/FfmpegProcess.ts';
+import { isAlive } from '../../base/process/procStats.ts';
 
 // These tests run the real FFmpeg: a process is I/O at the edge, and what matters is how the
 // real binary reacts to `q`, SIGINT and bad arguments.
@@ -196,18 +197,11 @@ describe('FfmpegProcess', () => {
   });
 });
 
-/** A zombie (exited, not yet reaped) counts as gone. */
-function isAlive(pid: number): boolean {
+function commOf(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -223,6 +217,11 @@ describe('FfmpegProcess and its parent', () => {
     const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     expect(isAlive(pid)).toBe(true);
+    // setpriv sets the signal and then becomes FFmpeg: a parent killed before that leaves an
+    // orphan nothing can signal (the kernel's race, as with any prctl after fork). Wait for FFmpeg.
+    const execDeadline = Date.now() + 10_000;
+    while (commOf(pid) !== 'ffmpeg' && Date.now() < execDeadline) await new Promise((r) => setTimeout(r, 20));
+    expect(commOf(pid)).toBe('ffmpeg');
     parent.kill('SIGKILL');
     // Bounded wide: on a loaded machine the signal and FFmpeg's exit may take seconds.
     const deadline = Date.now() + 15_000;
