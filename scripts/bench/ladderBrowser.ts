@@ -1,10 +1,10 @@
 /**
  * `npm run bench:ladder-browser`: what a Chromium viewer on a weak link gets from the ladder
  * (README: The ladder). Two Chromium viewers in network namespaces watch a room of two bots; one
- * viewer's downlink is a token bucket that goes 300 kbit/s → 800 kbit/s → 3 Mbit/s, the other is
- * never shaped. Prints and saves, per second, each viewer's rung (the height it decodes), what it
- * receives and shows, and the figures against the issue's targets; draws the weak viewer's rung
- * and received bitrate over time (artifacts/bench/ladder-browser.svg).
+ * viewer's downlink is a token bucket that goes 300 kbit/s → 800 kbit/s → 3 Mbit/s → 300 kbit/s →
+ * 3 Mbit/s, the other is never shaped. Prints and saves, per second, each viewer's rung (the
+ * height it decodes), what it receives and shows, and the figures against the issue's targets;
+ * draws the weak viewer's rung and received bitrate over time (artifacts/bench/ladder-browser.svg).
  *   node --import tsx scripts/bench/ladderBrowser.ts [--phase-seconds 25] [--out artifacts/bench]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,6 +39,8 @@ async function main(o: Options): Promise<void> {
     { name: '300 kbit/s', kbps: 300, seconds: o.phaseSeconds },
     { name: '800 kbit/s', kbps: 800, seconds: o.phaseSeconds },
     { name: '3 Mbit/s', kbps: 3000, seconds: o.phaseSeconds },
+    { name: '300 kbit/s again', kbps: 300, seconds: o.phaseSeconds },
+    { name: '3 Mbit/s from 300', kbps: 3000, seconds: o.phaseSeconds },
   ];
   let room: LadderRoom | undefined;
   try {

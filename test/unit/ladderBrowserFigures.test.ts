@@ -51,10 +51,13 @@ describe("the ladder benchmark's figures", () => {
         { name: '300', kbps: 300, settledHeight: 180, settledAfterS: 2, fps: 27, longestGapMs: 150, freezes: 0, glassToGlass: { p50: 160, p95: 360 } as never, receivedKbps: 190 },
         { name: '800', kbps: 800, settledHeight: 360, settledAfterS: 9, fps: 25, longestGapMs: 200, freezes: 0, glassToGlass: null, receivedKbps: 240 },
         { name: '3M', kbps: 3000, settledHeight: 720, settledAfterS: 25, fps: 22, longestGapMs: 150, freezes: 0, glassToGlass: null, receivedKbps: 350 },
+        { name: '300 again', kbps: 300, settledHeight: 180, settledAfterS: 2, fps: 27, longestGapMs: 150, freezes: 0, glassToGlass: null, receivedKbps: 190 },
+        { name: '3M from 300', kbps: 3000, settledHeight: 720, settledAfterS: 12, fps: 28, longestGapMs: 150, freezes: 0, glassToGlass: null, receivedKbps: 1400 },
       ],
       [720, 360],
     );
-    expect(targets.map((t) => t.pass)).toEqual([true, true, true, true, true, false, false]);
+    // The first 300 kbit/s phase counts for the low targets; the climb is the one after the second.
+    expect(targets.map((t) => t.pass)).toEqual([true, true, true, true, true, false, true, false]);
     const svg = ladderChartSvg(ladderTimeline(summary, start, start + 10_000), [{ name: '300 kbit/s', at: 1.5 }]);
     expect(svg).toMatch(/^<svg[\s\S]*300 kbit\/s[\s\S]*<\/svg>$/);
   });
