@@ -44,12 +44,14 @@ export interface DownlinkEstimatorOptions {
   /** Congested: the capacity is under this share of the sending rate. */
   shortfall: number;
   /**
-   * A REMB that has not fallen for this long, with clean receiver reports, counts as headroom
-   * even below `headroomRatio`: after a weak spell Chromium's estimate sits low and climbs 8 % a
-   * second, and waiting for it held a viewer on a small rung for 20 s after the link opened. The
-   * probe finds out whether the link carries more; the hold bounds how often it asks.
+   * A REMB that has climbed by `climbRatio` over this long without a fall, with clean receiver
+   * reports, counts as headroom even below `headroomRatio`: after a weak spell Chromium's
+   * estimate sits low and climbs 8 % a second once nothing holds the stream back, and waiting for
+   * it to pass what is sent held a viewer on a small rung for 20 s after its link opened. A REMB
+   * that stays low (Chromium still sees queues: a weak link, a starved machine) does not climb.
    */
-  steadyMs: number;
+  climbMs: number;
+  climbRatio: number;
 }
 
 export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
@@ -62,7 +64,8 @@ export const DOWNLINK_ESTIMATOR_DEFAULTS: DownlinkEstimatorOptions = {
   fallMemoryMs: 1000,
   rembMaxAgeMs: 5000,
   shortfall: 0.9,
-  steadyMs: 3000,
+  climbMs: 3000,
+  climbRatio: 1.15,
 };
 
 /**
@@ -92,8 +95,8 @@ export class DownlinkEstimator {
   /** The browser's last REMB; never cleared, so it also says whether this browser sends REMB at all. */
   #remb: { bps: number; at: number } | undefined;
   #fall: { capacity: number; at: number } | undefined;
-  /** When REMB last fell; kept over a switch (unlike #fall), since it says how the link behaves. */
-  #lastFallAt = -Infinity;
+  /** The REMBs of the last `climbMs` and one before (see climbing()); a fall clears them. */
+  #rembs: { bps: number; at: number }[] = [];
   #losses: { at: number; fraction: number }[] = [];
   #sent: { at: number; bytes: number }[] = [];
   #lastReportAt: number | undefined;
@@ -110,9 +113,11 @@ export class DownlinkEstimator {
     const previous = this.#remb;
     if (previous && now - previous.at <= this.#options.rembMaxAgeMs && bps < previous.bps * this.#options.fallRatio) {
       this.#fall = { capacity: bps / OVERUSE_BACKOFF, at: now };
-      this.#lastFallAt = now;
+      this.#rembs = [];
     }
     this.#remb = { bps, at: now };
+    this.#rembs.push(this.#remb);
+    while (this.#rembs.length > 1 && this.#rembs[1]!.at <= now - this.#options.climbMs) this.#rembs.shift();
   }
 
   /** A receiver report block for a stream this viewer receives: `fractionLost` as sent (0-255). */
@@ -154,12 +159,18 @@ export class DownlinkEstimator {
     const congested = capacityBps !== undefined && capacityBps < sendingBps * o.shortfall;
     // Two receiver reports since the last change that found the link clean are headroom for a
     // client that sends no REMB (a bot, a werift peer: else one loss burst would hold it down for
-    // good), and for one whose REMB has not fallen lately (see steadyMs).
+    // good), and for one whose REMB climbs (see climbMs).
     const clean = capacityBps === undefined && loss < o.lowLoss && sendingBps > 0;
     const cleanReports = clean && this.#losses.length >= 2;
     const rembSays = remb !== undefined && remb >= sendingBps * o.headroomRatio;
-    const headroom = clean && (this.#remb === undefined ? cleanReports : rembSays || (cleanReports && now - this.#lastFallAt >= o.steadyMs));
+    const headroom = clean && (this.#remb === undefined ? cleanReports : rembSays || (cleanReports && remb !== undefined && this.#climbing(now)));
     return { remb, loss, sendingBps, capacityBps, congested, headroom };
+  }
+
+  /** REMB rose by climbRatio over the last climbMs, with no fall. */
+  #climbing(now: number): boolean {
+    const from = this.#rembs[0];
+    return from !== undefined && from.at <= now - this.#options.climbMs && this.#remb!.bps >= from.bps * this.#options.climbRatio;
   }
 
   #forget(now: number): void {

@@ -21,7 +21,7 @@ const FRAMES = 80_000; // paced, from many sockets
 const FLOOD_SOCKETS = 5;
 const FLOOD_FRAMES = 2000; // each, all at once: over the message rate
 const REQUESTS = 100_000 - FRAMES - FLOOD_SOCKETS * FLOOD_FRAMES;
-const SOCKETS = 50;
+const SOCKETS = 100;
 /** Frames sent before waiting for their answers. */
 const BATCH = 20;
 /** Frames a paced socket sends a second: under the server's 50. */
@@ -215,7 +215,7 @@ describe('fuzz: 100,000 malformed and hostile frames and REST requests', () => {
       `Basic ${Buffer.from('admin:admin').toString('base64')}`,
       ...(await Promise.all(grants.map(async (g) => `Bearer ${await mint(g)}`))),
     ];
-    const REST_WORKERS = 8;
+    const REST_WORKERS = 16;
     const [flooded, statusMaps] = await Promise.all([
       Promise.all(Array.from({ length: FLOOD_SOCKETS }, () => flooder())),
       Promise.all(Array.from({ length: REST_WORKERS }, (_, i) => restWorker(seededRng(SEED * 1000 + i), Math.ceil(REQUESTS / REST_WORKERS), authorizations))),

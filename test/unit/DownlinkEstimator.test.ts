@@ -125,24 +125,30 @@ describe('DownlinkEstimator', () => {
     expect(e.estimate(now).headroom).toBe(false);
   });
 
-  it('once a browser has sent REMB, clean reports are headroom only while its REMB has not fallen lately', () => {
+  it('once a browser has sent REMB, clean reports are headroom only while its REMB climbs, not while it stays low', () => {
     const e = new DownlinkEstimator();
     let now = send(e, 0, 1000, 500_000);
     e.remb(now, 600_000);
-    e.remb(now, 450_000); // a fall: the link queued
-    for (let i = 0; i < 2; i++) {
+    e.remb(now, 300_000); // a fall: the link queued
+    // Low and flat (Chromium still sees queues: a weak link, a starved machine): no headroom.
+    for (let i = 0; i < 4; i++) {
       now = send(e, now, 1000, 500_000);
       e.receiverReport(now, 0);
-      e.remb(now, 460_000);
+      e.remb(now, 300_000);
+      expect(e.estimate(now).headroom, `flat, ${now} ms`).toBe(false);
     }
-    // Clean reports, but the fall is 2 s old: the estimate below what is sent is the link's word.
-    expect(e.estimate(now).headroom).toBe(false);
-    now = send(e, now, 1000, 500_000);
-    e.receiverReport(now, 0);
-    e.remb(now, 470_000);
-    // 3 s without a fall: the estimate is climbing back (8 % a second), the probe will tell.
-    expect(e.estimate(now).headroom).toBe(true);
-    e.remb(now, 400_000);
+    // Climbing 8 % a second (nothing holds the stream back): headroom once it has climbed 15 % in 3 s.
+    let remb = 300_000;
+    const climb: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      now = send(e, now, 1000, 500_000);
+      e.receiverReport(now, 0);
+      remb *= 1.08;
+      e.remb(now, remb);
+      climb.push(e.estimate(now).headroom);
+    }
+    expect(climb).toEqual([false, true, true, true]);
+    e.remb(now, remb * 0.8);
     expect(e.estimate(now).headroom).toBe(false);
   });
 });

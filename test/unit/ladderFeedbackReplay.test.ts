@@ -89,8 +89,8 @@ describe('the rung choice on link feedback recorded from Chromium', () => {
 
   // Recorded at load average 7, the live server then took 24 s: Chromium's estimate had sunk to
   // 114 kbit/s on the 300 kbit/s link and climbs 8 % a second, and the server waited for it to
-  // pass what it sent before the first probe. Clean receiver reports and a REMB that has stopped
-  // falling now count as headroom (DownlinkEstimator's steadyMs).
+  // pass what it sent before the first probe. Clean receiver reports and a REMB that climbs now
+  // count as headroom (DownlinkEstimator's climbMs).
   it('a rising link (300 kbit/s, then 3 Mbit/s): back on 720p within 20 s of the opening', () => {
     const rec = recording('rising');
     const open = rec.link[1]!.t;
