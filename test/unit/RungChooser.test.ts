@@ -250,4 +250,28 @@ describe('RungChooser on a simulated Chromium link', () => {
     expect(back * STEP_MS, 'back on the top rung').toBeLessThan(35_000);
     expect(rungs.at(-1)).toBe(0);
   });
+
+  it('a probe whose receiver reports show loss fails, though the estimate does not fall (as a real Chromium behind a token bucket did)', () => {
+    const estimator = new DownlinkEstimator();
+    const chooser = new RungChooser({ needs: NEEDS, rung: 1 }, estimator, 0);
+    let probedAt: number | undefined;
+    for (let now = 0; now < 20_000 && probedAt === undefined; now += 100) {
+      estimator.sent(now, 550_000 / 8 / 10);
+      if (now % 200 === 0) estimator.remb(now, 900_000);
+      if (now % 1000 === 0) estimator.receiverReport(now, 0);
+      if (chooser.update(now)?.kind === 'probe') probedAt = now;
+    }
+    expect(probedAt).toBeDefined();
+    const decisions: string[] = [];
+    for (let now = probedAt! + 100; now < probedAt! + 3000; now += 100) {
+      estimator.sent(now, 550_000 / 8 / 10);
+      if (now % 200 === 0) estimator.remb(now, 900_000);
+      // The probe's padding overflowed the queue: a report 500 ms in says 56 % of the video was lost.
+      if (now === probedAt! + 500) estimator.receiverReport(now, 144);
+      const decision = chooser.update(now);
+      if (decision) decisions.push(decision.kind === 'switch' ? `${decision.kind} ${decision.rung} ${decision.reason}` : decision.kind);
+    }
+    expect(decisions).not.toContain('switch 0 trial');
+    expect(chooser.rung).toBe(1);
+  });
 });
