@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 import { LoadTolerantFirst } from './test/sequencer.ts';
 
 // Files that wait on no live media and no rate: the unit tests, and integration tests of the CLI,
-// the security of the API and the processes' plumbing. They run two at a time (in worker threads),
-// beside the first of the others, which assert no time budget (test/sequencer.ts): the quick ones
-// take about 90 s, which the whole run no longer waits for.
+// the security of the API and the processes' plumbing. They run one at a time (in a worker
+// thread) beside the others, which start with those that assert no time budget
+// (test/sequencer.ts): the whole run no longer waits for their two minutes. Two at a time beside
+// the media files starved a session process's start past its 15 s bound.
 const QUICK = [
   'test/unit/**/*.test.ts',
   'test/integration/{cli,security,recordingApi,rtpFileWriter,outgoingNack,loadtestMedia,encoders}.test.ts',
@@ -16,9 +17,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: ['default'],
     sequence: { sequencer: LoadTolerantFirst },
-    // The pool sets how many files run at once (a project cannot): threads two, forks one.
+    // The pool sets how many files run at once (a project cannot): one of each.
     poolOptions: {
-      threads: { maxThreads: 2, minThreads: 1 },
+      threads: { maxThreads: 1, minThreads: 1 },
       forks: { maxForks: 1, minForks: 1 },
     },
     projects: [

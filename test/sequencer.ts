@@ -2,10 +2,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Media files that assert no time budget and no frame rate: they run first, while the quick
- * project's files still share the two cores with them (vitest.config.ts). Everything else
- * follows in vitest's own order.
+ * project's files still share the two cores with them (vitest.config.ts), those that start
+ * session processes last. Everything else follows in vitest's own order.
  */
-const FIRST = ['integration/rest', 'integration/limits', 'integration/roomLifecycle', 'integration/spareSessions', 'integration/shapedLink', 'e2e/fuzz'];
+const FIRST = ['integration/rest', 'integration/limits', 'e2e/fuzz', 'integration/shapedLink', 'integration/roomLifecycle', 'integration/spareSessions'];
 
 const rank = (spec: TestSpecification): number => {
   const i = FIRST.findIndex((name) => spec.moduleId.endsWith(`/test/${name}.test.ts`));
