@@ -1,4 +1,5 @@
-import { RTCDtlsTransport, type RTCPeerConnection } from 'werift';
+import { RTCDtlsTransport, RTCRtpSender, type RTCPeerConnection } from 'werift';
+import { RetransmissionPolicy } from '../rtp/RetransmissionPolicy.ts';
 import type { IceServer } from './peerConfig.ts';
 
 /**
@@ -50,4 +51,25 @@ export function actAsDtlsServer(pc: RTCPeerConnection): void {
  */
 export async function prepareDtlsCertificate(): Promise<void> {
   await RTCDtlsTransport.SetupCertificate();
+}
+
+/** What patches/werift+0.24.4.patch lets a sender consult (its `retransmissionPolicy`). */
+interface PolicedSender {
+  retransmissionPolicy?: RetransmissionPolicy;
+}
+
+/**
+ * werift answers every NACK from its history (RetransmissionPolicy says why that is a problem);
+ * patched, a sender with a policy asks it first. Each sender gets its own.
+ */
+export function boundRetransmissions(sender: RTCRtpSender): RetransmissionPolicy {
+  const policy = new RetransmissionPolicy();
+  (sender as unknown as PolicedSender).retransmissionPolicy = policy;
+  return policy;
+}
+
+/** Whether the patch that consults the policy is in the werift that runs (`npm ci` applies it). */
+export function retransmissionPolicyPatched(): boolean {
+  const source = String(RTCRtpSender.prototype.handleRtcpPacket) + String(RTCRtpSender.prototype.sendRtp);
+  return (source.match(/retransmissionPolicy/g) ?? []).length >= 2;
 }

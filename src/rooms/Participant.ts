@@ -9,7 +9,7 @@ import type { KeyframeReason } from '../media/incoming/PublisherKeyframes.ts';
 import { onKeyframeRequest } from '../peers/keyframeRequests.ts';
 import { nackCounts, type NackCounts } from '../peers/nackCounts.ts';
 import { peerConfig } from '../peers/peerConfig.ts';
-import { actAsDtlsServer, dropDefaultStun } from '../peers/weriftQuirks.ts';
+import { actAsDtlsServer, boundRetransmissions, dropDefaultStun } from '../peers/weriftQuirks.ts';
 import type { SessionParticipantPorts } from '../../mixer/SessionTypes.ts';
 import type { IceCandidateInit } from '../signaling/messages.ts';
 import type {
@@ -266,7 +266,10 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     const receives = !!plan?.receives && !!outgoing;
     const publishes = !!plan?.publishes && negotiated;
     transceiver.setDirection(publishes ? (receives ? 'sendrecv' : 'recvonly') : receives ? 'sendonly' : 'inactive');
-    if (receives && outgoing) transceiver.sender.replaceTrack(outgoing);
+    if (receives && outgoing) {
+      transceiver.sender.replaceTrack(outgoing);
+      boundRetransmissions(transceiver.sender);
+    }
     if (!publishes) return;
     const kind = transceiver.kind === 'audio' ? 'audio' : 'video';
     // A connected socket: send() then skips the address lookup it would do for every packet.

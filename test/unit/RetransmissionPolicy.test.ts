@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { RetransmissionPolicy } from '../../src/rtp/RetransmissionPolicy.ts';
+import { retransmissionPolicyPatched } from '../../src/peers/weriftQuirks.ts';
+
+/** 100 packets of 1000 bytes a second from t = 0 to `untilMs`, seq = ms / 10. */
+function sending(policy: RetransmissionPolicy, untilMs: number): void {
+  for (let t = 0; t < untilMs; t += 10) policy.sent(t / 10, 1000, t);
+}
+
+describe('RetransmissionPolicy', () => {
+  it('sends a NACKed packet again at most twice, not twice within 100 ms', () => {
+    const p = new RetransmissionPolicy();
+    sending(p, 1000);
+    expect(p.allow(95, 1000, 1000)).toBe(true);
+    expect(p.allow(95, 1000, 1050)).toBe(false); // asked again within 100 ms
+    expect(p.allow(95, 1000, 1100)).toBe(true);
+    expect(p.allow(95, 1000, 1300)).toBe(false); // twice already
+    expect(p.refused).toBe(2);
+  });
+
+  it('does not send what the receiver has given up on, nor what it never sent', () => {
+    const p = new RetransmissionPolicy();
+    sending(p, 2000);
+    expect(p.allow(50, 1000, 1999)).toBe(false); // sent at 500 ms: 1.5 s old
+    expect(p.allow(150, 1000, 1999)).toBe(true); // 0.5 s old
+    expect(p.allow(4000, 1000, 1999)).toBe(false);
+  });
+
+  it('keeps retransmissions within 30 % of the media sent over the last second', () => {
+    const p = new RetransmissionPolicy();
+    sending(p, 1000); // 100 kB in the last second
+    const allowed = Array.from({ length: 60 }, (_, i) => p.allow(40 + i, 1000, 1000)).filter(Boolean).length;
+    expect(allowed).toBe(30);
+    // A second later the budget is back, for packets young enough.
+    for (let t = 1000; t < 2000; t += 10) p.sent(t / 10, 1000, t);
+    expect(p.allow(190, 1000, 2001)).toBe(true);
+  });
+
+  it('is consulted by the werift that runs (patches/werift+0.24.4.patch applied)', () => {
+    expect(retransmissionPolicyPatched()).toBe(true);
+  });
+});
