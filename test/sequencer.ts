@@ -2,10 +2,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Media files that assert no time budget and no frame rate: they run first, while the quick
- * project's files still share the two cores with them (vitest.config.ts), those that start
- * session processes last. Everything else follows in vitest's own order.
+ * project's files still share the two cores with them (vitest.config.ts). Not the spare session's
+ * file: a cold session start beside the quick lane took over 15 s. Everything else follows in
+ * vitest's own order.
  */
-const FIRST = ['integration/rest', 'integration/limits', 'e2e/fuzz', 'integration/shapedLink', 'integration/roomLifecycle', 'integration/spareSessions'];
+const FIRST = ['integration/rest', 'integration/limits', 'e2e/fuzz', 'integration/shapedLink'];
 
 const rank = (spec: TestSpecification): number => {
   const i = FIRST.findIndex((name) => spec.moduleId.endsWith(`/test/${name}.test.ts`));

@@ -21,7 +21,11 @@ import { SESSION_DEFAULTS } from '../SessionTypes.ts';
 const log = createLogger('SessionProcess');
 
 const ENTRY = fileURLToPath(new URL('./sessionProcessMain.ts', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
+/**
+ * Booting (Node, the session's code) and starting the session (its compositor): under a second on
+ * a quiet machine, and over 15 s seen on a saturated 2-core one; a room waits rather than fail.
+ */
+const START_TIMEOUT_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 15_000;
 const KILL_AFTER_TERM_MS = 5_000;
 /** Adding or removing a participant starts or stops a decoder: seconds at worst on a loaded machine. */
