@@ -5,16 +5,23 @@ export interface RetransmissionPolicyOptions {
   minIntervalMs: number;
   /** Nor once it is older than this: the receiver has given up waiting for it. */
   maxAgeMs: number;
-  /** Retransmitted bytes over the last `windowMs` stay under this share of the media sent then. */
+  /** Retransmitted bytes over the last `windowMs` stay under this share of the media sent then, */
   budgetShare: number;
+  /**
+   * or under this many bytes, whichever is more: a viewer that has just joined has been sent
+   * little more than a keyframe, whose repair must not wait. Kept below what a weak link has
+   * spare (64 kbit/s).
+   */
+  budgetFloorBytes: number;
   windowMs: number;
 }
 
 export const RETRANSMISSION_DEFAULTS: RetransmissionPolicyOptions = {
   maxRetransmits: 2,
   minIntervalMs: 100,
-  maxAgeMs: 1000,
+  maxAgeMs: 2000,
   budgetShare: 0.3,
+  budgetFloorBytes: 8000,
   windowMs: 1000,
 };
 
@@ -28,7 +35,7 @@ const HISTORY = 1024;
  * 300 kbit/s token bucket after a fall from 3 Mbit/s: a 180p stream of 190 kbit/s kept the
  * bucket dropping 95 packets a second for 25 s, the picture at 3 fps and 1-2 s late, until the
  * link opened. Bounded here: each packet at most twice, not when it is too old to be of use, and
- * all of it within a share of the media sent. Pure: the caller passes the time.
+ * all of it within a share of the media sent (or a small floor). Pure: the caller passes the time.
  */
 export class RetransmissionPolicy {
   readonly #o: RetransmissionPolicyOptions;
@@ -61,7 +68,7 @@ export class RetransmissionPolicy {
       packet.retransmits < o.maxRetransmits &&
       now - packet.lastAt >= o.minIntervalMs &&
       now - packet.at <= o.maxAgeMs &&
-      sum(this.#resent) + bytes <= sum(this.#media) * o.budgetShare;
+      sum(this.#resent) + bytes <= Math.max(sum(this.#media) * o.budgetShare, o.budgetFloorBytes);
     if (!ok) {
       this.refused++;
       return false;

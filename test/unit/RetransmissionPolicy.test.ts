@@ -20,10 +20,17 @@ describe('RetransmissionPolicy', () => {
 
   it('does not send what the receiver has given up on, nor what it never sent', () => {
     const p = new RetransmissionPolicy();
-    sending(p, 2000);
-    expect(p.allow(50, 1000, 1999)).toBe(false); // sent at 500 ms: 1.5 s old
-    expect(p.allow(150, 1000, 1999)).toBe(true); // 0.5 s old
-    expect(p.allow(4000, 1000, 1999)).toBe(false);
+    sending(p, 3000);
+    expect(p.allow(50, 1000, 2999)).toBe(false); // sent at 500 ms: 2.5 s old
+    expect(p.allow(150, 1000, 2999)).toBe(true); // 1.5 s old
+    expect(p.allow(40000, 1000, 2999)).toBe(false);
+  });
+
+  it('repairs a just-joined viewer\'s keyframe: a floor of 8 kB a second whatever little was sent', () => {
+    const p = new RetransmissionPolicy();
+    for (let seq = 0; seq < 10; seq++) p.sent(seq, 1000, 0); // a keyframe, 10 kB
+    const allowed = Array.from({ length: 10 }, (_, seq) => p.allow(seq, 1000, 50)).filter(Boolean).length;
+    expect(allowed).toBe(8);
   });
 
   it('keeps retransmissions within 30 % of the media sent over the last second', () => {
