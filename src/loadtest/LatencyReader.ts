@@ -23,6 +23,8 @@ export interface LatencyReaderOptions {
   capturedAt: (colour: number, codeMs: number, arrival: number) => number | undefined;
   /** Read the tiles of every n-th decoded frame (every frame is decoded). */
   readEvery: number;
+  /** How long close() lets the decoder finish what it holds (default FLUSH_MS). */
+  flushMs?: number;
 }
 
 export interface LatencyReaderStats {
@@ -228,7 +230,7 @@ export class LatencyReader {
     this.#closed = true;
     this.#ffmpeg.stdin.end();
     let timer: NodeJS.Timeout | undefined;
-    const flushed = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
+    const flushed = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#o.flushMs ?? FLUSH_MS)));
     await Promise.race([this.#ffmpeg.whenExited(), flushed]);
     clearTimeout(timer);
     await this.#ffmpeg.stop();

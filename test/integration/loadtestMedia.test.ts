@@ -98,6 +98,9 @@ describe('the load generator media (real FFmpeg)', () => {
       source: SIZE,
       maxTiles: 1,
       readEvery: 1,
+      // Every frame is asserted: the decoder may finish them (it does on its own) long after
+      // its input ended on a loaded machine (a fresh-clone run read 22 of 75 within 2 s).
+      flushMs: 60_000,
       expectedTiles: () => 1,
       capturedAt: (colour, code, arrival) => (colour === i ? cursor.capturedAt(code, arrival) : undefined),
     });
