@@ -82,6 +82,12 @@ export const ROOM_METRICS: readonly RoomMetricDefinition[] = Object.freeze([
     help: 'RTCP NACKs sent to participants about what they publish',
     value: (s) => s.nacks.sent,
   },
+  {
+    name: 'mcu_retransmissions_refused_total',
+    type: 'counter',
+    help: 'NACKed packets of the composite and the mix not sent again (at most twice each, within 30 % of the media)',
+    value: (s) => s.nacks.refused,
+  },
   { name: 'mcu_recording_active', type: 'gauge', help: '1 while the room is being recorded', value: (s) => Number(recordingActive(s)) },
   {
     name: 'mcu_recording_bytes',

@@ -1,4 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
+import { policyOf } from './weriftQuirks.ts';
 
 /** RTCP generic NACKs (RFC 4585 §6.2.1) on one peer connection. */
 export interface NackCounts {
@@ -6,6 +7,8 @@ export interface NackCounts {
   received: number;
   /** To the remote, about what it publishes: we lost packets. */
   sent: number;
+  /** NACKed packets not sent again: the retransmission policy refused them (RetransmissionPolicy). */
+  refused: number;
 }
 
 /**
@@ -15,11 +18,12 @@ export interface NackCounts {
  * taken synchronously as it leaves; a werift without them reads as zero.
  */
 export function nackCounts(pc: RTCPeerConnection | undefined): NackCounts {
-  const counts: NackCounts = { received: 0, sent: 0 };
+  const counts: NackCounts = { received: 0, sent: 0, refused: 0 };
   if (!pc) return counts;
   for (const transceiver of pc.getTransceivers()) {
     const sender: { nackCount?: unknown } = transceiver.sender as unknown as { nackCount?: unknown };
     if (typeof sender.nackCount === 'number') counts.received += sender.nackCount;
+    counts.refused += policyOf(transceiver.sender)?.refused ?? 0;
     const receiver = transceiver.receiver as unknown as { nackCountBySsrc?: unknown };
     const bySsrc = receiver.nackCountBySsrc;
     if (typeof bySsrc === 'object' && bySsrc !== null) {

@@ -62,10 +62,13 @@ interface PolicedSender {
  * werift answers every NACK from its history (RetransmissionPolicy says why that is a problem);
  * patched, a sender with a policy asks it first. Each sender gets its own.
  */
-export function boundRetransmissions(sender: RTCRtpSender): RetransmissionPolicy {
-  const policy = new RetransmissionPolicy();
-  (sender as unknown as PolicedSender).retransmissionPolicy = policy;
-  return policy;
+export function boundRetransmissions(sender: RTCRtpSender): void {
+  (sender as unknown as PolicedSender).retransmissionPolicy = new RetransmissionPolicy();
+}
+
+/** The policy `boundRetransmissions` gave a sender, if any (its `refused` count is reported). */
+export function policyOf(sender: RTCRtpSender): RetransmissionPolicy | undefined {
+  return (sender as unknown as PolicedSender).retransmissionPolicy;
 }
 
 /** Whether the patch that consults the policy is in the werift that runs (`npm ci` applies it). */

@@ -27,7 +27,7 @@ const round = (n: number): number => Math.round(n * 10) / 10;
 export class RoomFigures {
   readonly #settings: RoomSettings;
   readonly #parts: RoomParts;
-  readonly #pastNacks: NackCounts = { received: 0, sent: 0 };
+  readonly #pastNacks: NackCounts = { received: 0, sent: 0, refused: 0 };
   /** PLIs sent in the current session to publishers that have left (the live ones count their own). */
   #pastKeyframeRequests = 0;
 
@@ -40,6 +40,7 @@ export class RoomFigures {
   participantLeft(nacks: NackCounts, keyframeRequests: number): void {
     this.#pastNacks.received += nacks.received;
     this.#pastNacks.sent += nacks.sent;
+    this.#pastNacks.refused += nacks.refused;
     this.#pastKeyframeRequests += keyframeRequests;
   }
 
@@ -58,6 +59,7 @@ export class RoomFigures {
       const live = participant.nacks;
       nacks.received += live.received;
       nacks.sent += live.sent;
+      nacks.refused += live.refused;
       keyframeRequests += participant.videoIngest?.keyframeRequests ?? 0;
     }
     const current = session.current;

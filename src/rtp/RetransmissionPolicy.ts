@@ -40,12 +40,14 @@ const HISTORY = 1024;
 export class RetransmissionPolicy {
   readonly #o: RetransmissionPolicyOptions;
   readonly #sentAt = new Map<number, { at: number; retransmits: number; lastAt: number }>();
-  #media: { at: number; bytes: number }[] = [];
-  #resent: { at: number; bytes: number }[] = [];
+  readonly #media: SlidingSum;
+  readonly #resent: SlidingSum;
   refused = 0;
 
   constructor(options: Partial<RetransmissionPolicyOptions> = {}) {
     this.#o = { ...RETRANSMISSION_DEFAULTS, ...options };
+    this.#media = new SlidingSum(this.#o.windowMs);
+    this.#resent = new SlidingSum(this.#o.windowMs);
   }
 
   /** A packet sent for the first time. */
@@ -53,35 +55,65 @@ export class RetransmissionPolicy {
     this.#sentAt.delete(seq);
     this.#sentAt.set(seq, { at: now, retransmits: 0, lastAt: -Infinity });
     if (this.#sentAt.size > HISTORY) this.#sentAt.delete(this.#sentAt.keys().next().value as number);
-    this.#media.push({ at: now, bytes });
-    this.#forget(now);
+    this.#media.add(bytes, now);
   }
 
   /** Whether a NACKed packet goes out again now; counted as sent if so. */
   allow(seq: number, bytes: number, now: number): boolean {
-    this.#forget(now);
     const o = this.#o;
     const packet = this.#sentAt.get(seq);
-    const sum = (list: { bytes: number }[]): number => list.reduce((n, e) => n + e.bytes, 0);
     const ok =
       packet !== undefined &&
       packet.retransmits < o.maxRetransmits &&
       now - packet.lastAt >= o.minIntervalMs &&
       now - packet.at <= o.maxAgeMs &&
-      sum(this.#resent) + bytes <= Math.max(sum(this.#media) * o.budgetShare, o.budgetFloorBytes);
+      this.#resent.total(now) + bytes <= Math.max(this.#media.total(now) * o.budgetShare, o.budgetFloorBytes);
     if (!ok) {
       this.refused++;
       return false;
     }
     packet.retransmits++;
     packet.lastAt = now;
-    this.#resent.push({ at: now, bytes });
+    this.#resent.add(bytes, now);
     return true;
+  }
+}
+
+/**
+ * Bytes over the last `windowMs`, kept as a running total: `sent` runs for every packet of every
+ * viewer, so neither it nor `allow` walks the window.
+ */
+class SlidingSum {
+  readonly #windowMs: number;
+  #at: number[] = [];
+  #bytes: number[] = [];
+  #head = 0;
+  #sum = 0;
+
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  add(bytes: number, now: number): void {
+    this.#at.push(now);
+    this.#bytes.push(bytes);
+    this.#sum += bytes;
+    this.#forget(now);
+  }
+
+  total(now: number): number {
+    this.#forget(now);
+    return this.#sum;
   }
 
   #forget(now: number): void {
-    const from = now - this.#o.windowMs;
-    while (this.#media.length > 0 && this.#media[0]!.at < from) this.#media.shift();
-    while (this.#resent.length > 0 && this.#resent[0]!.at < from) this.#resent.shift();
+    const from = now - this.#windowMs;
+    while (this.#head < this.#at.length && this.#at[this.#head]! < from) this.#sum -= this.#bytes[this.#head++]!;
+    // Compacted now and then, not per packet: what is dropped is a copy of the live part only.
+    if (this.#head > 1024 && this.#head * 2 > this.#at.length) {
+      this.#at = this.#at.slice(this.#head);
+      this.#bytes = this.#bytes.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }

@@ -43,6 +43,13 @@ describe('RetransmissionPolicy', () => {
     expect(p.allow(190, 1000, 2001)).toBe(true);
   });
 
+  it('counts the budget over the last second only, however long it has been sending', () => {
+    const p = new RetransmissionPolicy();
+    sending(p, 60_000); // a minute: the window's store is compacted many times over
+    const allowed = Array.from({ length: 60 }, (_, i) => p.allow(5950 + i, 1000, 60_000)).filter(Boolean).length;
+    expect(allowed).toBe(30);
+  });
+
   it('is consulted by the werift that runs (patches/werift+0.24.4.patch applied)', () => {
     expect(retransmissionPolicyPatched()).toBe(true);
   });

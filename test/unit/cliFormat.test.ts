@@ -12,7 +12,7 @@ const room = (overrides: Partial<RoomStats> = {}): RoomStats =>
     session: undefined,
     composite: { packets: 1, bytes: 1, frames: 1, switches: 1, fps: 29.94, bitrateKbps: 1449.6 },
     mix: { bitrateKbps: 32.4, burstDropped: 0, jitterMs: 1.2 },
-    nacks: { received: 0, sent: 0 },
+    nacks: { received: 0, sent: 0, refused: 0 },
     recording: recording(),
     ...overrides,
   });

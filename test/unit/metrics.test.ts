@@ -20,6 +20,7 @@ describe('roomMetricValues()', () => {
       mcu_composite_keyframes_total: 3,
       mcu_nacks_received_total: 5,
       mcu_nacks_sent_total: 11,
+      mcu_retransmissions_refused_total: 2,
       mcu_recording_active: 1,
       mcu_recording_bytes: 2_000_000,
       mcu_recording_seconds: 12.5,
