@@ -25,8 +25,12 @@ const log = createLogger('Bot');
  */
 const TONE_LEVEL_DBOV = 21;
 const SILENCE_LEVEL_DBOV = 127;
-/** How long FFmpeg may take from spawn to its first RTP packet. */
-const SOURCE_FIRST_PACKET_MS = 10_000;
+/**
+ * How long FFmpeg may take from spawn to its first RTP packet. It runs as background work, and a
+ * fresh-clone test run on two busy cores kept one from its first packet for over 10 s: on a
+ * saturated machine a bot should wait, not fail.
+ */
+const SOURCE_FIRST_PACKET_MS = 30_000;
 const FFPROBE_TIMEOUT_MS = 10_000;
 
 /** The kinds a bot sends: none for a viewer, what the file holds for a file source. */
