@@ -9,8 +9,13 @@ import { describeCodec } from './clientPeer.ts';
 
 const log = createLogger('Bot');
 
-/** How long the recorder waits for video before it records the audio alone. */
-export const RECORD_VIDEO_WAIT_MS = 5000;
+/**
+ * How long the recorder waits for video it receives (as negotiated) before it records the audio
+ * alone. A loaded machine can start a room's session slowly, and its mix can come before its
+ * composite: a fresh-clone test run had a watcher's file hold audio only, its composite having
+ * come after 5 s. What the audio-only case loses is the first seconds of a room without video.
+ */
+export const RECORD_VIDEO_WAIT_MS = 20_000;
 /** When, after the recorder starts, it asks the server for a keyframe. */
 const RECORD_PLI_DELAYS_MS = [700, 2000];
 
