@@ -82,7 +82,7 @@ export class SpeakerMix {
     if (this.#closed) return;
     const { tick, changes, routes, voices, ownMixes, slots } = this.#ticks.next(mixer.levels(), now);
     for (const change of changes) log.debug({ ...change, tick }, 'speaker slot changed');
-    for (const { id, source } of routes) this.#router.route(id, source, tick);
+    for (const { id, source, fromTick } of routes) this.#router.route(id, source, fromTick);
     const mixes = mixer.mix(ownMixes, voices);
     if (this.#shared.write(mixes.get(EVERYONE)!)) this.#router.wrote(SHARED, tick);
     slots.forEach((id, slot) => {

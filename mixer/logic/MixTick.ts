@@ -10,8 +10,13 @@ export interface MixTickPlan {
   tick: number;
   /** Who took or left which slot (from the previous tick's levels). */
   changes: SlotChange[];
-  /** From this tick on, listener `id` hears encoder `source`. */
-  routes: { id: string; source: string }[];
+  /**
+   * Listener `id` hears encoder `source` from tick `fromTick` on. A speaker who leaves its slot
+   * hears the shared mix one tick later: an Opus packet carries the last 6.5 ms of the frame
+   * before its own (the encoder's lookahead, RFC 6716 §4.2.5 pre-skip), and the shared mix of
+   * the tick before still had that speaker's voice in it.
+   */
+  routes: { id: string; source: string; fromTick: number }[];
   /** The voices of the shared mix: the speakers. */
   voices: Set<string>;
   /** Speakers who listen: each gets the shared mix less its own voice. */
@@ -64,10 +69,10 @@ export class MixTick {
   next(levels: ReadonlyMap<string, number>, now: number): MixTickPlan {
     const tick = this.#tick++;
     const changes = this.#top.process(levels, now);
-    const routes: { id: string; source: string }[] = [];
+    const routes: MixTickPlan['routes'] = [];
     for (const change of changes) {
-      if (change.from !== undefined) routes.push({ id: change.from, source: SHARED });
-      if (change.to !== undefined) routes.push({ id: change.to, source: slotSource(change.slot) });
+      if (change.from !== undefined) routes.push({ id: change.from, source: SHARED, fromTick: tick + 1 });
+      if (change.to !== undefined) routes.push({ id: change.to, source: slotSource(change.slot), fromTick: tick });
     }
     const slots = this.#top.slots;
     const voices = new Set(slots.filter((id): id is string => id !== undefined));

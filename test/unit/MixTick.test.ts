@@ -27,8 +27,8 @@ describe('MixTick', () => {
     const plan = t.next(levels({ a: LOUD, b: QUIET, bot: LOUD }), 20);
     expect(plan.tick).toBe(1);
     expect(plan.routes).toEqual([
-      { id: 'a', source: slotSource(0) },
-      { id: 'bot', source: slotSource(1) },
+      { id: 'a', source: slotSource(0), fromTick: 1 },
+      { id: 'bot', source: slotSource(1), fromTick: 1 },
     ]);
     expect([...plan.voices].sort()).toEqual(['a', 'bot']);
     // `bot` publishes audio but hears no mix (no listener): no mix is made for it.
@@ -40,11 +40,13 @@ describe('MixTick', () => {
     const t = new MixTick({ slots: 1, idleMs: 1500 });
     t.addListener('a');
     t.next(levels({ a: LOUD }), 0);
-    expect(t.next(levels({ a: LOUD }), 20).routes).toEqual([{ id: 'a', source: slotSource(0) }]);
+    expect(t.next(levels({ a: LOUD }), 20).routes).toEqual([{ id: 'a', source: slotSource(0), fromTick: 1 }]);
     let now = 20;
-    let back: { id: string; source: string }[] = [];
-    while (back.length === 0 && now < 5000) back = t.next(levels({ a: QUIET }), (now += 20)).routes;
-    expect(back).toEqual([{ id: 'a', source: SHARED }]);
+    let plan = t.next(levels({ a: QUIET }), (now += 20));
+    while (plan.routes.length === 0 && now < 5000) plan = t.next(levels({ a: QUIET }), (now += 20));
+    // Its voice leaves the shared mix at this tick; it hears that mix from the next one (the encoder's lookahead).
+    expect(plan.routes).toEqual([{ id: 'a', source: SHARED, fromTick: plan.tick + 1 }]);
+    expect([...plan.voices]).toEqual([]);
     expect(now).toBeGreaterThanOrEqual(1500);
     expect(now).toBeLessThan(2000);
   });
