@@ -34,11 +34,19 @@ export function nearestPaletteIndex(rgb: readonly [number, number, number], maxD
   return bestDistance <= maxDistance ? best : -1;
 }
 
+/** Tones: 1300 to 2550 Hz, 50 Hz apart; 2600 would be twice the first. */
+const TONE_COUNT = 26;
+/** Coprime with TONE_COUNT: publisher i takes step i × 7, so neighbours are 350 Hz or more apart. */
+const TONE_STRIDE = 7;
+
 /**
  * The tone of publisher i: whole cycles in a 20 ms Opus frame, so that what a receiver decodes
  * with packets lost stays in phase (30 % lost: 850 Hz kept its power, 275 Hz fell to 1/10,000);
- * 50 Hz apart, none of the 26 a multiple of another.
+ * none of the 26 a multiple of another. Publishers next to each other (the first ones speak)
+ * get tones far apart: with 50 Hz between three speakers, the middle one's frequency caught the
+ * Opus coding noise of both others, 1/300 to 1/60 of their power, and a listener's own tone
+ * could not be told from it.
  */
 export function publisherTone(i: number): number {
-  return 1300 + 50 * i;
+  return 1300 + 50 * ((i * TONE_STRIDE) % TONE_COUNT);
 }
