@@ -37,6 +37,7 @@ interface ServerFlags extends SecurityFlags {
   recordings: string;
   priorityBoost: number;
   spareSession: boolean;
+  decodeSilence: boolean;
 }
 
 interface StartFlags extends ServerFlags {
@@ -94,6 +95,12 @@ function addServerOptions(command: Command): Command {
         '--no-spare-session',
         "do not keep a session process booted ahead of need (saves about 60 MiB; a room's first join then waits 1-2 s more for its composite)",
       ),
+    )
+    .addOption(
+      new Option(
+        '--decode-silence',
+        'decode every publisher\'s audio, also what its client stamps as silence (RFC 6464); by default that is held back from the decoders',
+      ).default(false),
     );
 }
 
@@ -123,6 +130,7 @@ function configFrom(flags: ServerFlags): ServerConfig {
     recordingsDir: resolve(flags.recordings),
     priorityBoost: flags.priorityBoost,
     spareSession: flags.spareSession,
+    decodeSilence: flags.decodeSilence,
     room: {
       ...DEFAULT_CONFIG.room,
       maxParticipants: flags.maxParticipants,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   priorityBoost: number;
   /** Keep a session process booted ahead of need, for a room's first join (mixer/process/SpareSessions.ts). */
   spareSession: boolean;
+  /** Decode every publisher's audio, also what it stamps as silence (off: src/rtp/SilenceGate.ts). */
+  decodeSilence: boolean;
   /** API keys; none is development mode (no tokens asked for, loopback only). */
   keys: ApiKeys;
   /**
@@ -67,6 +69,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   connectTimeoutMs: 20000,
   priorityBoost: 10,
   spareSession: true,
+  decodeSilence: false,
   keys: new Map(),
   tls: 'auto',
   allowedOrigins: [],

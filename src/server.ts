@@ -88,6 +88,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       iceServers: config.iceServers,
       disconnectTimeoutMs: config.disconnectTimeoutMs,
       connectTimeoutMs: config.connectTimeoutMs,
+      decodeSilence: config.decodeSilence,
       sessions: new SessionSlots(config.limits.sessions),
     },
     maxRooms: config.limits.rooms,

@@ -25,6 +25,8 @@ export interface LoadProcessOptions {
   video: { width: number; height: number; fps: number; bitrateKbps: number };
   clipSeconds: number;
   logPath: string;
+  /** Publishers that send a tone (the first ones; the others send silence); default all. */
+  speakers?: number;
 }
 
 export class LoadProcess {
@@ -43,6 +45,7 @@ export class LoadProcess {
       '--clip-seconds', String(o.clipSeconds), '--timeout', '30', '--status-interval', '1',
       // The bench sets its priority (--load-nice): it must not raise itself above the server it measures.
       '--priority-boost', '0',
+      ...(o.speakers !== undefined ? ['--speakers', String(o.speakers)] : []),
     ];
     const [file, argv] = niceCommand(process.execPath, args, o.nice);
     this.#child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCU_LOG_LEVEL: 'warn' } });

@@ -54,6 +54,8 @@ interface Options {
   calibration: boolean;
   browser: boolean;
   ladder: boolean;
+  speakers?: number;
+  decodeSilence: boolean;
 }
 
 function parseSizes(value: string): number[] {
@@ -126,6 +128,8 @@ function parseOptions(argv: string[]): Options {
     .option('--load-nice <n>', 'nice value of the load generator (0 = none): it stands in for remote clients', parseCount(0, 19), 10)
     .option('--size <WxH>', "every publisher's picture (640x360: a camera's)", parseSize, { width: PUBLISHED.width, height: PUBLISHED.height })
     .option('--bitrate <kbps>', "every publisher's video bitrate (the clips are textured so that it is really sent)", parseCount(50, 5000), PUBLISHED.bitrateKbps)
+    .option('--speakers <n>', 'participants that talk (bot 0 and the first publishers of the load generator; the others send silence, as most of a real room does) (default: all)', parseCount(1, MAX_PARTICIPANTS))
+    .option('--decode-silence', "the server decodes every publisher's audio, silence too (`mcu serve --decode-silence`: the figure before the silence gate)", false)
     .option('--keep', 'keep the working directory (recordings, frame logs, server logs)', false)
     .option('--no-bare', 'skip the bare FFmpeg reference')
     .option('--no-calibration', 'skip the latency calibration')
@@ -247,6 +251,8 @@ export async function main(argv: string[]): Promise<number> {
           dir: join(work, `n${n}`),
           cacheDir: defaultClipCache(),
           published,
+          ...(options.speakers !== undefined ? { speakers: options.speakers } : {}),
+          serverArgs: options.decodeSilence ? ['--decode-silence'] : [],
         });
       } catch (error) {
         mcu = failedMcu(n, error);
@@ -292,6 +298,8 @@ export async function main(argv: string[]): Promise<number> {
       seconds: options.seconds,
       settleSeconds: options.settle,
       loadNice: options.loadNice,
+      speakers: options.speakers ?? 'all',
+      decodeSilence: options.decodeSilence,
       published,
       quietWaitSeconds: options.quietWait,
     },

@@ -46,6 +46,10 @@ export interface McuOptions {
   cacheDir: string;
   /** What every publisher sends (bot 0 too). */
   published: typeof PUBLISHED;
+  /** Participants that talk (bot 0, which sends a tone, and the first load publishers); default all. */
+  speakers?: number;
+  /** Passed on to `mcu serve`. */
+  serverArgs?: string[];
 }
 
 export type { RoleCpu };
@@ -161,7 +165,7 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
 
   try {
     const port = await freeTcpPort();
-    server = await startServer(port, join(o.dir, 'server.log'), MAX_PARTICIPANTS);
+    server = await startServer(port, join(o.dir, 'server.log'), MAX_PARTICIPANTS, o.serverArgs);
     const serverPid = server.child.pid!;
     const url = `ws://127.0.0.1:${port}/socket`;
 
@@ -191,6 +195,7 @@ export async function runMcu(o: McuOptions): Promise<McuResult> {
       load = new LoadProcess({
         url, room: ROOM, publishers: n - 1, colourOffset: 1, windowSeconds: o.windowMs / 1000 + 2 * WINDOW_MARGIN_MS / 1000, warmupSeconds: o.settleMs / 1000,
         nice: o.loadNice, cacheDir: o.cacheDir, video: o.published, clipSeconds: CLIP_SECONDS, logPath: join(o.dir, 'loadtest.log'),
+        ...(o.speakers !== undefined ? { speakers: Math.max(0, Math.min(n - 1, o.speakers - 1)) } : {}),
       });
       const joinBudget = 120_000 + 15_000 * n;
       await load.waitFor('open', joinBudget);

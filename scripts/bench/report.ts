@@ -31,7 +31,7 @@ export interface BenchReport {
   finishedAt: string;
   durationSeconds: number;
   command: string;
-  options: { sizes: number[]; seconds: number; settleSeconds: number; loadNice: number; published: { width: number; height: number; fps: number; bitrateKbps: number }; quietWaitSeconds: number };
+  options: { sizes: number[]; seconds: number; settleSeconds: number; loadNice: number; speakers: number | 'all'; decodeSilence: boolean; published: { width: number; height: number; fps: number; bitrateKbps: number }; quietWaitSeconds: number };
   /** The largest N at which every participant stayed connected and every receiver got at least 29 fps. */
   largestHeldN: number | null;
   machine: MachineInfo;

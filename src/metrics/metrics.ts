@@ -61,6 +61,12 @@ export const ROOM_METRICS: readonly RoomMetricDefinition[] = Object.freeze([
     value: (s) => Math.round(s.mix.bitrateKbps * 1000),
   },
   {
+    name: 'mcu_mix_silent_publishers',
+    type: 'gauge',
+    help: 'Publishers whose audio is not decoded now: they stamp it as silence (RFC 6464)',
+    value: (s) => s.mix.silentPublishers,
+  },
+  {
     name: 'mcu_composite_frames_total',
     type: 'counter',
     help: 'Composite frames sent since the room was created',

@@ -86,6 +86,11 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
     return this.#incoming.audio?.figures.audioLevel;
   }
 
+  /** Its audio is silence, held back from its decoder now (SilenceGate). */
+  get audioHeld(): boolean {
+    return this.#incoming.audio?.figures.silent ?? false;
+  }
+
   /** Listed to nobody (a hidden or recorder token). */
   get hidden(): boolean {
     return this.#options.access?.hidden ?? false;
@@ -291,6 +296,7 @@ export class Participant extends TypedEmitter<ParticipantEvents> {
       codec: kind === 'video' ? (this.#media?.video?.codec ?? 'VP8') : 'opus',
       pli: transceiver.codecs.some((c) => c.rtcpFeedback.some((f) => f.type === 'nack' && f.parameter === 'pli')),
       audioLevelId: transceiver.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id,
+      decodeSilence: this.#options.decodeSilence ?? false,
       forward: (packet) => {
         if (connected) socket.send(packet);
       },

@@ -53,6 +53,8 @@ export interface ParticipantOptions {
   disconnectTimeoutMs: number;
   /** Removed when not connected this long after its offer. */
   connectTimeoutMs: number;
+  /** Its audio's silence is decoded too, not held back (ServerConfig.decodeSilence). */
+  decodeSilence?: boolean;
   access?: ParticipantAccess;
 }
 

@@ -55,7 +55,9 @@ export class RoomFigures {
     const settings = this.#settings;
     const nacks = { ...this.#pastNacks };
     let keyframeRequests = this.#pastKeyframeRequests;
+    let silentPublishers = 0;
     for (const { participant } of members.list()) {
+      if (participant.audioHeld) silentPublishers++;
       const live = participant.nacks;
       nacks.received += live.received;
       nacks.sent += live.sent;
@@ -93,6 +95,7 @@ export class RoomFigures {
         burstDropped: mixes.reduce((n, s) => n + (s.pacer?.dropped ?? 0), 0),
         // The worst of the mixes: what a participant's jitter buffer must absorb.
         jitterMs: round(Math.max(...mixes.map((s) => s.jitter?.ms ?? 0))),
+        silentPublishers,
       },
       nacks,
       viewers: ladders.figures(),

@@ -22,6 +22,8 @@ export interface RoomNetwork {
   iceServers: IceServer[];
   disconnectTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Decode publishers' silence too (ServerConfig.decodeSilence). */
+  decodeSilence?: boolean;
   /** The server's budget of session processes (none: unlimited). */
   sessions?: SessionSlots;
 }
@@ -77,8 +79,11 @@ export interface RoomStats extends RoomSummary {
   session: (SessionStats & { keyframeRequests: number }) | undefined;
   /** The outgoing composite: `fps` and `bitrateKbps` over the last 5 s. */
   composite: { packets: number; bytes: number; frames: number; switches: number; fps: number; bitrateKbps: number };
-  /** The mix of everyone (what a viewer hears, what a recording takes). */
-  mix: { bitrateKbps: number; burstDropped: number; jitterMs: number };
+  /**
+   * The mix of everyone (what a viewer hears, what a recording takes). `silentPublishers`:
+   * publishers whose audio is not decoded now, because they say it is silence (SilenceGate).
+   */
+  mix: { bitrateKbps: number; burstDropped: number; jitterMs: number; silentPublishers: number };
   nacks: NackCounts;
   /** Each viewer of the VP8 composite, by participant id: its rung, link estimate, loss and switches. */
   viewers: Record<string, ViewerRungFigures>;

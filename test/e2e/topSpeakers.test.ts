@@ -45,6 +45,7 @@ describe('a room of sixteen with top-speaker mixing', () => {
     let collecting = false;
     let encodersDuringWindow = 0;
     let tileSource: unknown;
+    let silentPublishers: number | undefined;
     const base = await server.url();
     // Small pictures: this is about the audio; sixteen clients in one process beside the server.
     const test = new LoadTest(
@@ -78,7 +79,10 @@ describe('a room of sixteen with top-speaker mixing', () => {
         encodersDuringWindow = opusEncoders(server.pid);
         void fetch(`${base}api/rooms/${ROOM}`)
           .then((r) => r.json())
-          .then((room: { session?: { tileSource?: unknown } }) => (tileSource = room.session?.tileSource));
+          .then((room: { session?: { tileSource?: unknown }; mix?: { silentPublishers?: number } }) => {
+            tileSource = room.session?.tileSource;
+            silentPublishers = room.mix?.silentPublishers;
+          });
       } else if (message.startsWith('window closed')) collecting = false;
     });
     console.log(`participants: ${JSON.stringify(summary.participants)}; latency: ${JSON.stringify(summary.latency)}`);
@@ -88,6 +92,9 @@ describe('a room of sixteen with top-speaker mixing', () => {
     expect(encodersDuringWindow).toBe(SPEAKERS + 1);
     // Sixteen tiles: every picture decoded straight to its tile's size (mixer/logic/sourceSize.ts), and the composite kept its pace.
     expect(tileSource).toEqual({ width: 320, height: 180 });
+    // The publishers that send silence (and say so, RFC 6464) are not decoded (SilenceGate), and
+    // the listeners below still hear every speaker.
+    expect(silentPublishers).toBe(PUBLISHERS - SPEAKERS);
     // Regression bounds: seventeen clients in one process beside the server saturate this
     // machine, and the composite's frame rate and latency at full load are the bench's to measure
     // (`npm run bench`, N = 16). Fresh-clone runs saw the lowest second at 19.6 fps.

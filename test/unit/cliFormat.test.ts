@@ -11,7 +11,7 @@ const room = (overrides: Partial<RoomStats> = {}): RoomStats =>
   sampleRoomStats({
     session: undefined,
     composite: { packets: 1, bytes: 1, frames: 1, switches: 1, fps: 29.94, bitrateKbps: 1449.6 },
-    mix: { bitrateKbps: 32.4, burstDropped: 0, jitterMs: 1.2 },
+    mix: { bitrateKbps: 32.4, burstDropped: 0, jitterMs: 1.2, silentPublishers: 0 },
     nacks: { received: 0, sent: 0, refused: 0 },
     recording: recording(),
     ...overrides,
@@ -53,7 +53,7 @@ describe('statusLine()', () => {
 });
 
 test('roomsTable() aligns its columns under a header, each viewer’s rung under its room', () => {
-  const table = roomsTable([room(), room({ name: 'lobby', participants: [], viewers: {}, recording: null, composite: { ...room().composite, fps: 0, bitrateKbps: 0 }, mix: { bitrateKbps: 0, burstDropped: 0, jitterMs: 0 } })]);
+  const table = roomsTable([room(), room({ name: 'lobby', participants: [], viewers: {}, recording: null, composite: { ...room().composite, fps: 0, bitrateKbps: 0 }, mix: { bitrateKbps: 0, burstDropped: 0, jitterMs: 0, silentPublishers: 0 } })]);
   expect(table.split('\n')).toEqual([
     'ROOM     PARTICIPANTS          LAYOUT  FPS   OUT KBIT/S  RECORDING',
     'standup  2 (alice a1, bob b2)  grid    29.9  1482        standup.webm 00:01:23 12.3 MB',

@@ -32,8 +32,9 @@ describe('the incoming chain of a published stream', () => {
   it('binds keyframe requests and the frame gate for video, the audio level tap for audio with the extension, and nothing not negotiated', () => {
     expect(setup().chain.links).toEqual(['keyframe requests', 'frame gate']);
     expect(setup({ pli: false }).chain.links).toEqual(['frame gate']);
-    expect(setup({ kind: 'audio', codec: 'opus', audioLevelId: AUDIO_LEVEL_ID }).chain.links).toEqual(['audio level']);
+    expect(setup({ kind: 'audio', codec: 'opus', audioLevelId: AUDIO_LEVEL_ID }).chain.links).toEqual(['audio level', 'silence gate']);
     expect(setup({ kind: 'audio', codec: 'opus' }).chain.links).toEqual([]);
+    expect(setup({ kind: 'audio', codec: 'opus', audioLevelId: AUDIO_LEVEL_ID, decodeSilence: true }).chain.links).toEqual(['audio level']);
   });
 
   it('passes whole frames from a keyframe on, and asks for a keyframe (at most every 300 ms) while frames are dropped', () => {
@@ -103,7 +104,7 @@ describe('the incoming chain of a published stream', () => {
     expect(forwarded.length).toBe(before + 1);
   });
 
-  it('keeps the audio level the publisher reports, and passes every packet on', () => {
+  it('keeps the audio level the publisher reports, and passes sound and a second of silence on', () => {
     const { forwarded, chain } = setup({ kind: 'audio', codec: 'opus', audioLevelId: AUDIO_LEVEL_ID });
     chain.push(rtp({ seq: 1, extension: levelExtension(0x80 | 30) }));
     chain.push(rtp({ seq: 2, extension: levelExtension(127) }));
@@ -112,5 +113,27 @@ describe('the incoming chain of a published stream', () => {
     expect(chain.figures.audioLevel).toEqual({ dBov: 127, voice: false });
     expect(chain.figures.voicePackets).toBe(1);
     expect(chain.keyframes).toBeUndefined();
+  });
+
+  it('holds back silence from the decoder after a second, renumbered so that the decoder sees no gap', () => {
+    const { clock, forwarded, chain } = setup({ kind: 'audio', codec: 'opus', audioLevelId: AUDIO_LEVEL_ID });
+    const packet = (seq: number, byte: number): void => {
+      chain.push(rtp({ seq, ts: seq * 960, extension: levelExtension(byte) }));
+      clock.advance(20);
+    };
+    packet(65530, 0x80 | 30);
+    for (let seq = 65531; seq < 65531 + 150; seq++) packet(seq, 127); // 3 s of silence
+    expect(chain.figures.silent).toBe(true);
+    // The first second of silence passes; then one packet in a hundred keeps the decoder's input open.
+    const passedInSilence = forwarded.length - 1;
+    expect(passedInSilence).toBeGreaterThanOrEqual(50);
+    expect(passedInSilence).toBeLessThanOrEqual(53);
+    expect(chain.figures.silenceHeld).toBe(150 - passedInSilence);
+    packet(65531 + 150, 0x80 | 20); // a voice again: on at once
+    expect(chain.figures.silent).toBe(false);
+    const seqs = forwarded.map(readSeq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => (65530 + i) & 0xffff));
+    // The timestamp keeps its jump: the decoder writes nothing for the time held back.
+    expect(forwarded.at(-1)!.readUInt32BE(4)).toBe((65531 + 150) * 960);
   });
 });

@@ -13,6 +13,7 @@ describe('roomMetricValues()', () => {
       mcu_composite_bitrate_bps: 1_412_300,
       mcu_composite_target_bitrate_bps: 1_500_000,
       mcu_mix_bitrate_bps: 33_100,
+      mcu_mix_silent_publishers: 1,
       mcu_composite_frames_total: 900,
       mcu_decoder_restarts_total: 2,
       mcu_compositor_restarts_total: 1,

@@ -4,12 +4,14 @@ import { frameGateLink } from './frameGateLink.ts';
 import { keyframeRequestLink } from './keyframeRequestLink.ts';
 import { PublisherKeyframes, type KeyframeReason } from './PublisherKeyframes.ts';
 import { noFigures, realClock, type IncomingControl, type IngestFigures, type LinkClock, type PublishedStream } from './PublishedStream.ts';
+import { silenceGateLink } from './silenceGateLink.ts';
 
 /** The links of a published stream, publisher first, decoder last; each binds only what it applies to. */
 export const INCOMING_LINKS: readonly LinkFactory<PublishedStream, IncomingControl>[] = [
   keyframeRequestLink,
   frameGateLink,
   audioLevelLink,
+  silenceGateLink,
 ];
 
 export interface IncomingChainOptions {
@@ -17,6 +19,8 @@ export interface IncomingChainOptions {
   codec: PublishedStream['codec'];
   pli: boolean;
   audioLevelId?: number;
+  /** Decode its silence too: no silence gate (ServerConfig.decodeSilence). */
+  decodeSilence?: boolean;
   /** Where the chain's packets go: the decoder's loopback socket. */
   forward: (packet: Buffer) => void;
   sendPli: (ssrc: number) => void;
@@ -45,7 +49,8 @@ export class IncomingChain {
       clock: options.clock ?? realClock,
       figures: this.figures,
     };
-    this.#chain = new Chain(stream, options.factories ?? INCOMING_LINKS, options.forward);
+    const factories = options.factories ?? INCOMING_LINKS.filter((f) => !(options.decodeSilence && f === silenceGateLink));
+    this.#chain = new Chain(stream, factories, options.forward);
   }
 
   /** The links this stream goes through, in order. */

@@ -30,9 +30,13 @@ export interface IngestFigures {
   audioLevel?: AudioLevel;
   /** Audio: packets the publisher marked as voice. */
   voicePackets: number;
+  /** Audio: packets not decoded because the publisher said they were silence (SilenceGate). */
+  silenceHeld: number;
+  /** Audio: its silence is being held back from the decoder now. */
+  silent: boolean;
 }
 
-export const noFigures = (): IngestFigures => ({ framesDropped: 0, losses: 0, framesForwarded: 0, decoderBehind: 0, voicePackets: 0 });
+export const noFigures = (): IngestFigures => ({ framesDropped: 0, losses: 0, framesForwarded: 0, decoderBehind: 0, voicePackets: 0, silenceHeld: 0, silent: false });
 
 /** One stream a participant publishes, as negotiated: what its incoming chain is built from. */
 export interface PublishedStream {
