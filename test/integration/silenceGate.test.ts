@@ -74,7 +74,9 @@ describe('the silence gate in front of a real audio decoder', () => {
         const due = start + i * 20;
         if (due > performance.now()) await sleep(due - performance.now());
         if (i === tone.length + silence.length) resumedAt = performance.now();
-        chain.push(rtp({ ssrc: 7, seq: i, ts: i * 960, payload: f, extension: levelExtension(level) }));
+        const packet = rtp({ ssrc: 7, seq: i, ts: i * 960, payload: f, extension: levelExtension(level), marker: false });
+        packet[1] = OPUS_PAYLOAD_TYPE;
+        chain.push(packet);
       }
       await sleep(1500);
       const held = chain.figures.silenceHeld;
