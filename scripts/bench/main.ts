@@ -125,7 +125,11 @@ function parseOptions(argv: string[]): Options {
     .option('--settle <n>', 'seconds to wait after the last join before measuring', parseSeconds, 5)
     .option('--out <dir>', 'where the JSON and the chart go', join(ROOT, 'artifacts', 'bench'))
     .option('--quiet-wait <n>', 'before each N, wait up to this long for other work on the machine to stop', parseWait, 10)
-    .option('--load-nice <n>', 'nice value of the load generator (0 = none): it stands in for remote clients', parseCount(0, 19), 10)
+    // 0: a client on another machine has its own CPU. At nice 10 (the default until 2026-12-07)
+    // the load generator's socket thread was starved behind the server's raised media path, its
+    // sockets overflowed and 10 of 15 publishers failed their ICE consent at N=16, the machine
+    // 1.5 of 2 cores busy.
+    .option('--load-nice <n>', 'nice value of the load generator (0 = none): it stands in for remote clients', parseCount(0, 19), 0)
     .option('--size <WxH>', "every publisher's picture (640x360: a camera's)", parseSize, { width: PUBLISHED.width, height: PUBLISHED.height })
     .option('--bitrate <kbps>', "every publisher's video bitrate (the clips are textured so that it is really sent)", parseCount(50, 5000), PUBLISHED.bitrateKbps)
     .option('--speakers <n>', 'participants that talk (bot 0 and the first publishers of the load generator; the others send silence, as most of a real room does) (default: all)', parseCount(1, MAX_PARTICIPANTS))
