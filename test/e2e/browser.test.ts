@@ -106,7 +106,7 @@ function only(stats: PageRtpStats, kind: 'audio' | 'video'): PageRtpStats['inbou
 }
 
 /** Asserts one inbound video and one inbound audio stream that keep growing over `ms`. */
-async function expectGrowingInbound(page: Page, first: PageRtpStats, ms = 3000): Promise<PageRtpStats> {
+async function expectGrowingInbound(page: Page, first: PageRtpStats, roomAudio: () => Promise<unknown>, ms = 3000): Promise<PageRtpStats> {
   expect(first.inbound).toHaveLength(2);
   await sleep(ms);
   const second = await pageRtpStats(page);
@@ -126,14 +126,20 @@ async function expectGrowingInbound(page: Page, first: PageRtpStats, ms = 3000):
   expect(v2.frameWidth).toBe(CANVAS.width);
   expect(v2.frameHeight).toBe(CANVAS.height);
   expect(a2.totalSamplesReceived - a1.totalSamplesReceived).toBeGreaterThan((48_000 * seconds) / 3);
-  // Not silence: the bot's tone is in the mix. Heard within 10 s: a fresh-clone run at load 13
-  // played 4 s of silence to a page that had just joined before it did.
-  await poll(
-    () => pageRtpStats(page),
-    (s) => (s && only(s, 'audio').totalAudioEnergy > a1.totalAudioEnergy ? true : undefined),
-    "the bot's tone in the mix",
-    10_000,
-  );
+  // Not silence: the bot's tone is in the mix. Heard within 30 s: a fresh-clone run at load 13
+  // played 4 s of silence to a page that had just joined, another 10 s; what the session's mix
+  // held then (each source's queue, underruns and drops, the speakers) is printed if it never comes.
+  try {
+    await poll(
+      () => pageRtpStats(page),
+      (s) => (s && only(s, 'audio').totalAudioEnergy > a1.totalAudioEnergy ? true : undefined),
+      "the bot's tone in the mix",
+      30_000,
+    );
+  } catch (error) {
+    console.log(`the mix at the server: ${JSON.stringify(await roomAudio())}`);
+    throw error;
+  }
   return second!;
 }
 
@@ -164,6 +170,12 @@ describe('the web page in Chromium, in a room with a publishing bot', () => {
     await bot.waitForFrames(30, WAIT_MS);
     browser = await launchChromium(new URL(server.url).origin);
   }, 90_000);
+
+  /** What the session's mix held, for a page that heard silence. */
+  const roomAudio = async (): Promise<unknown> => {
+    const stats = await (await server?.rooms.get(ROOM))?.stats();
+    return { mix: stats?.mix, audio: stats?.session?.audio };
+  };
 
   function ready(): { server: RunningServer; bot: BotProcess; browser: LaunchedChromium } {
     throwSetupError();
@@ -214,7 +226,7 @@ describe('the web page in Chromium, in a room with a publishing bot', () => {
 
     // One composite and one mix arrive and keep coming; the page publishes both of its tracks.
     const first = await flowing(page, 'camera page');
-    const second = await expectGrowingInbound(page, first);
+    const second = await expectGrowingInbound(page, first, roomAudio);
     expect(second.outbound.map((r) => r.kind).sort()).toEqual(['audio', 'video']);
     for (const r of second.outbound) expect(r.packetsSent, `outbound ${r.kind} packets`).toBeGreaterThan(0);
 
@@ -278,7 +290,7 @@ describe('the web page in Chromium, in a room with a publishing bot', () => {
     expect(listed.listed.sort()).toEqual(['watcher', BOT.name].sort());
 
     const first = await flowing(page, 'viewer page');
-    const second = await expectGrowingInbound(page, first);
+    const second = await expectGrowingInbound(page, first, roomAudio);
     expect(second.outbound, 'a viewer has no outbound-rtp').toEqual([]);
     expect(first.outbound).toEqual([]);
 
