@@ -44,13 +44,13 @@ export class IncomingChain {
       codec: options.codec,
       pli: options.pli,
       ...(options.audioLevelId !== undefined ? { audioLevelId: options.audioLevelId } : {}),
+      decodeSilence: options.decodeSilence ?? false,
       ...(this.keyframes ? { keyframes: this.keyframes } : {}),
       sendPli: options.sendPli,
       clock: options.clock ?? realClock,
       figures: this.figures,
     };
-    const factories = options.factories ?? INCOMING_LINKS.filter((f) => !(options.decodeSilence && f === silenceGateLink));
-    this.#chain = new Chain(stream, factories, options.forward);
+    this.#chain = new Chain(stream, options.factories ?? INCOMING_LINKS, options.forward);
   }
 
   /** The links this stream goes through, in order. */

@@ -46,6 +46,8 @@ export interface PublishedStream {
   pli: boolean;
   /** The id of the ssrc-audio-level header extension (RFC 6464), when negotiated. */
   audioLevelId?: number;
+  /** Audio: decode its silence too, no silence gate (ServerConfig.decodeSilence). */
+  decodeSilence: boolean;
   /** Video: the one decider of this publisher's keyframe requests. */
   keyframes?: PublisherKeyframes;
   /** Sends the publisher a PLI about `ssrc`. */

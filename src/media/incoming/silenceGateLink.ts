@@ -7,13 +7,14 @@ import type { IncomingControl, PublishedStream } from './PublishedStream.ts';
 /**
  * Holds back a publisher's silence from its decoder (SilenceGate says why and how), from the
  * level it stamps on each packet (RFC 6464). None when the extension was not negotiated: then
- * everything is decoded, and the session measures the level itself.
+ * everything is decoded, and the session measures the level itself. None either when the server
+ * is told to decode silence (`--decode-silence`).
  */
 export const silenceGateLink: LinkFactory<PublishedStream, IncomingControl> = {
   name: 'silence gate',
   bind(stream, { next }) {
     const id = stream.audioLevelId;
-    if (stream.kind !== 'audio' || id === undefined) return undefined;
+    if (stream.kind !== 'audio' || id === undefined || stream.decodeSilence) return undefined;
     const { clock, figures } = stream;
     const gate = new SilenceGate();
     return {
@@ -22,8 +23,9 @@ export const silenceGateLink: LinkFactory<PublishedStream, IncomingControl> = {
         figures.silenceHeld = gate.heldTotal;
         figures.silent = gate.closed;
         if (!pass) return;
-        const seq = gate.seq(readSeq(packet));
-        if (seq !== readSeq(packet)) packet.writeUInt16BE(seq, 2);
+        const original = readSeq(packet);
+        const seq = gate.seq(original);
+        if (seq !== original) packet.writeUInt16BE(seq, 2);
         next(packet);
       },
     };
