@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
 import type { RecoveredRecording } from '../../src/recording/recovery.ts';
-import { BotProcess } from '../helpers/bots.ts';
+import { BOT_START_MS, BotProcess } from '../helpers/bots.ts';
 import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
 import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
@@ -44,7 +44,7 @@ describe('recordings survive the server', () => {
     const ws = `${base.replace('http', 'ws')}socket`;
     const bot = new BotProcess({ url: ws, room, name: color, color, tone: 500, size: '320x180', bitrate: 300 });
     bots.push(bot);
-    await bot.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     const startedAt = await until(
       async () => {
         const info = await get<RecordingInfo>(base, `api/rooms/${room}/recording`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
-import type { BotProcess } from '../helpers/bots.ts';
+import { BOT_START_MS, type BotProcess } from '../helpers/bots.ts';
 import { apiCall } from '../helpers/api.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
@@ -33,7 +33,7 @@ describe('recording a room', () => {
   it('two bots joining at different times into 10 s of WebM: one video and one audio stream, 10 s ± 0.5 s, a clean decode, every frame', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-two', size: '640x360', fps: FPS })).status).toBe(201);
     const red = bot('rec-two', 'red', 'red', 440);
-    await red.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await red.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     const started = await api<RecordingInfo>('POST', '/api/rooms/rec-two/recording', { file: 'two bots.webm' });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ file: 'two bots.webm', container: 'webm' });
@@ -41,7 +41,7 @@ describe('recording a room', () => {
 
     await sleep(3000);
     const blue = bot('rec-two', 'blue', 'blue', 880);
-    await blue.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await blue.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     const blueAt = (Date.now() - t0) / 1000;
     await sleep(Math.max(0, t0 + 10_000 - Date.now()));
     const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-two/recording');
@@ -79,7 +79,7 @@ describe('recording a room', () => {
     const t0 = await recordingStarted('rec-empty');
     await sleep(1500);
     const lime = bot('rec-empty', 'lime', 'lime', 600);
-    await lime.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await lime.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     await sleep(1000);
     // The compositor dies: the session starts another, and the file goes on as one stream.
     const room = (await e2e.server.rooms.get('rec-empty'))!;
@@ -112,7 +112,7 @@ describe('recording a room', () => {
   it('records the H.264 composite into fragmented MP4', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-mp4', size: '320x180', fps: FPS })).status).toBe(201);
     const yellow = bot('rec-mp4', 'yellow', 'yellow', 500);
-    await yellow.waitFor((e) => e.event === 'connected', 20_000, 'connected');
+    await yellow.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     expect((await api('POST', '/api/rooms/rec-mp4/recording', { file: 'talk.mp4' })).status).toBe(201);
     const t0 = await recordingStarted('rec-mp4');
     await sleep(Math.max(0, t0 + 4000 - Date.now()));

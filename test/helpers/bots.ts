@@ -51,6 +51,13 @@ export interface BotSpec {
 
 const NORMAL_NICE = 0;
 
+/**
+ * How long a bot may take to start, join and connect in a test. A fresh-clone run beside the
+ * quick lane's process-heavy files took over 20 s for a viewer bot to say it had joined (node and
+ * its modules loading at load 8 on two cores): a test waits rather than fail on that.
+ */
+export const BOT_START_MS = 60_000;
+
 /** A publisher that only adds load to a test: small and slow. */
 export const LIGHT_BOT = { size: '320x180', fps: 15, bitrate: 150 } as const satisfies Partial<BotSpec>;
 
@@ -80,7 +87,8 @@ export class BotProcess {
     if (spec.timecode) args.push('--timecode');
     if (spec.uplinkLoss) args.push('--uplink-loss', String(spec.uplinkLoss));
     if (spec.token) args.push('--token', spec.token);
-    if (spec.timeout) args.push('--timeout', String(spec.timeout));
+    // The bot's own give-up (its default is 15 s) within the test's bound: see BOT_START_MS.
+    args.push('--timeout', String(spec.timeout ?? (BOT_START_MS - 10_000) / 1000));
     // Its receiving at the media path's priority, its own encoding and recording at normal priority.
     if (spec.measures && getPriority() < NORMAL_NICE) args.push('--ffmpeg-nice', String(NORMAL_NICE - getPriority()));
     const nice = spec.measures ? getPriority() : NORMAL_NICE;
@@ -136,7 +144,8 @@ export class BotProcess {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`bot ${this.name}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr}`));
+        const seen = this.events.slice(-5).map((e) => e.event).join(', ') || 'none';
+        reject(new Error(`bot ${this.name}: no ${what} within ${timeoutMs} ms; its last events: ${seen}; stderr: ${this.stderr}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
