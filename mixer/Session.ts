@@ -230,7 +230,7 @@ export class Session extends TypedEmitter<SessionEvents> implements SessionLike 
       decoderRestarts: this.#members.decoderRestarts,
       compositorRestarts: this.#switch.restarts,
       compositeKeyframes: this.#keyframeLimiter.made,
-      audio: { ...this.#mixer.toJSON(), clockSkipped: this.#audioClock.skipped, encoderFramesDropped: this.#speakerMix.encoderFramesDropped },
+      audio: { ...this.#mixer.toJSON(), clockSkipped: this.#audioClock.skipped, encoderFramesDropped: this.#speakerMix.encoderFramesDropped, speakerMix: this.#speakerMix.toJSON() },
     };
   }
 

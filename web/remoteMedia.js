@@ -25,16 +25,20 @@ export function attachRemote(s) {
 }
 
 /** Plays the composite (always muted; sound comes from #mix) and the mix. */
-export function playRemote(fromClick) {
+export function playRemote(fromClick, retries = 3) {
   const v = el.composite.play();
   if (v) v.catch(() => {});
   const a = el.mix.play();
   if (!a) return;
   a.then(() => { el.unmute.hidden = true; }).catch((err) => {
-    if (err && err.name === 'NotAllowedError') {
-      el.unmute.hidden = false;
-      if (fromClick) setStatus('warn', 'The browser still blocks sound; click the page and try again.');
+    // AbortError: a new stream was attached while play() waited; the next play() is the one that counts.
+    if (err && err.name === 'AbortError' && retries > 0) {
+      setTimeout(() => { if (el.mix.paused && el.mix.srcObject) playRemote(fromClick, retries - 1); }, 300);
+      return;
     }
+    // Whatever stopped it (the autoplay policy mostly), a click on the button plays the sound.
+    if (el.mix.paused) el.unmute.hidden = false;
+    if (fromClick && err && err.name === 'NotAllowedError') setStatus('warn', 'The browser still blocks sound; click the page and try again.');
   });
 }
 

@@ -126,21 +126,49 @@ async function expectGrowingInbound(page: Page, first: PageRtpStats, roomAudio: 
   expect(v2.frameWidth).toBe(CANVAS.width);
   expect(v2.frameHeight).toBe(CANVAS.height);
   expect(a2.totalSamplesReceived - a1.totalSamplesReceived).toBeGreaterThan((48_000 * seconds) / 3);
-  // Not silence: the bot's tone is in the mix. Heard within 30 s: a fresh-clone run at load 13
-  // played 4 s of silence to a page that had just joined, another 10 s; what the session's mix
-  // held then (each source's queue, underruns and drops, the speakers) is printed if it never comes.
+  // Not silence: the bot's tone is in the mix, heard within 30 s. What the session's mix held (each
+  // source's queue, the speakers, the routes) and what the page got is printed if it never comes:
+  // in the runs that heard silence, the mix arrived and decoded but the page's <audio> was paused.
+  // A page that joined without a click may be refused sound by the autoplay policy: it then shows
+  // its "Click to unmute" button, and a person clicks it.
+  let clicked = false;
+  const clickUnmuteIfAsked = async (): Promise<void> => {
+    if (clicked || !(await page.isVisible('#unmute-audio'))) return;
+    clicked = true;
+    console.log('the page asked for a click to play the sound; clicking "Click to unmute"');
+    await page.click('#unmute-audio', { timeout: WAIT_MS });
+  };
   try {
     await poll(
-      () => pageRtpStats(page),
+      async () => {
+        await clickUnmuteIfAsked();
+        return pageRtpStats(page);
+      },
       (s) => (s && only(s, 'audio').totalAudioEnergy > a1.totalAudioEnergy ? true : undefined),
       "the bot's tone in the mix",
       30_000,
     );
   } catch (error) {
     console.log(`the mix at the server: ${JSON.stringify(await roomAudio())}`);
+    console.log(`the mix in the page: ${JSON.stringify(await pageAudioReport(page))}`);
     throw error;
   }
   return second!;
+}
+
+/** Everything the page's getStats() says of the mix it receives, and its audio element: for a page that heard silence. */
+function pageAudioReport(page: Page): Promise<unknown> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { mcu?: { pc: RTCPeerConnection | null } }).mcu?.pc;
+    const report: { type?: string; kind?: string }[] = [];
+    if (pc) (await pc.getStats()).forEach((r: { type?: string; kind?: string }) => report.push(r));
+    const elements = Array.from(document.querySelectorAll('audio, video')).map((e) => {
+      const m = e as HTMLMediaElement;
+      return { tag: m.tagName, paused: m.paused, muted: m.muted, volume: m.volume, tracks: m.srcObject instanceof MediaStream ? m.srcObject.getAudioTracks().length : 0 };
+    });
+    const unmuteShown = document.getElementById('unmute-audio')?.hidden === false;
+    return { inbound: report.filter((r) => r.type === 'inbound-rtp' && r.kind === 'audio'), codecs: report.filter((r) => r.type === 'codec'), elements, unmuteShown, status: document.getElementById('status')?.textContent ?? null };
+  });
 }
 
 /** Waits until the composite in the page shows these colours in the grid's tiles. */

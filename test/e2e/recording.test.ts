@@ -30,7 +30,7 @@ describe('recording a room', () => {
   const bot = (room: string, name: string, color: string, tone: number): BotProcess =>
     e2e.bot({ room, name, color, tone, size: '320x180', bitrate: 300 });
 
-  it('two bots joining at different times into 10 s of WebM: one video and one audio stream, 10 s ± 0.5 s, a clean decode, every frame', async () => {
+  it('two bots joining at different times into 10 s or more of WebM: one video and one audio stream, as long as it ran ± 0.5 s, a clean decode, every frame', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-two', size: '640x360', fps: FPS })).status).toBe(201);
     const red = bot('rec-two', 'red', 'red', 440);
     await red.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
@@ -43,8 +43,12 @@ describe('recording a room', () => {
     const blue = bot('rec-two', 'blue', 'blue', 880);
     await blue.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
     const blueAt = (Date.now() - t0) / 1000;
-    await sleep(Math.max(0, t0 + 10_000 - Date.now()));
+    // 10 s, or longer when blue was slow to connect (8.8 s in a loaded fresh-clone run): its tile
+    // must have had 5 s to appear before the end.
+    await sleep(Math.max(0, t0 + Math.max(10_000, blueAt * 1000 + 5000) - Date.now()));
+    const wall = (Date.now() - t0) / 1000;
     const stopped = await api<RecordingInfo>('DELETE', '/api/rooms/rec-two/recording');
+    await Promise.all([red.stop(), blue.stop()]);
     expect(stopped.status).toBe(200);
     console.log('recording of two bots:', JSON.stringify(stopped.body), `blue connected at ${blueAt.toFixed(1)} s`);
     expect(stopped.body.state).toBe('finished');
@@ -56,7 +60,7 @@ describe('recording a room', () => {
       { codec_type: 'video', codec_name: 'vp8' },
       { codec_type: 'audio', codec_name: 'opus' },
     ]);
-    expect(Math.abs(probe.duration - 10)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
     expect(stopped.body.durationSeconds).toBeCloseTo(probe.duration, 1);
     expect(await decodeErrors(file)).toBe('');
     // Every frame the room sent while recording is in the file, and they come at the frame rate.
@@ -68,10 +72,9 @@ describe('recording a room', () => {
 
     // Red alone first (one tile), then red and blue side by side.
     expect(nearestColor(colorAt(await frameAt(file, 1.5), 0.5, 0.5))).toBe('red');
-    const late = await frameAt(file, 9.5);
+    const late = await frameAt(file, probe.duration - 0.5);
     expect([nearestColor(colorAt(late, 0.25, 0.5)), nearestColor(colorAt(late, 0.75, 0.5))]).toEqual(['red', 'blue']);
-    await Promise.all([red.stop(), blue.stop()]);
-  }, 90_000);
+  }, 120_000);
 
   it('records an empty room too (black and silence), across a join, a compositor crash and a leave, into Matroska', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-empty', size: '320x180', fps: FPS })).status).toBe(201);
