@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BOT_START_MS, BotProcess } from '../test/helpers/bots.ts';
+import { BotProcess } from '../test/helpers/bots.ts';
 import { longestGap, readFrameLog } from '../test/helpers/frameLog.ts';
 import { cpuShare, sampleTree } from './lib/procStats.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +30,7 @@ try {
   for (let i = 0; i < bots; i++) {
     const bot = new BotProcess({ url, room: 'cpu', name: `bot${i}`, color: colors[i % colors.length], tone: 300 + 150 * i, frameLog: join(dir, `bot${i}.frames`) });
     running.push(bot);
-    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await bot.waitForStart();
   }
   await new Promise((r) => setTimeout(r, 3000));
   const before = sampleTree(server.pid!);

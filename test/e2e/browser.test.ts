@@ -12,6 +12,7 @@ import {
   compositeFrame,
   isAlive,
   launchChromium,
+  pageAudioReport,
   pageRtpStats,
   pageState,
   type LaunchedChromium,
@@ -154,21 +155,6 @@ async function expectGrowingInbound(page: Page, first: PageRtpStats, roomAudio: 
     throw error;
   }
   return second!;
-}
-
-/** Everything the page's getStats() says of the mix it receives, and its audio element: for a page that heard silence. */
-function pageAudioReport(page: Page): Promise<unknown> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { mcu?: { pc: RTCPeerConnection | null } }).mcu?.pc;
-    const report: { type?: string; kind?: string }[] = [];
-    if (pc) (await pc.getStats()).forEach((r: { type?: string; kind?: string }) => report.push(r));
-    const elements = Array.from(document.querySelectorAll('audio, video')).map((e) => {
-      const m = e as HTMLMediaElement;
-      return { tag: m.tagName, paused: m.paused, muted: m.muted, volume: m.volume, tracks: m.srcObject instanceof MediaStream ? m.srcObject.getAudioTracks().length : 0 };
-    });
-    const unmuteShown = document.getElementById('unmute-audio')?.hidden === false;
-    return { inbound: report.filter((r) => r.type === 'inbound-rtp' && r.kind === 'audio'), codecs: report.filter((r) => r.type === 'codec'), elements, unmuteShown, status: document.getElementById('status')?.textContent ?? null };
-  });
 }
 
 /** Waits until the composite in the page shows these colours in the grid's tiles. */

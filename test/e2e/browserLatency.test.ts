@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserFigures, probeBoxes, type BrowserFigures } from '../../scripts/bench/browserFigures.ts';
 import { launchProbeBrowser, openProbeClient, type ProbeClient } from '../../scripts/bench/browserProbe.ts';
 import type { RunningServer } from '../../src/server.ts';
-import { BOT_START_MS, BotProcess } from '../helpers/bots.ts';
+import { BotProcess } from '../helpers/bots.ts';
 import type { LaunchedChromium } from '../helpers/browser.ts';
 import { saveFigures } from '../helpers/figures.ts';
 import { startTestServer } from '../helpers/testServer.ts';
@@ -43,7 +43,7 @@ describe('what a person in Chromium gets', () => {
   beforeAll(async () => {
     server = await startTestServer();
     bot = new BotProcess({ url: server.socketUrl, room: ROOM, name: 'bot', color: 'red', tone: 440, timecode: true, size: '640x360' });
-    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'bot connected');
+    await bot.waitForStart('connected', 'bot connected');
     browser = await launchProbeBrowser(server.url);
   }, 90_000);
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/logic/layout.ts';
-import { BOT_START_MS, LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
+import { LIGHT_BOT, type BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { saveFigures } from '../helpers/figures.ts';
 import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
@@ -28,7 +28,7 @@ describe('churn: four participants join and leave one by one beside one who stay
     const stayerLog = join(dir, 'stayer.frames');
     const stayerFile = join(dir, 'stayer.mkv');
     const stayer = e2e.bot({ room: ROOM, name: 'stayer', color: 'red', tone: 440, record: stayerFile, frameLog: stayerLog, measures: true });
-    await stayer.waitFor((e) => e.event === 'connected', BOT_START_MS, 'stayer connected');
+    await stayer.waitForStart('connected', 'stayer connected');
     await stayer.waitForFrames(60, 20_000);
     const room = (await server.rooms.get(ROOM))!;
     const firstFrameAt = new Map<string, number>();
@@ -49,8 +49,8 @@ describe('churn: four participants join and leave one by one beside one who stay
     for (const color of NEWCOMERS) {
       // Small and slow: on two cores, four more full-size bots would measure the bots, not the server.
       const bot = e2e.bot({ room: ROOM, name: color, color, tone: 0, ...LIGHT_BOT });
-      const joined = await bot.waitFor((e) => e.event === 'joined', BOT_START_MS, `${color} joined`);
-      await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, `${color} connected`);
+      const joined = await bot.waitForStart('joined', `${color} joined`);
+      await bot.waitForStart('connected', `${color} connected`);
       const tiles = newcomers.length + 2;
       await until(async () => ((await tileCount()) === tiles ? true : undefined), 10_000, `${tiles} tiles`);
       newcomers.push({ bot, color, id: String(joined.id), tiles });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
 import type { RecoveredRecording } from '../../src/recording/recovery.ts';
-import { BOT_START_MS, BotProcess } from '../helpers/bots.ts';
+import { BotProcess } from '../helpers/bots.ts';
 import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
-import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
+import { expectCleanDecode, probeRecording } from '../helpers/recordings.ts';
 import { McuProcess } from '../helpers/serverProcess.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
@@ -44,7 +44,7 @@ describe('recordings survive the server', () => {
     const ws = `${base.replace('http', 'ws')}socket`;
     const bot = new BotProcess({ url: ws, room, name: color, color, tone: 500, size: '320x180', bitrate: 300 });
     bots.push(bot);
-    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await bot.waitForStart();
     const startedAt = await until(
       async () => {
         const info = await get<RecordingInfo>(base, `api/rooms/${room}/recording`);
@@ -73,10 +73,7 @@ describe('recordings survive the server', () => {
     const wall = (stopAt - startedAt) / 1000;
     console.log(`graceful stop: ${probe.duration} s in the file for ${wall.toFixed(2)} s of recording`);
     expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
-    const errors = await decodeErrors(file);
-    // In full: the assertion's message cuts a long text short.
-    if (errors) console.log(`decoding ${file}: ${errors}`);
-    expect(errors).toBe('');
+    await expectCleanDecode(file);
   }, 60_000);
 
   it(`after a SIGKILL the file plays up to at most ${MAX_LOSS_S} s before the kill, and a restart repairs it`, async () => {
@@ -114,10 +111,7 @@ describe('recordings survive the server', () => {
     const repaired = await probeRecording(file);
     expect(repaired.duration).toBeGreaterThanOrEqual(recorded - MAX_LOSS_S);
     expect(repaired.videoFrames).toBe(cut.videoFrames);
-    const errors = await decodeErrors(file);
-    // In full: the assertion's message cuts a long text short.
-    if (errors) console.log(`decoding ${file}: ${errors}`);
-    expect(errors).toBe('');
+    await expectCleanDecode(file);
     expect((await again.stop('SIGINT')).code).toBe(0);
   }, 90_000);
 });

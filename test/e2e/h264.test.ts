@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/logic/layout.ts';
-import { BOT_START_MS } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
 import { frameAt, probe, recordingClock, tileColor } from '../helpers/media.ts';
@@ -30,7 +29,7 @@ describe('a client that offers no VP8', () => {
         record: join(dir, `${spec.name}.mkv`),
         frameLog: join(dir, `${spec.name}.frames`),
       });
-      await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+      await bot.waitForStart();
     }
     const room = await server.rooms.get(ROOM);
     await until(async () => ((await room?.stats())?.session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');

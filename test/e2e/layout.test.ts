@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { focusLayout, gridLayout, type Tile } from '../../mixer/logic/layout.ts';
-import { BOT_START_MS, type BotProcess } from '../helpers/bots.ts';
+import type { BotProcess } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { saveFigures } from '../helpers/figures.ts';
 import { longestGap, readFrameLog, timestampContinuity } from '../helpers/frameLog.ts';
@@ -33,11 +33,11 @@ describe('layouts switched at runtime', () => {
     for (const [name, color, tone] of [['first', 'red', 440], ['second', 'lime', 0]] as const) {
       const bot = e2e.bot({ room: ROOM, name, color, tone });
       bots.push(bot);
-      await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+      await bot.waitForStart();
     }
     const watcher = e2e.bot({ room: ROOM, name: 'watcher', viewer: true, record: viewerFile, frameLog: viewerLog, measures: true });
     bots.push(watcher);
-    await watcher.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await watcher.waitForStart();
     const room = (await server.rooms.get(ROOM))!;
     await until(async () => ((await room.stats()).session?.tiles.length === 2 ? true : undefined), 15_000, 'two tiles');
     const [firstId, secondId] = [0, 1].map((i) => String(bots[i]!.events.find((e) => e.event === 'joined')?.id));

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ffmpegChildren, sessionProcesses } from '../helpers/processes.ts';
 import { gridLayout } from '../../mixer/logic/layout.ts';
-import { BOT_START_MS } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, pcmOf, recordingClock, tileColor, tonePower } from '../helpers/media.ts';
@@ -42,7 +41,7 @@ describe('a mixed room of three bots', () => {
         record: join(dir, `${spec.name}.mkv`),
         frameLog: join(dir, `${spec.name}.frames`),
       });
-      await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+      await bot.waitForStart();
       joinedAt.push(Date.now());
       await until(async () => ((await tiles()).length === bots.length ? true : undefined), 10_000, `${bots.length} tiles`);
     }

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/recording/RecorderTypes.ts';
-import { BOT_START_MS, type BotProcess } from '../helpers/bots.ts';
+import type { BotProcess } from '../helpers/bots.ts';
 import { apiCall } from '../helpers/api.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { colorAt, frameAt, nearestColor } from '../helpers/media.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
-import { decodeErrors, probeRecording } from '../helpers/recordings.ts';
+import { expectCleanDecode, probeRecording } from '../helpers/recordings.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
 const FPS = 30;
@@ -33,7 +33,7 @@ describe('recording a room', () => {
   it('two bots joining at different times into 10 s or more of WebM: one video and one audio stream, as long as it ran ± 0.5 s, a clean decode, every frame', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-two', size: '640x360', fps: FPS })).status).toBe(201);
     const red = bot('rec-two', 'red', 'red', 440);
-    await red.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await red.waitForStart();
     const started = await api<RecordingInfo>('POST', '/api/rooms/rec-two/recording', { file: 'two bots.webm' });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ file: 'two bots.webm', container: 'webm' });
@@ -41,7 +41,7 @@ describe('recording a room', () => {
 
     await sleep(3000);
     const blue = bot('rec-two', 'blue', 'blue', 880);
-    await blue.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await blue.waitForStart();
     const blueAt = (Date.now() - t0) / 1000;
     // 10 s, or longer when blue was slow to connect (8.8 s in a loaded fresh-clone run): its tile
     // must have had 5 s to appear before the end.
@@ -62,7 +62,7 @@ describe('recording a room', () => {
     ]);
     expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
     expect(stopped.body.durationSeconds).toBeCloseTo(probe.duration, 1);
-    expect(await decodeErrors(file)).toBe('');
+    await expectCleanDecode(file);
     // Every frame the room sent while recording is in the file, and they come at the frame rate.
     expect(Math.abs(probe.videoFrames - stopped.body.frames)).toBeLessThanOrEqual(2);
     const fps = probe.videoFrames / probe.duration;
@@ -82,7 +82,7 @@ describe('recording a room', () => {
     const t0 = await recordingStarted('rec-empty');
     await sleep(1500);
     const lime = bot('rec-empty', 'lime', 'lime', 600);
-    await lime.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await lime.waitForStart();
     await sleep(1000);
     // The compositor dies: the session starts another, and the file goes on as one stream.
     const room = (await e2e.server.rooms.get('rec-empty'))!;
@@ -106,7 +106,7 @@ describe('recording a room', () => {
     console.log('empty room recording:', JSON.stringify(stopped.body), JSON.stringify(probe), `wall ${wall.toFixed(2)} s`);
     expect(probe.streams.map((s) => s.codec_name)).toEqual(['vp8', 'opus']);
     expect(Math.abs(probe.duration - wall)).toBeLessThanOrEqual(0.5);
-    expect(await decodeErrors(file)).toBe('');
+    await expectCleanDecode(file);
     // The room is empty and not recording: its session has stopped, nothing is left running.
     await until(async () => ((await e2e.server.rooms.get('rec-empty'))?.summary().sessionRunning === false ? true : undefined), 10_000, 'the session to stop');
     await until(() => (ffmpegChildren().length === 0 ? true : undefined), 10_000, 'no FFmpeg left');
@@ -115,7 +115,7 @@ describe('recording a room', () => {
   it('records the H.264 composite into fragmented MP4', async () => {
     expect((await api('POST', '/api/rooms', { name: 'rec-mp4', size: '320x180', fps: FPS })).status).toBe(201);
     const yellow = bot('rec-mp4', 'yellow', 'yellow', 500);
-    await yellow.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await yellow.waitForStart();
     expect((await api('POST', '/api/rooms/rec-mp4/recording', { file: 'talk.mp4' })).status).toBe(201);
     const t0 = await recordingStarted('rec-mp4');
     await sleep(Math.max(0, t0 + 4000 - Date.now()));
@@ -128,7 +128,7 @@ describe('recording a room', () => {
       { codec_type: 'audio', codec_name: 'opus' },
     ]);
     expect(Math.abs(probe.duration - 4)).toBeLessThanOrEqual(0.5);
-    expect(await decodeErrors(file)).toBe('');
+    await expectCleanDecode(file);
     expect(nearestColor(colorAt(await frameAt(file, 2), 0.5, 0.5))).toBe('yellow');
     await yellow.stop();
   }, 60_000);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gridLayout } from '../../mixer/logic/layout.ts';
-import { BOT_START_MS, LIGHT_BOT, type BotProcess, type BotSpec } from '../helpers/bots.ts';
+import { LIGHT_BOT, type BotProcess, type BotSpec } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { saveFigures } from '../helpers/figures.ts';
 import { framesPerSecond, longestGap, readFrameLog, readKeyframeTimes } from '../helpers/frameLog.ts';
@@ -34,7 +34,7 @@ describe('a composite that never freezes', () => {
 
   async function connectedBot(spec: Omit<BotSpec, 'url'>): Promise<BotProcess> {
     const bot = e2e.bot(spec);
-    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, `${spec.name} connected`);
+    await bot.waitForStart('connected', `${spec.name} connected`);
     return bot;
   }
 

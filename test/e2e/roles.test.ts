@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BOT_START_MS, type BotSpec } from '../helpers/bots.ts';
+import type { BotSpec } from '../helpers/bots.ts';
 import { e2eContext } from '../helpers/e2eContext.ts';
 import { readFrameLog } from '../helpers/frameLog.ts';
 import { colorAt, frameAt, nearestColor, pcmOf, probe, recordingClock, tonePower } from '../helpers/media.ts';
@@ -21,7 +21,7 @@ describe('publishers, audio-only publishers and viewers in one room', () => {
         frameLog: join(dir, `${name}.frames`),
         ...extra,
       });
-      return bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+      return bot.waitForStart();
     };
     await start('camera', { color: 'blue', tone: 500 });
     await start('microphone', { noVideo: true, tone: 900 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
-import { BOT_START_MS, BotProcess } from '../helpers/bots.ts';
+import { BotProcess } from '../helpers/bots.ts';
 import { longestGap, readFrameLog } from '../helpers/frameLog.ts';
 import { ffmpegChildren } from '../helpers/processes.ts';
 import { RawClient } from '../helpers/socketClient.ts';
@@ -90,7 +90,7 @@ describe('signaling under abuse', () => {
   it('answers each of 100 malformed frames with error while a bot in the room keeps receiving', async () => {
     const frameLog = join(dir, 'bot.frames');
     bot = new BotProcess({ url: server.socketUrl, room: ROOM, name: 'steady', color: 'red', tone: 440, frameLog });
-    await bot.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await bot.waitForStart();
     await bot.waitForFrames(30, 15_000);
 
     const client = await RawClient.connect(server.socketUrl);
@@ -136,7 +136,7 @@ describe('signaling under abuse', () => {
   it('removes a participant that goes silent without closing anything (frozen), within 10 s', async () => {
     const frozen = new BotProcess({ url: server.socketUrl, room: 'frozen', name: 'frozen', color: 'green', tone: 500 });
     try {
-      await frozen.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+      await frozen.waitForStart();
       const frozenAt = Date.now();
       frozen.freeze();
       await until(async () => ((await server.rooms.get('frozen')) === undefined ? true : undefined), 12_000, 'the room to empty');
@@ -148,7 +148,7 @@ describe('signaling under abuse', () => {
 
   it('removes a participant whose process dies without leaving, within 10 s, and its session with the last one', async () => {
     const victim = new BotProcess({ url: server.socketUrl, room: 'crash', name: 'victim', color: 'blue', tone: 880 });
-    await victim.waitFor((e) => e.event === 'connected', BOT_START_MS, 'connected');
+    await victim.waitForStart();
     const room = await server.rooms.get('crash');
     expect(room?.participantCount).toBe(1);
     expect(ffmpegChildren().length).toBeGreaterThan(0);

@@ -156,6 +156,11 @@ export class BotProcess {
     });
   }
 
+  /** Waits for the bot to have joined or connected, within BOT_START_MS. */
+  waitForStart(event: 'joined' | 'connected' = 'connected', what: string = event): Promise<BotEvent> {
+    return this.waitFor((e) => e.event === event, BOT_START_MS, what);
+  }
+
   /** Waits until the bot has received `frames` composite frames in total. */
   waitForFrames(frames: number, timeoutMs: number): Promise<BotEvent> {
     return this.waitFor((e) => e.event === 'stats' && Number(e.videoFrames) >= frames, timeoutMs, `${frames} frames`);

@@ -123,6 +123,11 @@ export function chromiumDescendants(root = process.pid): number[] {
   return [...descendants(root)].filter(([, comm]) => /chrom/i.test(comm)).map(([pid]) => pid);
 }
 
+/** The page's handle on its call (web/app.js); a type only, so evaluate() bodies may use it. */
+interface McuWindow {
+  mcu?: { pc: RTCPeerConnection | null };
+}
+
 /** What the test reads from `pc.getStats()` in the page (only the fields it asserts on). */
 export interface PageRtpStats {
   connectionState: string;
@@ -136,9 +141,6 @@ export interface PageRtpStats {
  */
 export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
   return page.evaluate(async () => {
-    interface McuWindow {
-      mcu?: { pc: RTCPeerConnection | null };
-    }
     const pc = (window as unknown as McuWindow).mcu?.pc;
     if (!pc) return null;
     const report = await pc.getStats();
@@ -164,6 +166,21 @@ export function pageRtpStats(page: Page): Promise<PageRtpStats | null> {
       }
     });
     return result;
+  });
+}
+
+/** Everything the page's getStats() says of the mix it receives, and its audio element: for a page that heard silence. */
+export function pageAudioReport(page: Page): Promise<unknown> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as McuWindow).mcu?.pc;
+    const report: { type?: string; kind?: string }[] = [];
+    if (pc) (await pc.getStats()).forEach((r: { type?: string; kind?: string }) => report.push(r));
+    const elements = Array.from(document.querySelectorAll('audio, video')).map((e) => {
+      const m = e as HTMLMediaElement;
+      return { tag: m.tagName, paused: m.paused, muted: m.muted, volume: m.volume, tracks: m.srcObject instanceof MediaStream ? m.srcObject.getAudioTracks().length : 0 };
+    });
+    const unmuteShown = document.getElementById('unmute-audio')?.hidden === false;
+    return { inbound: report.filter((r) => r.type === 'inbound-rtp' && r.kind === 'audio'), codecs: report.filter((r) => r.type === 'codec'), elements, unmuteShown, status: document.getElementById('status')?.textContent ?? null };
   });
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { runFfmpeg } from './media.ts';
 
 export interface RecordingProbe {
@@ -44,4 +45,11 @@ export function decodeErrors(file: string): Promise<string> {
     child.on('error', reject);
     child.on('close', (code) => resolve(code === 0 ? stderr : `${stderr}\n(exit ${code})`));
   });
+}
+
+/** Asserts a clean decode of `file`; what FFmpeg printed is logged in full first (an assertion's message cuts it short). */
+export async function expectCleanDecode(file: string): Promise<void> {
+  const errors = await decodeErrors(file);
+  if (errors) console.log(`decoding ${file}: ${errors}`);
+  expect(errors).toBe('');
 }

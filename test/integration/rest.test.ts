@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.ts';
-import { BOT_START_MS, BotProcess } from '../helpers/bots.ts';
+import { BotProcess } from '../helpers/bots.ts';
 import { RawClient } from '../helpers/socketClient.ts';
 import { startTestServer } from '../helpers/testServer.ts';
 import { until } from '../helpers/wait.ts';
@@ -96,7 +96,7 @@ describe('REST API against a running server', () => {
     const viewer = new BotProcess({ url: server.socketUrl, room: 'cap-room', name: 'saver', viewer: true });
     const idle = await RawClient.connect(server.socketUrl);
     try {
-      const id = String((await viewer.waitFor((e) => e.event === 'joined', BOT_START_MS, 'joined')).id);
+      const id = String((await viewer.waitForStart('joined')).id);
       await viewer.waitForFrames(10, 30_000);
       idle.send(JSON.stringify({ type: 'join', room: 'cap-room', name: 'idle' }));
       await until(() => (idle.replies.some((r) => r.type === 'joined') ? true : undefined), 5000, 'idle joined');
